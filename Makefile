@@ -1,0 +1,46 @@
+# The two commands a newcomer needs:  `make demo`  and  `make test`.
+# Both build what they need on a fresh machine: .venv (runtime + test tools, hash-locked) and
+# .venv/azcli (the real Azure CLI, hash-locked, kept apart because it pins an older azure-mgmt-resource).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+AZ_VENV := $(VENV)/azcli
+
+.PHONY: demo test lint pytest lock clean
+
+$(VENV)/.installed: requirements/runtime.txt requirements/test.txt
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	    -r requirements/runtime.txt -r requirements/test.txt
+	touch $@
+
+$(AZ_VENV)/.installed: requirements/azcli.txt
+	$(PYTHON) -m venv $(AZ_VENV)
+	$(AZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
+	    -r requirements/azcli.txt
+	touch $@
+
+## demo: plan -> approve -> apply against the embedded Azure emulator (sample scenario)
+demo: $(VENV)/.installed
+	$(PY) -m amlmove_action.demo $(DEMO_ARGS)
+
+## test: static checks, then the whole test suite (real SDKs and the real az CLI against the emulator)
+test: $(VENV)/.installed $(AZ_VENV)/.installed lint pytest
+
+lint: $(VENV)/.installed
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(PY) -m tests.static_checks
+
+pytest: $(VENV)/.installed $(AZ_VENV)/.installed
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+## lock: re-resolve the hash-locked requirement files (needs network to the package index)
+lock:
+	$(PY) -m pip install --quiet uv
+	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/runtime.in -o requirements/runtime.txt
+	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/test.in -o requirements/test.txt
+	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/azcli.in -o requirements/azcli.txt
+
+clean:
+	rm -rf $(VENV) amlmove-output .pytest_cache .ruff_cache .hypothesis
