@@ -1,0 +1,129 @@
+"""Start and drive an emulator process from Python (tests, the demo, users' rehearsal scripts).
+
+Uses only the standard library so the hooks can be called without any Azure SDK."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+SCENARIOS = Path(__file__).parent / "scenarios"
+
+
+class EmulatorProcess:
+    """`python -m amlmove_action.emulator serve` as a child process, with helpers for the /_emulator/ hooks."""
+
+    def __init__(
+        self, state_dir: Path | None = None, scenario: Path | None = None, capture: Path | None = None, port: int = 0
+    ) -> None:
+        self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="amlmove-emulator-"))
+        self.scenario, self.capture, self.port = scenario, capture, port
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.info: dict[str, Any] = {}
+
+    # ---- lifecycle ---------------------------------------------------------------------------------------------
+    def start(self, timeout: float = 30.0) -> EmulatorProcess:
+        ready = self.state_dir / "emulator.json"
+        ready.unlink(missing_ok=True)
+        argv = [
+            sys.executable,
+            "-m",
+            "amlmove_action.emulator",
+            "serve",
+            "--port",
+            str(self.port),
+            "--state-dir",
+            str(self.state_dir),
+        ]
+        if self.scenario:
+            argv += ["--scenario", str(self.scenario)]
+        if self.capture:
+            argv += ["--capture", str(self.capture)]
+        root = str(Path(__file__).resolve().parents[2])
+        env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + timeout
+        while not ready.exists():
+            if self.proc.poll() is not None:
+                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                raise RuntimeError(f"emulator exited with {self.proc.returncode}: {err.strip()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("emulator did not become ready in time")
+            time.sleep(0.05)
+        self.info = json.loads(ready.read_text(encoding="utf-8"))
+        return self
+
+    def stop(self) -> int | None:
+        if self.proc is None:
+            return None
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        code = self.proc.returncode
+        if self.proc.stderr:
+            self.proc.stderr.close()
+        return code
+
+    def __enter__(self) -> EmulatorProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # ---- facts -------------------------------------------------------------------------------------------------
+    @property
+    def url(self) -> str:
+        return self.info["url"]
+
+    @property
+    def ca_file(self) -> Path:
+        return self.state_dir / "ca.pem"
+
+    # ---- hooks -------------------------------------------------------------------------------------------------
+    def call(self, method: str, hook: str, body: Any = None, raw: bytes | None = None) -> Any:
+        data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
+        request = urllib.request.Request(  # noqa: S310 - an https URL this class built
+            f"{self.url}/_emulator/{hook}", data=data, method=method, headers={"Content-Type": "application/json"}
+        )
+        context = ssl.create_default_context(cafile=str(self.ca_file))
+        with urllib.request.urlopen(request, context=context, timeout=60) as response:
+            payload = response.read()
+        return json.loads(payload) if payload else None
+
+    def load_scenario(self, scenario: dict[str, Any] | Path) -> None:
+        if isinstance(scenario, Path):
+            self.call("POST", "scenario", raw=scenario.read_bytes())
+        else:
+            self.call("POST", "scenario", scenario)
+
+    def requests(self) -> list[dict[str, Any]]:
+        return self.call("GET", "requests")
+
+    def state(self) -> dict[str, Any]:
+        return self.call("GET", "state")
+
+    def reset(self) -> None:
+        self.call("POST", "reset", {})
+
+    def fault(self, **fault: Any) -> None:
+        self.call("POST", "faults", fault)
+
+    def shape_lro(self, **shape: Any) -> None:
+        self.call("POST", "lro", shape)
+
+    def settings(self, **settings: Any) -> None:
+        self.call("POST", "settings", settings)

@@ -1,0 +1,366 @@
+"""The HTTPS front of the emulator: TLS with a trustme CA, fault injection, the request log, traffic capture, and the
+test hooks under /_emulator/ (not ARM; documented in the README)."""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import ssl
+import struct
+import sys
+import threading
+import time
+import traceback
+from email.utils import formatdate
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qsl, unquote, urlsplit
+
+import trustme
+
+from . import entra, ids, scenario
+from .arm import Arm
+from .state import Fault, LroShape, Store
+from .wire import ArmError, Request, Response, new_request_id
+
+OPENID = re.compile(r"^/([^/]+)/v2\.0/\.well-known/openid-configuration$", re.IGNORECASE)
+TOKEN = re.compile(r"^/([^/]+)/oauth2/v2\.0/token$", re.IGNORECASE)
+GITHUB_OIDC_REQUEST_TOKEN = "emulated-github-oidc-request-token"
+ADO_ACCESS_TOKEN = "emulated-ado-system-access-token"
+
+
+class Emulator:
+    """Everything behind the socket: the store, ARM, Entra and the hooks."""
+
+    def __init__(self, base_url: str, capture: Path | None = None) -> None:
+        self.base_url = base_url
+        self.store = Store()
+        self.arm = Arm(self.store)
+        self.capture = capture
+        self._capture_lock = threading.Lock()
+        self.github_subject = "repo:contoso/ml-platform:environment:production"
+        self.external_token_lifetime = 300
+
+    # ---- dispatch ----------------------------------------------------------------------------------------------
+    def dispatch(self, req: Request) -> Response:
+        if req.path.lower() == "/metadata/endpoints":
+            return Response(200, entra.cloud_metadata(self.base_url))
+        if m := OPENID.match(req.path):
+            return Response(200, entra.openid_configuration(self.base_url, m.group(1)))
+        if (m := TOKEN.match(req.path)) and req.method == "POST":
+            try:
+                with self.store.lock:
+                    reply = entra.issue_token(self.store, self.base_url, m.group(1), req.body)
+                    principal = reply and self._principal_of(reply["access_token"])
+                return Response(200, reply, principal=principal)
+            except entra.TokenError as exc:
+                return Response(exc.status, exc.body())
+        try:
+            return self.arm.handle(req)
+        except ArmError as exc:
+            return exc.response()
+
+    def _principal_of(self, token: str) -> str | None:
+        try:
+            return entra.verify_access_token(self.store, token, (self.base_url, *entra.ARM_AUDIENCES)).get("oid")
+        except ValueError:
+            import jwt
+
+            return jwt.decode(token, options={"verify_signature": False}).get("oid")
+
+    # ---- hooks -------------------------------------------------------------------------------------------------
+    def hook(self, req: Request) -> Response:
+        name, m = req.path[len("/_emulator/") :].strip("/").lower(), req.method
+        body = _json_or_empty(req.body) if name != "scenario" else None
+        store = self.store
+        if name == "health":
+            return Response(200, {"status": "ok"})
+        if name == "scenario" and m == "POST":
+            scenario.apply(store, scenario.parse_text(req.body.decode("utf-8")))
+            return Response(200, {"loaded": len(store.resources)})
+        if name == "reset" and m == "POST":
+            store.reset()
+            return Response(200, {"reset": True})
+        if name == "requests" and m == "GET":
+            with store.lock:
+                return Response(200, list(store.request_log))
+        if name == "state" and m == "GET":
+            with store.lock:
+                return Response(
+                    200,
+                    {
+                        "resources": [{"id": r.id, "body": r.body} for r in store.resources.values()],
+                        "subscriptions": [
+                            {
+                                "subscriptionId": s.subscription_id,
+                                "tenantId": s.tenant_id,
+                                "state": s.state,
+                                "registeredProviders": sorted(k for k, v in s.registered.items() if v == "Registered"),
+                            }
+                            for s in store.subscriptions.values()
+                        ],
+                        "operations": [
+                            {
+                                "id": o.op_id,
+                                "kind": o.kind,
+                                "status": o.result_status,
+                                "resources": o.resources,
+                                "targetResourceGroup": o.target_group,
+                            }
+                            for o in store.operations.values()
+                            if o.kind in ("validate", "move")
+                        ],
+                    },
+                )
+        if name == "faults" and m == "POST":
+            faults = body if isinstance(body, list) else [body]
+            with store.lock:
+                for f in faults:
+                    store.faults.append(_fault(f))
+            return Response(200, {"faults": len(store.faults)})
+        if name == "faults" and m == "DELETE":
+            with store.lock:
+                store.faults.clear()
+            return Response(200, {"faults": 0})
+        if name == "lro" and m == "POST":
+            with store.lock:
+                store.lro_shapes = [s for s in store.lro_shapes if s.operation != body.get("operation", "move")]
+                store.lro_shapes.insert(0, _lro_shape(body))
+            return Response(200, {"shapes": len(store.lro_shapes)})
+        if name == "settings" and m == "POST":
+            scenario.apply_settings(store, body)
+            if "githubSubject" in body:
+                self.github_subject = str(body["githubSubject"])
+            if "externalTokenLifetimeSeconds" in body:
+                self.external_token_lifetime = int(body["externalTokenLifetimeSeconds"])
+            return Response(200, {"ok": True})
+        if name == "github-oidc" and m == "GET":  # what ACTIONS_ID_TOKEN_REQUEST_URL answers on a runner
+            if req.headers.get("authorization") != f"Bearer {GITHUB_OIDC_REQUEST_TOKEN}":
+                return Response(401, {"message": "Bad credentials"})
+            token = entra.mint_external_token(
+                entra.GITHUB_ISSUER,
+                self.github_subject,
+                req.query.get("audience", "api://AzureADTokenExchange"),
+                self.external_token_lifetime,
+                store.secret_issuer,
+                repository="contoso/ml-platform",
+                environment="production",
+            )
+            return Response(200, {"count": 1, "value": token})
+        if name == "ado-oidc" and m == "POST":  # what SYSTEM_OIDCREQUESTURI answers in Azure Pipelines
+            if req.headers.get("authorization") != f"Bearer {ADO_ACCESS_TOKEN}":
+                return Response(401, {"message": "TF400813: The user is not authorized to access this resource."})
+            conn = req.query.get("serviceConnectionId", "")
+            token = entra.mint_external_token(
+                "https://vstoken.dev.azure.com/emulated-org",
+                f"sc://contoso/ml/{conn}",
+                "api://AzureADTokenExchange",
+                self.external_token_lifetime,
+                store.secret_issuer,
+            )
+            return Response(200, {"oidcToken": token})
+        return Response(404, {"error": {"code": "UnknownHook", "message": f"No emulator hook '{m} {req.path}'."}})
+
+    # ---- faults, log, capture -----------------------------------------------------------------------------------
+    def take_fault(self, method: str, path: str) -> Fault | None:
+        with self.store.lock:
+            for fault in self.store.faults:
+                if fault.matches(method, path):
+                    if fault.count is not None:
+                        fault.count -= 1
+                        if fault.count <= 0:
+                            self.store.faults.remove(fault)
+                    return fault
+        return None
+
+    def record(self, req: Request, resp: Response, started: float, duration_ms: float) -> None:
+        entry = {
+            "method": req.method,
+            "path": req.path,
+            "query": req.query,
+            "status": resp.status,
+            "startedAt": started,
+            "durationMs": round(duration_ms, 3),
+            "principal": resp.principal,
+        }
+        with self.store.lock:
+            self.store.request_log.append(entry)
+        if self.capture is not None:
+            line = json.dumps(
+                {"method": req.method, "path": req.path, "query": req.query, "status": resp.status, "body": resp.body}
+            )
+            with self._capture_lock, self.capture.open("a", encoding="utf-8") as fh:
+                fh.write(line + "\n")
+
+
+def _json_or_empty(raw: bytes) -> Any:
+    if not raw:
+        return {}
+    try:
+        return json.loads(raw)
+    except ValueError:
+        raise ArmError(400, "InvalidHookBody", "The hook body must be JSON.") from None
+
+
+def _fault(raw: dict[str, Any]) -> Fault:
+    if not isinstance(raw, dict) or not any(k in raw for k in ("status", "latencyMs", "resetConnection")):
+        raise ArmError(400, "InvalidFault", "A fault needs at least one of 'status', 'latencyMs', 'resetConnection'.")
+    return Fault(
+        method=raw.get("method"),
+        path_regex=re.compile(raw["pathRegex"], re.IGNORECASE) if raw.get("pathRegex") else None,
+        status=int(raw["status"]) if raw.get("status") is not None else None,
+        retry_after=float(raw["retryAfter"]) if raw.get("retryAfter") is not None else None,
+        latency_ms=float(raw.get("latencyMs") or 0),
+        count=int(raw["count"]) if raw.get("count") is not None else None,
+        reset_connection=bool(raw.get("resetConnection")),
+    )
+
+
+def _lro_shape(raw: dict[str, Any]) -> LroShape:
+    outcome = raw.get("outcome", "succeeded")
+    if outcome not in ("succeeded", "failed", "timeout"):
+        raise ArmError(400, "InvalidLroShape", "outcome must be 'succeeded', 'failed' or 'timeout'.")
+    return LroShape(
+        duration_seconds=float(raw.get("durationSeconds", 0)),
+        outcome=outcome,
+        partial=list(raw.get("partial") or []),
+        operation=raw.get("operation", "move"),
+        count=int(raw["count"]) if raw.get("count") is not None else None,
+    )
+
+
+_FAULT_CODES = {
+    429: "TooManyRequests",
+    500: "InternalServerError",
+    502: "BadGateway",
+    503: "ServiceUnavailable",
+    504: "GatewayTimeout",
+    408: "RequestTimeout",
+}
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "AzureEmulator/1.0"
+    sys_version = ""
+    emulator: Emulator
+
+    def log_message(self, format: str, *args: Any) -> None:  # the request log replaces stderr chatter
+        return
+
+    def _read_body(self) -> bytes:
+        length = int(self.headers.get("Content-Length") or 0)
+        if length:
+            return self.rfile.read(length)
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks = []
+            while True:
+                size = int(self.rfile.readline().strip() or b"0", 16)
+                if size == 0:
+                    self.rfile.readline()
+                    break
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+            return b"".join(chunks)
+        return b""
+
+    def _handle(self) -> None:
+        started_wall, started = time.time(), time.perf_counter()
+        emulator = self.emulator
+        split = urlsplit(self.path)
+        path = ids.normalise(unquote(split.path))
+        query = dict(parse_qsl(split.query, keep_blank_values=True))
+        headers = {k.lower(): v for k, v in self.headers.items()}
+        req = Request(self.command, path, query, headers, self._read_body(), emulator.base_url)
+        if path.lower().startswith("/_emulator/"):
+            try:
+                resp = emulator.hook(req)
+            except (ArmError, scenario.ScenarioError, ValueError) as exc:
+                resp = (
+                    exc.response()
+                    if isinstance(exc, ArmError)
+                    else Response(400, {"error": {"code": "InvalidScenario", "message": str(exc)}})
+                )
+            self._send(resp)
+            return
+        fault = emulator.take_fault(req.method, path)
+        if fault is not None and fault.latency_ms:
+            time.sleep(fault.latency_ms / 1000)
+        if fault is not None and fault.reset_connection:
+            emulator.record(req, Response(0), started_wall, (time.perf_counter() - started) * 1000)
+            self._reset()
+            return
+        if fault is not None and fault.status is not None:
+            code = _FAULT_CODES.get(fault.status, "InjectedFault")
+            resp = Response(fault.status, {"error": {"code": code, "message": f"Injected fault: HTTP {fault.status}."}})
+            if fault.retry_after is not None:
+                resp.headers["Retry-After"] = (
+                    str(int(fault.retry_after)) if float(fault.retry_after).is_integer() else str(fault.retry_after)
+                )
+        else:
+            try:
+                resp = emulator.dispatch(req)
+            except Exception:  # noqa: BLE001 - an emulator bug must answer 500, not kill the connection
+                traceback.print_exc(file=sys.stderr)
+                resp = Response(500, {"error": {"code": "InternalServerError", "message": "Emulator failure."}})
+        self._send(resp, head=req.method == "HEAD")
+        emulator.record(req, resp, started_wall, (time.perf_counter() - started) * 1000)
+
+    def _send(self, resp: Response, head: bool = False) -> None:
+        payload = b"" if resp.body is None or resp.status == 204 else json.dumps(resp.body).encode("utf-8")
+        self.send_response(resp.status)
+        request_id = new_request_id()
+        self.send_header("Date", formatdate(usegmt=True))
+        self.send_header("x-ms-request-id", request_id)
+        self.send_header("x-ms-correlation-request-id", resp.headers.pop("x-ms-correlation-request-id", request_id))
+        for k, v in resp.headers.items():
+            self.send_header(k, v)
+        if payload:
+            self.send_header("Content-Type", resp.content_type)
+        self.send_header("Content-Length", "0" if head else str(len(payload)))
+        self.send_header("Cache-Control", "no-cache")
+        self.end_headers()
+        if payload and not head:
+            self.wfile.write(payload)
+
+    def _reset(self) -> None:
+        """Drop the connection with a TCP RST, as a broken network path would."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        except OSError:
+            pass
+        self.connection.close()
+
+    do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 128
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        exc = sys.exc_info()[1]
+        if isinstance(exc, (ConnectionError, ssl.SSLError, TimeoutError)):
+            return  # clients dropping connections (and injected resets) are normal here
+        super().handle_error(request, client_address)
+
+
+def make_server(port: int, state_dir: Path, capture: Path | None = None) -> tuple[_Server, Emulator]:
+    """Bind 127.0.0.1:port with a fresh CA (written to state_dir/ca.pem); the caller loads a scenario and serves."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    ca = trustme.CA(organization_name="amlmove Azure emulator")
+    cert = ca.issue_cert("127.0.0.1", "localhost")
+    ca.cert_pem.write_to_path(str(state_dir / "ca.pem"))
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    cert.configure_cert(context)
+    handler = type("Handler", (_Handler,), {})
+    server = _Server(("127.0.0.1", port), handler)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    base_url = f"https://127.0.0.1:{server.server_address[1]}"
+    emulator = Emulator(base_url, capture)
+    handler.emulator = emulator
+    return server, emulator
