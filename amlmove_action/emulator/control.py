@@ -100,7 +100,7 @@ class EmulatorProcess:
             f"{self.url}/_emulator/{hook}", data=data, method=method, headers={"Content-Type": "application/json"}
         )
         context = ssl.create_default_context(cafile=str(self.ca_file))
-        with urllib.request.urlopen(request, context=context, timeout=60) as response:
+        with urllib.request.urlopen(request, context=context, timeout=60) as response:  # noqa: S310
             payload = response.read()
         return json.loads(payload) if payload else None
 
