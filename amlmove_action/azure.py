@@ -1,0 +1,302 @@
+"""Sign-in and Azure clients: the credential chain (GitHub OIDC, Azure Pipelines, federated token file, client
+secret, Azure CLI), the cloud's endpoints, and the azure-mgmt clients built on them. Nothing here decides anything
+about a move; it only gives the rest of the tool authenticated, retrying, throttling-aware clients."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import quote
+
+from .errors import AzureError, SignInError
+
+FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+
+
+@dataclass(frozen=True)
+class Cloud:
+    name: str
+    arm_endpoint: str  # no trailing slash
+    authority_host: str  # https://host, no trailing slash
+    custom: bool = False
+
+    @property
+    def scope(self) -> str:
+        return self.arm_endpoint + "/.default"
+
+
+CLOUDS = {
+    "azurecloud": Cloud("AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com"),
+    "azurechinacloud": Cloud(
+        "AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"
+    ),
+    "azureusgovernment": Cloud(
+        "AzureUSGovernment", "https://management.usgovcloudapi.net", "https://login.microsoftonline.us"
+    ),
+}
+
+
+def cloud_for(name: str, arm_endpoint: str | None = None, authority_host: str | None = None) -> Cloud:
+    if name.lower() == "custom":
+        return Cloud("custom", (arm_endpoint or "").rstrip("/"), (authority_host or "").rstrip("/"), custom=True)
+    return CLOUDS[name.lower()]
+
+
+@dataclass(frozen=True)
+class SignIn:
+    """Which credential the chain picked, in words for the log (never a secret)."""
+
+    method: str
+    credential: Any
+
+
+def build_credential(
+    *,
+    client_id: str | None,
+    tenant_id: str | None,
+    cloud: Cloud,
+    env: Mapping[str, str],
+    on_secret: Callable[[str], None] = lambda _s: None,
+) -> SignIn:
+    """The credential chain, first match wins; `on_secret` is called with every secret seen (to mask it)."""
+    from azure.identity import (
+        AzureCliCredential,
+        AzurePipelinesCredential,
+        ClientAssertionCredential,
+        ClientSecretCredential,
+        WorkloadIdentityCredential,
+    )
+
+    common: dict[str, Any] = {"authority": cloud.authority_host}
+    if cloud.custom:
+        common["disable_instance_discovery"] = True
+    client_id = client_id or env.get("AZURE_CLIENT_ID") or None
+    tenant_id = tenant_id or env.get("AZURE_TENANT_ID") or None
+
+    def need_ids(method: str) -> tuple[str, str]:
+        if not client_id or not tenant_id:
+            raise SignInError(
+                method,
+                "client-id and tenant-id are required for this sign-in method",
+                "Set the client-id and tenant-id inputs (the app registration or managed identity "
+                "that has the federated credential)",
+            )
+        return client_id, tenant_id
+
+    if env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
+        cid, tid = need_ids("GitHub OIDC")
+        fetch = GitHubOidc(env["ACTIONS_ID_TOKEN_REQUEST_URL"], env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"], on_secret)
+        on_secret(env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"])
+        return SignIn(
+            "GitHub OIDC (workload identity federation)", ClientAssertionCredential(tid, cid, fetch, **common)
+        )
+    if env.get("SYSTEM_OIDCREQUESTURI") and env.get("AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"):
+        cid, tid = need_ids("Azure Pipelines workload identity")
+        token = env.get("SYSTEM_ACCESSTOKEN", "")
+        if not token:
+            raise SignInError(
+                "Azure Pipelines workload identity",
+                "SYSTEM_ACCESSTOKEN is not set",
+                "Map it in the step: env: SYSTEM_ACCESSTOKEN: $(System.AccessToken)",
+            )
+        on_secret(token)
+        return SignIn(
+            "Azure Pipelines service connection (workload identity federation)",
+            AzurePipelinesCredential(
+                tenant_id=tid,
+                client_id=cid,
+                service_connection_id=env["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"],
+                system_access_token=token,
+                **common,
+            ),
+        )
+    if env.get("AZURE_FEDERATED_TOKEN_FILE"):
+        cid, tid = need_ids("federated token file")
+        return SignIn(
+            "federated token file (AZURE_FEDERATED_TOKEN_FILE)",
+            WorkloadIdentityCredential(
+                tenant_id=tid, client_id=cid, token_file_path=env["AZURE_FEDERATED_TOKEN_FILE"], **common
+            ),
+        )
+    if env.get("AZURE_CLIENT_SECRET"):
+        cid, tid = need_ids("client secret")
+        on_secret(env["AZURE_CLIENT_SECRET"])
+        return SignIn(
+            "client secret (AZURE_CLIENT_SECRET)",
+            ClientSecretCredential(tid, cid, env["AZURE_CLIENT_SECRET"], **common),
+        )
+    return SignIn(
+        "Azure CLI (az login)", AzureCliCredential(tenant_id=tenant_id) if tenant_id else AzureCliCredential()
+    )
+
+
+class GitHubOidc:
+    """Fetches a fresh GitHub Actions OIDC token on every call (ClientAssertionCredential calls it per token)."""
+
+    def __init__(self, request_url: str, request_token: str, on_secret: Callable[[str], None]) -> None:
+        self.request_url, self.request_token, self.on_secret = request_url, request_token, on_secret
+
+    def __call__(self) -> str:
+        import requests
+
+        sep = "&" if "?" in self.request_url else "?"
+        url = f"{self.request_url}{sep}audience={quote(FEDERATION_AUDIENCE, safe='')}"
+        try:
+            reply = requests.get(
+                url,
+                headers={
+                    "Authorization": f"Bearer {self.request_token}",
+                    "Accept": "application/json; api-version=2.0",
+                },
+                timeout=30,
+            )
+        except requests.RequestException as exc:
+            raise SignInError(
+                "GitHub OIDC",
+                f"the runner's token endpoint did not answer ({type(exc).__name__})",
+                "Re-run the job; if it persists, check the runner's network",
+            ) from None
+        if reply.status_code != 200:
+            raise SignInError(
+                "GitHub OIDC",
+                f"the runner refused the ID token request (HTTP {reply.status_code})",
+                "Give the job `permissions: id-token: write`",
+            ) from None
+        try:
+            token = str(reply.json()["value"])
+        except (ValueError, KeyError, TypeError):
+            raise SignInError("GitHub OIDC", "the runner's reply has no token", "Re-run the job") from None
+        self.on_secret(token)
+        return token
+
+
+def token_claims(credential: Any, scope: str) -> dict[str, Any]:
+    """Get a token once (fail early, with a clear message) and return its non-secret claims (tid, oid, appid)."""
+    from azure.core.exceptions import ClientAuthenticationError
+
+    try:
+        token = credential.get_token(scope).token
+    except ClientAuthenticationError as exc:
+        raise SignInError(
+            type(credential).__name__,
+            _first_line(str(exc.message or exc)),
+            "Check client-id, tenant-id and the federated credential's subject (issuer, subject and "
+            "audience must match exactly)",
+        ) from None
+    try:
+        import jwt
+
+        claims = jwt.decode(token, options={"verify_signature": False})
+    except Exception:  # noqa: BLE001 - an opaque token is fine; claims are only for messages
+        return {}
+    return {k: claims.get(k) for k in ("tid", "oid", "appid", "aud") if k in claims}
+
+
+def _first_line(text: str) -> str:
+    return text.strip().splitlines()[0] if text.strip() else "no detail"
+
+
+class Clients:
+    """The azure-mgmt clients for one run, built lazily and shared across threads (they are thread-safe)."""
+
+    def __init__(self, credential: Any, cloud: Cloud, **client_kwargs: Any) -> None:
+        self.credential, self.cloud = credential, cloud
+        self.kwargs = {"base_url": cloud.arm_endpoint, "credential_scopes": [cloud.scope], **client_kwargs}
+        self._lock = threading.Lock()
+        self._cache: dict[tuple[str, str], Any] = {}
+
+    def _get(self, kind: str, subscription_id: str, factory: Callable[[], Any]) -> Any:
+        with self._lock:
+            key = (kind, subscription_id.lower())
+            if key not in self._cache:
+                self._cache[key] = factory()
+            return self._cache[key]
+
+    def resources(self, subscription_id: str):
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return self._get(
+            "resources",
+            subscription_id,
+            lambda: ResourceManagementClient(self.credential, subscription_id, **self.kwargs),
+        )
+
+    def subscriptions(self):
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        return self._get("subscriptions", "", lambda: SubscriptionClient(self.credential, **self.kwargs))
+
+    def locks(self, subscription_id: str):
+        from azure.mgmt.resource.locks import ManagementLockClient
+
+        return self._get(
+            "locks", subscription_id, lambda: ManagementLockClient(self.credential, subscription_id, **self.kwargs)
+        )
+
+    def authorization(self, subscription_id: str):
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return self._get(
+            "authorization",
+            subscription_id,
+            lambda: AuthorizationManagementClient(self.credential, subscription_id, **self.kwargs),
+        )
+
+    # ---- raw ARM calls for types without a management client in the lock (ML children, Databricks) ------------
+    def get_json(self, path: str, api_version: str, subscription_id: str) -> dict[str, Any] | None:
+        """GET an ARM path through the same pipeline (auth, retry, throttling); None on 404."""
+        from azure.core.rest import HttpRequest
+
+        client = self.resources(subscription_id)
+        sep = "&" if "?" in path else "?"
+        url = path if path.startswith("https://") else f"{self.cloud.arm_endpoint}{path}{sep}api-version={api_version}"
+        response = client.send_request(HttpRequest("GET", url))
+        if response.status_code == 404:
+            return None
+        if response.status_code != 200:
+            raise arm_error(f"GET {path.split('?')[0]}", response)
+        return response.json()
+
+    def list_json(self, path: str, api_version: str, subscription_id: str) -> Iterator[dict[str, Any]]:
+        """Every item of an ARM list, following nextLink; a 404 on the collection yields nothing."""
+        page = self.get_json(path, api_version, subscription_id)
+        while page is not None:
+            yield from page.get("value") or []
+            next_link = page.get("nextLink")
+            if not next_link:
+                return
+            page = self.get_json(next_link, api_version, subscription_id)
+
+
+def arm_error(operation: str, response: Any) -> AzureError:
+    """An AzureError from a raw ARM response, keeping ARM's code, message and correlation id."""
+    code, message = None, ""
+    try:
+        body = response.json()
+        error = body.get("error", body) if isinstance(body, dict) else {}
+        code, message = error.get("code"), str(error.get("message", ""))
+    except (ValueError, json.JSONDecodeError, AttributeError):
+        message = ""
+    return AzureError(
+        operation,
+        status=response.status_code,
+        code=code,
+        message=message,
+        correlation_id=response.headers.get("x-ms-correlation-request-id"),
+    )
+
+
+def from_http_error(operation: str, exc: Any) -> AzureError:
+    """An AzureError from an azure-core HttpResponseError."""
+    response = getattr(exc, "response", None)
+    error = getattr(exc, "error", None)
+    return AzureError(
+        operation,
+        status=getattr(exc, "status_code", None),
+        code=getattr(error, "code", None),
+        message=str(getattr(error, "message", None) or getattr(exc, "message", "") or ""),
+        correlation_id=response.headers.get("x-ms-correlation-request-id") if response is not None else None,
+    )
