@@ -1,0 +1,638 @@
+"""Spec conformance: does each response the Azure emulator sent match Microsoft's published OpenAPI shape?
+
+`SpecIndex.load` reads every Swagger 2.0 file and example under shared/specs, turns the Swagger dialect into JSON Schema
+and matches a request path to its operation; `check_capture` runs that over the JSON Lines capture of an emulator run.
+
+How the Swagger dialect is read (as Microsoft's validator, oav, reads it, but stricter on null in arrays and maps):
+- an optional property may be null unless it says `x-nullable: false` (ARM services send null for "not set"); a
+  required property, an array item or an `additionalProperties` value may be null only with `x-nullable: true`;
+- a schema with `properties` but no `type` is an object (as AutoRest models it);
+- `x-ms-enum.modelAsString: true` allows any string; `format` is not enforced; `readOnly` only constrains requests;
+- a `discriminator` base dispatches to the definition whose `x-ms-discriminator-value` (or name) matches;
+- `x-ms-pageable`: the success body must carry its item array (`value`), which the SDK pagers iterate.
+Where the specs are silent, two stand-ins apply, both marked in the index:
+- a `$ref` to a file or definition shared/specs does not hold (common-types, parts an excerpt left out) is permissive
+  and counted in `SpecIndex.unresolved_refs`; every `default` (error) response must also have the ARM error shape of
+  reference/arm-api.md §0, which the specs only name through the missing common-types;
+- where a response's schema is itself missing (the Databricks excerpt left out WorkspaceListResult), the bodies of the
+  examples the swagger names for it stand in: the JSON types they show, nothing required, anything may be null or
+  added (`Operation.inferred` lists such statuses). An example no operation claims gives an operation the same way,
+  its path read from the ids in its body, its errors held to the ARM error shape.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import posixpath
+import re
+from collections import Counter
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote, unquote, urlsplit
+
+from jsonschema import Draft7Validator
+from jsonschema.exceptions import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT7
+
+Schema = dict[str, Any]
+
+_BASE_URI = "https://specs.amlmove.invalid/"
+_ARM_ERROR_URI = _BASE_URI + "arm-error.json"
+# reference/arm-api.md §0: every ARM error body is {"error": {"code", "message", "details", "target", ...}} and the SDK
+# reads error.code and error.message.
+_ARM_ERROR: Schema = {
+    "definitions": {
+        "detail": {
+            "type": "object",
+            "required": ["code", "message"],
+            "properties": {
+                "code": {"type": "string"},
+                "message": {"type": "string"},
+                "target": {"type": ["string", "null"]},
+                "details": {"type": ["array", "null"], "items": {"$ref": "#/definitions/detail"}},
+                "additionalInfo": {"type": ["array", "null"], "items": {"type": "object"}},
+            },
+        }
+    },
+    "type": "object",
+    "required": ["error"],
+    "properties": {"error": {"$ref": "#/definitions/detail"}},
+}
+_NULL: Schema = {"type": "null"}
+_METHODS = ("get", "put", "post", "patch", "delete", "head", "options")
+_JSON_TYPES = ("string", "number", "integer", "boolean", "array", "object")
+_KEYWORDS = (
+    "enum", "pattern", "minLength", "maxLength", "minimum", "maximum", "multipleOf",
+    "minItems", "maxItems", "uniqueItems", "minProperties", "maxProperties",
+)  # fmt: skip
+_PARAM = re.compile(r"\{([^}/]+)\}")
+# Where ARM ids put a parameter rather than a literal, for example paths whose values the example does not name.
+_ARM_ID_NAMES = {"subscriptions": "subscriptionId", "resourcegroups": "resourceGroupName"}
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One operation whose responses can be checked: from a swagger file, or from an example alone (then `source`)."""
+
+    operation_id: str
+    method: str
+    path_template: str
+    api_version: str
+    source: str  # the swagger (or example) file, relative to the specs root
+    responses: Mapping[str, Schema | None] = field(repr=False)  # "200" / "default" -> JSON Schema; None: no body
+    pattern: re.Pattern[str] = field(repr=False)
+    specificity: tuple[int, int] = field(repr=False)  # (literal segments, -segment-spanning parameters)
+    example_refs: tuple[str, ...] = field(default=(), repr=False)  # x-ms-examples targets, relative to the root
+    inferred: tuple[str, ...] = ()  # statuses whose schema is the shape of example bodies, not the spec's
+
+
+@dataclass(frozen=True)
+class ExampleLink:
+    """An example file and the operation its responses belong to, with how that was decided."""
+
+    path: str
+    operation: Operation | None
+    how: str  # "x-ms-examples", "operationId", "x-ms-examples file name", "path in body", "inferred", "unmatched"
+    api_version: str | None = None
+    bodies: Mapping[str, Any] = field(default_factory=dict, repr=False)  # status -> body (None when absent)
+
+
+class SpecIndex:
+    """Operations, examples and compiled schemas from one specs root."""
+
+    def __init__(
+        self,
+        operations: list[Operation],
+        examples: list[ExampleLink],
+        registry: Registry,
+        unresolved_refs: Counter[str],
+        missing_examples: list[str],
+        spec_files: list[str],
+    ) -> None:
+        self.operations = tuple(operations)
+        self.examples = tuple(examples)
+        self.unresolved_refs = unresolved_refs  # "file#/pointer" -> references to it, each treated as permissive
+        self.missing_examples = tuple(missing_examples)  # x-ms-examples targets absent from the specs root
+        self.spec_files = tuple(spec_files)
+        self._registry = registry
+        self._validators: dict[tuple[str, str, str, str], Draft7Validator] = {}
+
+    @classmethod
+    def load(cls, specs_root: Path) -> SpecIndex:
+        """Every swagger (*.json with a "swagger" key) and example (*.json under an examples/ folder) below the root."""
+        root = specs_root.resolve()
+        docs: dict[str, Any] = {}
+        for path in sorted(root.rglob("*.json")):
+            try:
+                docs[path.relative_to(root).as_posix()] = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError) as exc:
+                raise ValueError(f"{path}: not readable as JSON ({exc})") from exc
+        specs = {rel: doc for rel, doc in docs.items() if isinstance(doc, dict) and "swagger" in doc}
+        if not specs:
+            raise FileNotFoundError(f"no Swagger 2.0 file under {root}: point AMLMOVE_SPECS_DIR at shared/specs")
+        examples = {
+            rel: doc
+            for rel, doc in docs.items()
+            if "/examples/" in f"/{rel}" and isinstance(doc, dict) and isinstance(doc.get("responses"), dict)
+        }
+        loader = _Loader(docs)
+        operations = [op for rel, doc in specs.items() for op in loader.operations(rel, doc)]
+        links, inferred, missing = _link_examples(operations, examples)
+        registry = Registry().with_resources(
+            [(uri, Resource(contents, specification=DRAFT7)) for uri, contents in loader.resources(specs)]
+            + [(_ARM_ERROR_URI, Resource(_ARM_ERROR, specification=DRAFT7))]
+        )
+        return cls([*operations, *inferred], links, registry, loader.unresolved, missing, list(specs))
+
+    def match(self, method: str, path: str) -> Operation | None:
+        """The most specific operation for a URL path (no query), case-insensitive, with '//' collapsed."""
+        normalized = re.sub(r"/{2,}", "/", path)
+        if len(normalized) > 1:
+            normalized = normalized.rstrip("/")
+        candidates = [op for op in self.operations if op.method == method.upper() and op.pattern.fullmatch(normalized)]
+        return max(candidates, key=lambda op: op.specificity, default=None)
+
+    def validate(self, method: str, path: str, query: dict[str, str], status: int, body: Any) -> list[str]:
+        """[] when the response conforms or no operation matches; else human-readable errors naming the operation id,
+        status and JSON pointer."""
+        op = self.match(method, path)
+        return [] if op is None else self._check(op, str(status), body, query.get("api-version"))
+
+    def check_examples(self) -> dict[str, list[str]]:
+        """Example file -> errors of its response bodies against its operation, for the examples that fail."""
+        findings: dict[str, list[str]] = {}
+        for link in self.examples:
+            if link.operation is None:
+                continue
+            errors = [
+                error
+                for status, body in link.bodies.items()
+                for error in self._check(link.operation, status, body, link.api_version)
+            ]
+            if errors:
+                findings[link.path] = errors
+        return findings
+
+    def summary(self) -> str:
+        """What was indexed and what could not be: for a CI log or a note."""
+        from_examples = [op for op in self.operations if op.source not in self.spec_files]
+        stand_ins = [op.operation_id for op in self.operations if op.inferred and op.source in self.spec_files]
+        unmatched = [link.path for link in self.examples if link.operation is None]
+        lines = [
+            f"{len(self.operations) - len(from_examples)} operations from {len(self.spec_files)} swagger files "
+            f"({len(stand_ins)} with a response schema taken from examples: {', '.join(stand_ins) or '-'}), "
+            f"{len(from_examples)} more from examples alone",
+            f"{len(self.examples)} examples, {len(unmatched)} without an operation: {', '.join(unmatched) or '-'}",
+            f"{len(self.missing_examples)} x-ms-examples targets missing: {', '.join(self.missing_examples) or '-'}",
+            f"{sum(self.unresolved_refs.values())} references to {len(self.unresolved_refs)} missing targets, "
+            "checked as permissive:",
+        ]
+        lines += [f"  {count:3} x {target}" for target, count in sorted(self.unresolved_refs.items())]
+        return "\n".join(lines)
+
+    def _check(self, op: Operation, status: str, body: Any, requested_version: str | None) -> list[str]:
+        key = status if status in op.responses else "default" if "default" in op.responses else None
+        where = f"spec {op.api_version} {op.source}"
+        if key in op.inferred:
+            where += " (schema inferred from examples)"
+        if requested_version and requested_version != op.api_version:
+            where += f"; request api-version {requested_version}"
+        if key is None:
+            listed = ", ".join(op.responses)
+            return [f"{op.operation_id} {status}: status not in the spec (it lists {listed}) [{where}]"]
+        schema = op.responses[key]
+        if schema is None:
+            if body is None or body == "":
+                return []
+            got = _shorten(json.dumps(body))
+            return [f"{op.operation_id} {status}: the spec defines no body for {key}, got {got} [{where}]"]
+        cache_key = (op.source, op.method, op.path_template, key)
+        if cache_key not in self._validators:
+            self._validators[cache_key] = Draft7Validator(schema, registry=self._registry)
+        errors = self._validators[cache_key].iter_errors(body)
+        ordered = sorted(errors, key=lambda e: ([str(part) for part in e.absolute_path], e.message))
+        return [f"{op.operation_id} {status}: {_pointer(e)}: {_shorten(e.message)} [{where}]" for e in ordered]
+
+
+def find_specs_root() -> Path:
+    """<repo>/../shared/specs (CI clones the repository with shared/ beside it); AMLMOVE_SPECS_DIR overrides it."""
+    override = os.environ.get("AMLMOVE_SPECS_DIR")
+    root = Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "specs"
+    if not root.is_dir():
+        raise FileNotFoundError(
+            f"spec directory {root} not found: put shared/ beside the repository or set AMLMOVE_SPECS_DIR"
+        )
+    return root
+
+
+def check_capture(capture_file: Path, index: SpecIndex) -> tuple[int, int, list[str]]:
+    """(responses seen, responses checked against a schema, errors) for an emulator capture in JSON Lines."""
+    seen = checked = 0
+    errors: list[str] = []
+    for number, line in enumerate(capture_file.read_text(encoding="utf-8").splitlines(), start=1):
+        if not line.strip():
+            continue
+        seen += 1
+        try:
+            record = json.loads(line)
+            method, path, status = record["method"], record["path"], int(record["status"])
+        except (ValueError, KeyError, TypeError) as exc:
+            errors.append(f"{capture_file.name}:{number}: not a capture record ({exc!r})")
+            continue
+        if index.match(method, path) is None:
+            continue
+        checked += 1
+        found = index.validate(method, path, record.get("query") or {}, status, record.get("body"))
+        errors += [f"{capture_file.name}:{number} {method} {path}: {error}" for error in found]
+    return seen, checked, errors
+
+
+class _Loader:
+    """Reads swagger documents: operations, path patterns, and definitions translated to JSON Schema."""
+
+    def __init__(self, docs: Mapping[str, Any]) -> None:
+        self.docs = docs
+        self.unresolved: Counter[str] = Counter()
+        # (file, discriminator base) -> [(discriminator value, file, subtype)]
+        self.subtypes: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
+        for rel, doc in docs.items():
+            if isinstance(doc, dict) and "swagger" in doc:
+                for name in doc.get("definitions", {}):
+                    for base in self._discriminator_ancestors(rel, name, set()):
+                        value = doc["definitions"][name].get("x-ms-discriminator-value", name)
+                        self.subtypes.setdefault(base, []).append((value, rel, name))
+        self.example_bodies = self._example_bodies()
+
+    def operations(self, rel: str, doc: Mapping[str, Any]) -> Iterator[Operation]:
+        version = str(doc.get("info", {}).get("version", "?"))
+        for template, method, spec, shared_parameters in _swagger_operations(doc):
+            declared = [self._deref(p, rel) for p in [*shared_parameters, *spec.get("parameters", [])]]
+            path_params = {p["name"]: p for p in declared if p and p.get("in") == "path"}
+            pattern, specificity = _compile_template(template, path_params)
+            responses: dict[str, Schema | None] = {}
+            inferred: list[str] = []
+            for status, response in spec.get("responses", {}).items():
+                schema, from_examples = self._response_schema(status, response, rel)
+                if schema is not None and isinstance(spec.get("x-ms-pageable"), dict):
+                    schema = _with_item_array(schema, status, spec["x-ms-pageable"])
+                responses[status] = schema
+                if from_examples:
+                    inferred.append(status)
+            yield Operation(
+                operation_id=spec.get("operationId", f"{method.upper()} {template}"),
+                method=method.upper(),
+                path_template=template,
+                api_version=version,
+                source=rel,
+                responses=responses,
+                pattern=pattern,
+                specificity=specificity,
+                example_refs=_example_refs(rel, spec),
+                inferred=tuple(inferred),
+            )
+
+    def resources(self, specs: Iterable[str]) -> Iterator[tuple[str, Schema]]:
+        """One registry resource per swagger file: its definitions, and the plain form of discriminator bases."""
+        for rel in specs:
+            definitions: Schema = {}
+            plain: Schema = {}
+            for name, node in self.docs[rel].get("definitions", {}).items():
+                definitions[name] = self._schema(node, rel)
+                if (rel, name) not in self.subtypes:
+                    continue
+                plain[name] = definitions[name]
+                prop = node["discriminator"]
+                dispatch: Schema = {"$ref": _uri(rel, "plain", name)}  # a value no subtype claims: the base alone
+                for value, file, sub in reversed(self.subtypes[(rel, name)]):
+                    if (file, sub) != (rel, name):
+                        condition = {"properties": {prop: {"const": value}}, "required": [prop]}
+                        dispatch = {"if": condition, "then": {"$ref": _uri(file, "definitions", sub)}, "else": dispatch}
+                definitions[name] = dispatch
+            yield _BASE_URI + rel, {"definitions": definitions, "plain": plain}
+
+    def _response_schema(self, status: str, response: Any, rel: str) -> tuple[Schema | None, bool]:
+        """The status's JSON Schema (None: no body) and whether examples stand in for a missing spec schema."""
+        response = self._deref(response, rel)
+        if response is None:
+            return {}, False
+        if "schema" not in response:
+            return None, False
+        node = response["schema"]
+        bodies = []
+        if isinstance(node, dict) and "$ref" in node and self._lookup(node["$ref"], rel) is None:
+            bodies = self.example_bodies.get((_join(rel, node["$ref"]), status), [])
+        schema = self._schema(node, rel)  # also counts the missing target when examples stand in for it
+        if bodies:
+            schema = _infer_schema(bodies, nullable=False)
+        if status == "default":
+            schema = {"allOf": [schema, {"$ref": _ARM_ERROR_URI}]}
+        return schema, bool(bodies)
+
+    def _example_bodies(self) -> dict[tuple[str, str], list[Any]]:
+        """(missing response schema target, status) -> bodies of the examples the swaggers name for such responses."""
+        found: dict[tuple[str, str], list[Any]] = {}
+        for rel, doc in self.docs.items():
+            if not (isinstance(doc, dict) and "swagger" in doc):
+                continue
+            for _, _, spec, _ in _swagger_operations(doc):
+                examples = [self.docs[ref] for ref in _example_refs(rel, spec) if ref in self.docs]
+                for status, response in spec.get("responses", {}).items():
+                    ref = (response.get("schema") or {}).get("$ref")
+                    if ref is None or self._lookup(ref, rel) is not None:
+                        continue
+                    bodies = [example["responses"].get(status, {}).get("body") for example in examples]
+                    found.setdefault((_join(rel, ref), status), []).extend(b for b in bodies if b is not None)
+        return found
+
+    def _schema(self, node: Any, rel: str, *, in_all_of: bool = False) -> Schema:
+        if not isinstance(node, dict):
+            return {}
+        if "$ref" in node:
+            return self._ref(node["$ref"], rel, in_all_of=in_all_of)
+        out: Schema = {key: node[key] for key in _KEYWORDS if key in node}
+        if node.get("type") in _JSON_TYPES:
+            out["type"] = node["type"]
+        elif "type" not in node and ("properties" in node or "additionalProperties" in node):
+            out["type"] = "object"  # as AutoRest models it; many definitions leave the type out
+        if node.get("x-ms-enum", {}).get("modelAsString"):
+            out.pop("enum", None)
+        for bound in ("Minimum", "Maximum"):  # Swagger 2.0 keeps draft 4's boolean exclusiveMinimum/Maximum
+            if node.get(f"exclusive{bound}") is True and bound.lower() in out:
+                out[f"exclusive{bound}"] = out.pop(bound.lower())
+        if "required" in node:
+            out["required"] = list(node["required"])
+        if isinstance(node.get("properties"), dict):
+            required = set(node.get("required", []))
+            out["properties"] = {
+                name: self._nullable(sub, rel, default=name not in required)
+                for name, sub in node["properties"].items()
+                if isinstance(sub, dict)  # excerpts leave notes such as "x-research-note": "..." among properties
+            }
+        if isinstance(node.get("additionalProperties"), dict):
+            out["additionalProperties"] = self._nullable(node["additionalProperties"], rel, default=False)
+        elif isinstance(node.get("additionalProperties"), bool):
+            out["additionalProperties"] = node["additionalProperties"]
+        if isinstance(node.get("items"), dict):
+            out["items"] = self._nullable(node["items"], rel, default=False)
+        if "allOf" in node:
+            out["allOf"] = [self._schema(part, rel, in_all_of=True) for part in node["allOf"]]
+        return out
+
+    def _nullable(self, node: Schema, rel: str, *, default: bool) -> Schema:
+        schema = self._schema(node, rel)
+        flag = node.get("x-nullable")
+        if flag is None and "$ref" in node:
+            target = self._lookup(node["$ref"], rel)
+            flag = target[2].get("x-nullable") if target and isinstance(target[2], dict) else None
+        if not schema or flag is False or (flag is None and not default):
+            return schema
+        if isinstance(schema.get("type"), str) and "allOf" not in schema:  # a plain typed schema: widen its type
+            widened = {**schema, "type": [schema["type"], "null"]}
+            if "enum" in widened:
+                widened["enum"] = [*widened["enum"], None]
+            return widened
+        return {"if": _NULL, "else": schema}  # unlike anyOf, reports each error inside the schema on its own
+
+    def _ref(self, ref: str, rel: str, *, in_all_of: bool = False) -> Schema:
+        target = self._lookup(ref, rel)
+        if target is None:
+            self.unresolved[_join(rel, ref)] += 1
+            return {}
+        file, tokens, node = target
+        if len(tokens) == 2 and tokens[0] == "definitions":
+            # A subtype's allOf names its base: point it at the base's plain form, not back at the dispatcher.
+            plain = in_all_of and (file, tokens[1]) in self.subtypes
+            return {"$ref": _uri(file, "plain" if plain else "definitions", tokens[1])}
+        return self._schema(node, file)
+
+    def _deref(self, node: Any, rel: str) -> dict[str, Any] | None:
+        """A parameter or response object, following its $ref; None (and counted) when the target is missing."""
+        if not isinstance(node, dict) or "$ref" not in node:
+            return node if isinstance(node, dict) else None
+        target = self._lookup(node["$ref"], rel)
+        if target is None:
+            self.unresolved[_join(rel, node["$ref"])] += 1
+            return None
+        return target[2] if isinstance(target[2], dict) else None
+
+    def _lookup(self, ref: str, rel: str) -> tuple[str, list[str], Any] | None:
+        file, _, pointer = _join(rel, ref).partition("#")
+        node = self.docs.get(file)
+        tokens = [unquote(t).replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
+        for token in tokens:
+            if not isinstance(node, dict) or token not in node:
+                return None
+            node = node[token]
+        return (file, tokens, node) if node is not None else None
+
+    def _discriminator_ancestors(self, rel: str, name: str, seen: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
+        node = self.docs[rel].get("definitions", {}).get(name)
+        if not isinstance(node, dict) or (rel, name) in seen:
+            return
+        seen.add((rel, name))
+        if "discriminator" in node:
+            yield rel, name
+        for part in node.get("allOf", []):
+            target = self._lookup(part["$ref"], rel) if isinstance(part, dict) and "$ref" in part else None
+            if target and len(target[1]) == 2 and target[1][0] == "definitions":
+                yield from self._discriminator_ancestors(target[0], target[1][1], seen)
+
+
+def _link_examples(
+    operations: list[Operation], examples: Mapping[str, Any]
+) -> tuple[list[ExampleLink], list[Operation], list[str]]:
+    """Find each example's operation: the swagger's x-ms-examples link, else the example's operationId, else an
+    x-ms-examples link of the same file name (excerpts moved some), else the resource path its body shows; an example
+    whose path matches no operation gets an inferred one."""
+    by_ref = {ref: op for op in operations for ref in op.example_refs}
+    links: list[ExampleLink] = []
+    inferred: list[Operation] = []
+    for rel, doc in examples.items():
+        nearby = [op for op in operations if op.source.split("/")[:2] == rel.split("/")[:2]]
+        by_id = [op for op in nearby if op.operation_id == doc.get("operationId")]
+        name = posixpath.basename(rel)
+        by_name = [op for op in nearby if any(posixpath.basename(ref) == name for ref in op.example_refs)]
+        resource_path = _resource_path(doc)
+        by_path = [op for op in nearby if op.method == "GET" and resource_path and op.pattern.fullmatch(resource_path)]
+        how, op = next(
+            (
+                (how, max(found, key=lambda o: _shared_prefix(o.source, rel)))
+                for how, found in (
+                    ("x-ms-examples", [by_ref[rel]] if rel in by_ref else []),
+                    ("operationId", by_id),
+                    ("x-ms-examples file name", by_name),
+                    ("path in body", by_path),
+                )
+                if found
+            ),
+            ("unmatched", None),
+        )
+        if op is None and resource_path:
+            op = _inferred_operation(rel, doc, resource_path)
+            how = "inferred"
+            inferred.append(op)
+        parameters = doc.get("parameters", {})
+        links.append(
+            ExampleLink(
+                path=rel,
+                operation=op,
+                how=how,
+                api_version=parameters.get("api-version") if isinstance(parameters, dict) else None,
+                bodies={
+                    status: response.get("body") if isinstance(response, dict) else None
+                    for status, response in doc["responses"].items()
+                },
+            )
+        )
+    linked = {link.path for link in links if link.operation is not None}
+    missing = sorted(
+        ref
+        for op in operations
+        for ref in op.example_refs
+        if ref not in examples and not any(posixpath.basename(path) == posixpath.basename(ref) for path in linked)
+    )
+    return links, inferred, missing
+
+
+def _swagger_operations(doc: Mapping[str, Any]) -> Iterator[tuple[str, str, Mapping[str, Any], list[Any]]]:
+    """(path template, method, operation object, path-level parameters) for each operation of a swagger document."""
+    for template, item in doc.get("paths", {}).items():
+        for method, spec in item.items():
+            if method in _METHODS:
+                yield template, method, spec, item.get("parameters", [])
+
+
+def _example_refs(rel: str, spec: Mapping[str, Any]) -> tuple[str, ...]:
+    return tuple(_join(rel, ref["$ref"]) for ref in spec.get("x-ms-examples", {}).values() if "$ref" in ref)
+
+
+def _resource_path(example: Mapping[str, Any]) -> str | None:
+    """The ARM path a GET example answers, read from its 200 body: nextLink, a listed item's parent, or its own id."""
+    body = (example["responses"].get("200") or {}).get("body")
+    if not isinstance(body, dict):
+        return None
+    next_link = body.get("nextLink")
+    if isinstance(next_link, str) and next_link.startswith("https://"):
+        return urlsplit(next_link).path
+    items = body.get("value")
+    if isinstance(items, list):
+        first = items[0].get("id") if items and isinstance(items[0], dict) else None
+        return first.rsplit("/", 1)[0] if isinstance(first, str) and first.startswith("/subscriptions/") else None
+    own = body.get("id")
+    return own if isinstance(own, str) and own.startswith("/subscriptions/") else None
+
+
+def _inferred_operation(rel: str, example: Mapping[str, Any], resource_path: str) -> Operation:
+    parameters = example.get("parameters", {})
+    names = {value: name for name, value in parameters.items() if isinstance(value, str)}
+    segments = [s for s in resource_path.split("/") if s]
+    template = ""
+    for i in range(0, len(segments), 2):  # ARM ids alternate keyword/type and name, except providers/{namespace}
+        word = segments[i]
+        template += f"/{word}"
+        if i + 1 < len(segments):
+            value = segments[i + 1]
+            default = _ARM_ID_NAMES.get(word.lower(), "name")
+            template += f"/{value}" if word.lower() == "providers" else f"/{{{names.get(value, default)}}}"
+    body = example["responses"]["200"].get("body")
+    success = _infer_schema([body], nullable=False)
+    if isinstance(body.get("value"), list):
+        success = _with_item_array(success, "200", {})
+    pattern, specificity = _compile_template(template, {})
+    return Operation(
+        operation_id=example.get("operationId") or rel.partition("/examples/")[2].removesuffix(".json"),
+        method="GET",
+        path_template=template,
+        api_version=str(parameters.get("api-version", "?")),
+        source=rel,
+        responses={"200": success, "default": {"$ref": _ARM_ERROR_URI}},
+        pattern=pattern,
+        specificity=specificity,
+        inferred=("200",),
+    )
+
+
+def _with_item_array(schema: Schema, status: str, pageable: Mapping[str, Any]) -> Schema:
+    """x-ms-pageable: a success body must carry the item array the SDK pager iterates."""
+    if not status.startswith("2"):
+        return schema
+    item = pageable.get("itemName", "value")
+    return {"allOf": [schema, {"type": "object", "required": [item], "properties": {item: {"type": "array"}}}]}
+
+
+def _infer_schema(samples: list[Any], *, nullable: bool = True) -> Schema:
+    """The JSON types the samples show (any number where an integer is shown); nothing is required and any member may
+    be null or absent (an example cannot say otherwise), while an array item may be null only where one is."""
+    kinds = {_json_type(sample) for sample in samples} - {"null"}
+    if not kinds:
+        return {}
+    schema: Schema = {"type": sorted(kinds | {"null"}) if nullable else sorted(kinds)}
+    objects = [sample for sample in samples if isinstance(sample, dict)]
+    if objects:
+        keys = dict.fromkeys(key for obj in objects for key in obj)
+        schema["properties"] = {key: _infer_schema([obj[key] for obj in objects if key in obj]) for key in keys}
+    elements = [element for sample in samples if isinstance(sample, list) for element in sample]
+    if elements:
+        schema["items"] = _infer_schema(elements, nullable=None in elements)
+    return schema
+
+
+def _json_type(value: Any) -> str:
+    for python_type, name in ((bool, "boolean"), (int, "number"), (float, "number"), (str, "string")):
+        if isinstance(value, python_type):
+            return name
+    return "array" if isinstance(value, list) else "object" if isinstance(value, dict) else "null"
+
+
+def _compile_template(
+    template: str, path_params: Mapping[str, Mapping[str, Any]]
+) -> tuple[re.Pattern[str], tuple[int, int]]:
+    """A case-insensitive pattern for a path template, and its specificity (more literal segments win).
+
+    A parameter spans '/' when declared `x-ms-skip-url-encoding` (e.g. {resourceType}); so does a leading undeclared
+    one, as ARM scope parameters are (the authorization excerpts' ScopeParameter lives in a file not held here).
+    {parentResourcePath} may be empty: the SDKs send '//' for a top-level resource, which the caller collapses."""
+    parts = []
+    literal = spanning = 0
+    for position, segment in enumerate(template.strip("/").split("/")):
+        whole = re.fullmatch(r"\{([^}/]+)\}", segment)
+        if whole is None:
+            literal += "{" not in segment
+            parts.append("/" + "[^/]+".join(re.escape(piece) for piece in _PARAM.split(segment)[::2]))
+            continue
+        name = whole.group(1)
+        declared = path_params.get(name)
+        spans = bool(declared.get("x-ms-skip-url-encoding")) if declared else position == 0
+        spanning += spans
+        if name == "parentResourcePath":
+            parts.append("(?:/[^/]+)*")
+        else:
+            parts.append("(?:/[^/]+)+" if spans else "/[^/]+")
+    return re.compile("".join(parts) or "/", re.IGNORECASE), (literal, -spanning)
+
+
+def _pointer(error: ValidationError) -> str:
+    return "#" + "".join("/" + str(part).replace("~", "~0").replace("/", "~1") for part in error.absolute_path)
+
+
+def _shorten(text: str) -> str:
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _join(rel: str, ref: str) -> str:
+    """A $ref made relative to the specs root: 'file#/pointer'."""
+    path, _, pointer = ref.partition("#")
+    file = posixpath.normpath(posixpath.join(posixpath.dirname(rel), path)) if path else rel
+    return f"{file}#{pointer}" if pointer else file
+
+
+def _shared_prefix(a: str, b: str) -> int:
+    return posixpath.commonpath([a, b]).count("/")
+
+
+def _uri(rel: str, section: str, name: str) -> str:
+    return f"{_BASE_URI}{rel}#/{section}/{quote(name.replace('~', '~0').replace('/', '~1'), safe='')}"
