@@ -300,3 +300,29 @@ def from_http_error(operation: str, exc: Any) -> AzureError:
         message=str(getattr(error, "message", None) or getattr(exc, "message", "") or ""),
         correlation_id=response.headers.get("x-ms-correlation-request-id") if response is not None else None,
     )
+
+
+def ml_client(clients: Clients, workspace_id: str) -> Any:
+    """An azure-ai-ml MLClient bound to one workspace, aimed at this run's cloud (custom clouds get their metadata
+    in-process, so no metadata URL is fetched)."""
+    from azure.ai.ml import MLClient
+
+    from .inventory import ResourceId
+
+    rid = ResourceId.parse(workspace_id)
+    kwargs: dict[str, Any] = {}
+    if clients.cloud.custom:
+        kwargs = {
+            "cloud": "AmlmoveCustomCloud",
+            "cloud_metadata": {
+                "azure_portal": "https://portal.azure.com/",
+                "resource_manager": clients.cloud.arm_endpoint + "/",
+                "active_directory": clients.cloud.authority_host + "/",
+                "aml_resource_id": "https://ml.azure.com/",
+                "storage_endpoint": "core.windows.net",
+                "registry_discovery_endpoint": clients.cloud.arm_endpoint + "/",
+            },
+        }
+    elif clients.cloud.name != "AzureCloud":
+        kwargs = {"cloud": clients.cloud.name}
+    return MLClient(clients.credential, rid.subscription_id, rid.resource_group, rid.name, **kwargs)

@@ -81,8 +81,12 @@ def build_plan(
         },
         "resources": moved,
         "associatedResources": [
-            {"id": d.resource_id, "role": str(d.role) if d.role else "other", "decision": str(d.outcome),
-             "reason": d.reason}
+            {
+                "id": d.resource_id,
+                "role": str(d.role) if d.role else "other",
+                "decision": str(d.outcome),
+                "reason": d.reason,
+            }
             for d in selection.decisions
         ],
         "inventory": counts(inventory),

@@ -62,8 +62,10 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
         f"- Private endpoint connections that will need approval again: **{len(post['privateEndpointConnections'])}**",
     ]
     if post["computesToRemove"] or post["endpointsToRemove"]:
-        lines.append(f"- Deleted right before the move (after export): **{len(post['computesToRemove'])}** "
-                     f"compute(s), **{len(post['endpointsToRemove'])}** endpoint(s)")
+        lines.append(
+            f"- Deleted right before the move (after export): **{len(post['computesToRemove'])}** "
+            f"compute(s), **{len(post['endpointsToRemove'])}** endpoint(s)"
+        )
     for severity, heading in (("warning", "Warnings"), ("info", "Notes")):
         if by[severity]:
             lines += ["", f"<details><summary>{heading} ({len(by[severity])})</summary>", ""]
@@ -71,18 +73,30 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
                 lines += _finding(f)
             lines += ["</details>"]
     if validation["status"] == "failed":
-        lines += ["", "<details><summary>ARM validateMoveResources said</summary>", "",
-                  f"- Code: `{md(validation['code'])}`", f"- Message: {md(validation['message'])}",
-                  f"- Correlation id: `{md(validation['correlationId'])}`", ""]
+        lines += [
+            "",
+            "<details><summary>ARM validateMoveResources said</summary>",
+            "",
+            f"- Code: `{md(validation['code'])}`",
+            f"- Message: {md(validation['message'])}",
+            f"- Correlation id: `{md(validation['correlationId'])}`",
+            "",
+        ]
         if validation["details"]:
             lines += ["| Code | Target | Message |", "|---|---|---|"]
-            lines += [f"| `{md(d['code'])}` | `{md(d['target'])}` | {md(d['message'])} |"
-                      for d in _flatten(validation["details"])]
+            lines += [
+                f"| `{md(d['code'])}` | `{md(d['target'])}` | {md(d['message'])} |"
+                for d in _flatten(validation["details"])
+            ]
         lines += ["", "</details>"]
     lines += ["", "<details><summary>Inventory</summary>", "", "| What | Count |", "|---|---|"]
     lines += [f"| {md(k)} | {'n/a' if v is None else v} |" for k, v in plan["inventory"].items()]
-    lines += ["", "</details>", "",
-              f"Plan digest `{plan['digest']}` · created {md(plan['createdAt'])} · amlmove {md(plan['tool']['version'])}"]
+    lines += [
+        "",
+        "</details>",
+        "",
+        f"Plan digest `{plan['digest']}` · created {md(plan['createdAt'])} · amlmove {md(plan['tool']['version'])}",
+    ]
     return truncate("\n".join(lines) + "\n", artifact_hint)
 
 
@@ -122,10 +136,12 @@ def truncate(markdown: str, artifact_hint: str, limit: int = SUMMARY_LIMIT) -> s
 
 def plan_terminal(plan: dict[str, Any]) -> list[str]:
     """A compact plain-text view for local runs (already one line per entry; callers defuse via the platform)."""
-    out = [f"Plan: {plan['status'].upper()} — {len(plan['resources'])} resource(s) to move, "
-           f"{sum(f['severity'] == 'blocker' for f in plan['findings'])} blocker(s), "
-           f"{sum(f['severity'] == 'warning' for f in plan['findings'])} warning(s); validation "
-           f"{plan['validation']['status']}"]
+    out = [
+        f"Plan: {plan['status'].upper()} — {len(plan['resources'])} resource(s) to move, "
+        f"{sum(f['severity'] == 'blocker' for f in plan['findings'])} blocker(s), "
+        f"{sum(f['severity'] == 'warning' for f in plan['findings'])} warning(s); validation "
+        f"{plan['validation']['status']}"
+    ]
     for f in plan["findings"]:
         out.append(f"  [{f['severity']:7}] {f['id']}: {f['title']}")
     return out

@@ -1,0 +1,1 @@
+"""One module per command (plan, apply): plain functions of the settings and the platform, returning an exit code."""

@@ -1,0 +1,460 @@
+"""`apply`: move exactly the approved plan, or refuse. Verify the plan file, re-plan and refuse on drift, prepare
+(snapshot, export, opt-in removals, destination group, providers), move with a persisted continuation token and a
+heartbeat, resume instead of moving twice, repair what the move leaves broken, and report."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from .. import drift, move
+from .. import inventory as inv
+from ..checks import AssociatedResourceChoice, IncludeMode
+from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
+from ..inputs import Settings
+from ..planfile import load_plan, verify_plan
+from ..report import Report, report_markdown, write_report
+from ..session import Session, sign_in
+
+
+class Phases:
+    """Wall time per phase, for the report."""
+
+    def __init__(self) -> None:
+        self.done: list[tuple[str, float]] = []
+        self._name, self._t0 = "", 0.0
+
+    def start(self, name: str) -> None:
+        self.stop()
+        self._name, self._t0 = name, time.monotonic()
+
+    def stop(self) -> None:
+        if self._name:
+            self.done.append((self._name, time.monotonic() - self._t0))
+            self._name = ""
+
+
+def planned_settings(settings: Settings, plan: dict[str, Any]) -> Settings:
+    """Apply plans with the approved plan's options, not with whatever the apply job's inputs say (Terraform)."""
+    opts = plan["options"]
+    include = opts["includeAssociatedResources"]
+    if include in {m.value for m in IncludeMode if m is not IncludeMode.LISTED}:
+        choice = AssociatedResourceChoice(IncludeMode(include))
+    else:
+        choice = AssociatedResourceChoice(IncludeMode.LISTED, tuple(i for i in include.split("\n") if i))
+    return replace(
+        settings,
+        include_associated_resources=choice,
+        skip_checks=frozenset(opts["skipChecks"]),
+        create_destination_resource_group=opts["createDestinationResourceGroup"],
+        remove_computes=opts["removeComputes"],
+        remove_endpoints=opts["removeEndpoints"],
+    )
+
+
+def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
+    for field, key, name in (
+        ("remove_computes", "removeComputes", "remove-computes"),
+        ("remove_endpoints", "removeEndpoints", "remove-endpoints"),
+    ):
+        if getattr(settings, field) != plan["options"][key]:
+            raise PlanRefused(
+                str(path),
+                f"{name} is {str(getattr(settings, field)).lower()} here but the approved "
+                f"plan says {str(plan['options'][key]).lower()}",
+                f"Set {name} as the approved plan did, or plan again with {name} and get it approved",
+            )
+
+
+def read_state(path: Path, digest: str) -> move.MoveState | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        from ..errors import InputError
+
+        raise InputError(
+            "output-dir",
+            f"its state.json ({path}) is unreadable or not JSON",
+            "Delete the corrupt state.json only if no move is running, then re-run apply",
+        ) from None
+    if not isinstance(data, dict) or data.get("planDigest") != digest:
+        return None
+    try:
+        return move.MoveState(
+            data["planDigest"],
+            str(data["status"]),
+            str(data["startedAt"]),
+            [str(r) for r in data["resources"]],
+            str(data["targetResourceGroup"]),
+            data.get("continuationToken"),
+            data.get("error"),
+        )
+    except (KeyError, TypeError):
+        from ..errors import InputError
+
+        raise InputError(
+            "output-dir",
+            f"its state.json ({path}) does not have the fields amlmove writes",
+            "Delete the corrupt state.json only if no move is running, then re-run apply",
+        ) from None
+
+
+def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
+    approved = load_plan(settings.plan_file)
+    ws_id, dest_id = settings.source_workspace.id, settings.destination_group.id
+    verify_plan(approved, settings.plan_file, ws_id, dest_id, max_age=None)
+    check_opt_ins(settings, approved, settings.plan_file)
+    out = settings.output_dir
+    state_path = out / "state.json"
+    state = read_state(state_path, approved["digest"])
+    report = Report(approved["digest"], approved["source"]["workspaceId"], approved["destination"]["workspaceId"])
+    phases = Phases()
+    try:
+        session = sign_in(settings, env, platform)
+        code = _apply(settings, env, platform, approved, session, state, state_path, report, phases)
+    except AmlMoveError as exc:
+        if report.status in ("refused",) and not report.error:
+            report.error = {"code": exc.reference, "message": str(exc)}
+        _publish(report, phases, settings, platform)
+        raise
+    _publish(report, phases, settings, platform)
+    return code
+
+
+def _apply(
+    settings: Settings,
+    env: Mapping[str, str],
+    platform: Any,
+    approved: dict[str, Any],
+    session: Session,
+    state: move.MoveState | None,
+    state_path: Path,
+    report: Report,
+    phases: Phases,
+) -> int:
+    clients = session.clients
+    resources = list(approved["resources"])
+    source_group = approved["source"]["resourceGroupId"]
+    target_group = approved["destination"]["resourceGroupId"]
+    deadline_from = datetime.now(UTC)
+
+    phases.start("locate")
+    if state is not None and state.status == "accepted" and state.continuation_token:
+        platform.info(f"Resuming the move ARM accepted at {state.started_at} (state.json) — not starting another")
+        phases.start("move")
+        poller = move.resume_move(clients, source_group, state)
+        _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
+    else:
+        positions = move.locate(clients, resources, source_group, target_group)
+        if positions.all_moved:
+            platform.info("Every planned resource is already at the destination: going straight to the follow-ups")
+            report.status, report.moved = "already-moved", positions.moved
+        elif not positions.none_moved:
+            report.status = "failed"
+            report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+            raise RuntimeFailure(
+                "Apply",
+                f"{len(positions.moved)} of {len(resources)} planned resources are already "
+                "at the destination and the others are not (an earlier move finished partially)",
+                "Read report.md, move or roll back the rest by hand (az resource move), then plan again",
+            )
+        else:
+            verify_plan(
+                approved,
+                settings.plan_file,
+                settings.source_workspace.id,
+                settings.destination_group.id,
+                max_age=settings.max_plan_age,
+            )
+            phases.start("re-plan")
+            _refuse_on_drift(settings, session, platform, approved, report)
+            deadline_from = _prepare_and_move(settings, platform, approved, session, state_path, report, phases)
+    phases.start("follow-ups")
+    _follow_ups(settings, platform, approved, session, report)
+    phases.stop()
+    failed = [f for f in report.follow_ups if f["status"] == "failed"]
+    platform.set_output("moved", "true")
+    platform.set_output("destination-workspace-id", approved["destination"]["workspaceId"])
+    platform.info(
+        f"Done in {(datetime.now(UTC) - deadline_from).total_seconds():.1f}s of apply time after the re-plan"
+        if report.status == "moved"
+        else "Follow-ups re-checked"
+    )
+    if failed:
+        raise RuntimeFailure(
+            "Follow-up",
+            f"the move succeeded but {len(failed)} follow-up(s) failed "
+            f"({', '.join(sorted({f['kind'] for f in failed}))})",
+            "Re-run apply with the same plan to retry them (the move is not repeated); see "
+            "report.md for the manual steps",
+        )
+    return ExitCode.SUCCESS
+
+
+def _refuse_on_drift(
+    settings: Settings, session: Session, platform: Any, approved: dict[str, Any], report: Report
+) -> None:
+    from .plan import make_plan
+
+    fresh, _ = make_plan(planned_settings(settings, approved), session, platform)
+    diffs = drift.differences(approved, fresh)
+    if diffs:
+        report.drift = [{"what": d.what, "approved": d.approved, "now": d.now} for d in diffs]
+        for row in drift.table(diffs):
+            platform.info(row)
+        raise PlanRefused(
+            str(settings.plan_file),
+            f"Azure changed since the plan was approved ({len(diffs)} "
+            f"difference(s): {', '.join(d.what for d in diffs)})",
+            "Nothing was changed. Plan again and have the new plan approved",
+        )
+
+
+def _prepare_and_move(
+    settings: Settings,
+    platform: Any,
+    approved: dict[str, Any],
+    session: Session,
+    state_path: Path,
+    report: Report,
+    phases: Phases,
+) -> datetime:
+    from ..exports import delete_computes_and_endpoints, export_all
+    from ..postmove import snapshot_role_assignments
+    from ..validation import validate_move
+
+    clients = session.clients
+    out = settings.output_dir
+    resources = list(approved["resources"])
+    source_group = approved["source"]["resourceGroupId"]
+    target_group = approved["destination"]["resourceGroupId"]
+    ws_id = approved["source"]["workspaceId"]
+    phases.start("snapshot")
+    snapshot = snapshot_role_assignments(clients, resources)
+    (out / "snapshots").mkdir(parents=True, exist_ok=True)
+    (out / "snapshots" / "role-assignments.json").write_text(json.dumps(snapshot, indent=2) + "\n", "utf-8")
+    platform.info(f"Snapshot: {len(snapshot)} role assignment(s) at the scopes that move")
+    post = approved["postMove"]
+    names = lambda ids, kind: [i.rsplit("/", 1)[-1] for i in ids if f"/{kind}/" in i.lower()]  # noqa: E731
+    computes = names(post["computesToRemove"], "computes")
+    online = names(post["endpointsToRemove"], "onlineendpoints")
+    batch = names(post["endpointsToRemove"], "batchendpoints")
+    serverless = names(post["endpointsToRemove"], "serverlessendpoints")
+    if computes or online or batch:
+        phases.start("export")
+        exported = export_all(clients, ws_id, out / "exports", computes, online, batch)
+        report.exports = [str(e.path.relative_to(out)) for e in exported]
+        platform.info(f"Exported {len(exported)} definition(s) to {out / 'exports'}")
+    dest = inv.ResourceId.parse(target_group)
+    if not approved["destination"]["exists"]:
+        phases.start("destination group")
+        rc = clients.resources(dest.subscription_id)
+        if not rc.resource_groups.check_existence(dest.resource_group):
+            platform.info(f"Creating resource group {target_group} in {approved['source']['location']}")
+            rc.resource_groups.create_or_update(
+                dest.resource_group, {"location": approved["source"]["location"], "tags": {"created-by": "amlmove"}}
+            )
+    if settings.register_providers:
+        phases.start("providers")
+        _register_providers(clients, dest.subscription_id, resources, platform)
+    if computes or online or batch or serverless:
+        phases.start("removals")
+        platform.info(
+            f"Deleting {len(computes)} compute(s) and {len(online) + len(batch) + len(serverless)} "
+            "endpoint(s) as the approved plan says"
+        )
+        delete_computes_and_endpoints(clients, ws_id, computes, online, batch, serverless)
+    phases.start("validate")
+    platform.info("Asking ARM to validate the move one last time …")
+    verdict = validate_move(clients, source_group, resources, target_group)
+    if verdict.status is not inv.ValidationStatus.PASSED:
+        report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
+        raise PlanRefused(
+            str(settings.plan_file),
+            f"ARM's validateMoveResources now fails with {verdict.code}: {(verdict.message or '')[:300]}",
+            "Nothing was moved. Fix what ARM names (report.md), plan again and get it approved",
+        )
+    phases.start("move")
+    platform.info(f"Moving {len(resources)} resource(s) to {target_group} …")
+    poller = move.start_move(clients, source_group, resources, target_group)
+    state = move.MoveState(
+        approved["digest"], "accepted", move.utc_now(), resources, target_group, poller.continuation_token()
+    )
+    move.save_state(state_path, state)
+    platform.set_output("continuation-token", state.continuation_token or "")
+    platform.info(f"ARM accepted the move; state saved to {state_path}")
+    _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
+    return state.started()
+
+
+def _wait(
+    clients: Any,
+    poller: Any,
+    state: move.MoveState,
+    state_path: Path,
+    settings: Settings,
+    platform: Any,
+    report: Report,
+    resources: list[str],
+    source_group: str,
+    target_group: str,
+) -> None:
+    started = state.started()
+    deadline = started + settings.move_timeout
+
+    def heartbeat(elapsed: Any, status: str) -> None:
+        platform.info(f"Move in progress: {move.elapsed_text(elapsed)} elapsed, ARM status {status}")
+
+    try:
+        move.wait(poller, deadline, started, heartbeat)
+    except move.MoveTimedOut:
+        positions = move.locate(clients, resources, source_group, target_group)
+        report.status = "timed-out"
+        report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+        raise RuntimeFailure(
+            "Move",
+            f"ARM was still moving after move-timeout ({settings.move_timeout}); "
+            f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination so far",
+            "ARM keeps trying for up to 4 hours: re-run apply with the same plan and output-dir to "
+            "resume waiting (it never starts a second move)",
+        ) from None
+    except move.MoveFailed as failed:
+        positions = move.locate(clients, resources, source_group, target_group)
+        state.status, state.error = "failed", {"code": failed.code, "message": failed.message}
+        move.save_state(state_path, state)
+        report.status = "failed"
+        report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+        report.error = {
+            "code": failed.code,
+            "message": failed.message,
+            "correlationId": failed.correlation_id,
+            "details": failed.details,
+        }
+        raise AzureError(
+            "moveResources",
+            code=failed.code,
+            message=failed.message,
+            correlation_id=failed.correlation_id,
+            fix=f"{len(positions.moved)} of {len(resources)} resource(s) moved, "
+            f"{len(positions.stayed)} stayed in the source group: see report.md before "
+            "planning again",
+        ) from None
+    state.status = "succeeded"
+    move.save_state(state_path, state)
+    positions = move.locate(clients, resources, source_group, target_group)
+    report.status = "moved"
+    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+    platform.info(f"Move finished: {len(positions.moved)} resource(s) now in {target_group}")
+
+
+def _register_providers(clients: Any, subscription_id: str, resources: list[str], platform: Any) -> None:
+    rc = clients.resources(subscription_id)
+    namespaces = {inv.ResourceId.parse(r).provider_namespace for r in resources}
+    for ns in sorted(n for n in namespaces if n):
+        provider = rc.providers.get(ns)
+        if (provider.registration_state or "").lower() != "registered":
+            platform.info(f"Registering resource provider {ns} in subscription {subscription_id}")
+            rc.providers.register(ns)
+            for _ in range(60):
+                if (rc.providers.get(ns).registration_state or "").lower() == "registered":
+                    break
+                time.sleep(5)
+
+
+def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], session: Session, report: Report) -> None:
+    from ..postmove import PostMove
+
+    pm = PostMove(
+        session.clients,
+        approved["source"]["workspaceId"],
+        approved["destination"]["resourceGroupId"],
+        report.moved,
+        platform.mask,
+    )
+    pm.verify(expected_datastores=approved["inventory"].get("datastores") or 0)
+    snapshot_file = settings.output_dir / "snapshots" / "role-assignments.json"
+    if settings.restore_role_assignments:
+        snapshot = (
+            json.loads(snapshot_file.read_text("utf-8"))
+            if snapshot_file.exists()
+            else [
+                {
+                    "scope": a["scope"],
+                    "roleDefinitionId": a["roleDefinitionId"],
+                    "principalId": a["principalId"],
+                    "principalType": a["principalType"],
+                }
+                for a in approved["postMove"]["roleAssignments"]
+            ]
+        )
+        pm.restore_role_assignments(snapshot)
+    if settings.repair_datastores:
+        pm.repair_datastores()
+    pm.private_endpoints(settings.approve_private_endpoints)
+    if settings.recreate_computes and report.exports:
+        from ..exports import Export, recreate_computes
+
+        exports = [
+            Export("compute", Path(p).stem.removeprefix("compute-"), settings.output_dir / p)
+            for p in report.exports
+            if Path(p).name.startswith("compute-")
+        ]
+        try:
+            created = recreate_computes(session.clients, pm.new_workspace_id, exports)
+            pm.results += [_follow("compute", name, "done", "recreated from the export") for name in created]
+        except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
+            pm.results.append(_follow("compute", "exports", "failed", f"{type(exc).__name__}: {str(exc)[:200]}"))
+    report.follow_ups = [r.to_json() for r in pm.results]
+    report.checklist = _checklist(approved, report, settings)
+
+
+def _follow(kind: str, target: str, status: str, detail: str) -> Any:
+    from ..postmove import FollowUp
+
+    return FollowUp(kind, target, status, detail)
+
+
+def _checklist(approved: dict[str, Any], report: Report, settings: Settings) -> list[str]:
+    items = [
+        "Update pipelines, scripts, connections and dashboards that hard-code the old workspace ID "
+        f"({approved['source']['workspaceId']})"
+    ]
+    post = approved["postMove"]
+    if post["computesToRemove"] and not settings.recreate_computes:
+        items.append(
+            "Recreate the deleted computes: az ml compute create --file exports/compute-<name>.yml "
+            "(use new names for compute instances: reusing a name after a move fails with an Etag conflict)"
+        )
+    if post["endpointsToRemove"]:
+        items.append(
+            "Recreate the deleted endpoints and deployments from exports/ (az ml online-endpoint create "
+            "--file …, then az ml online-deployment create --file …)"
+        )
+    if any(f["id"] == "managed-network" for f in approved["findings"]):
+        items.append("Re-provision the managed network's private-endpoint outbound rules (their targets' IDs changed)")
+    if any("/microsoft.insights/components/" in m[0].lower() for m in report.moved):
+        items.append(
+            "Application Insights: data sent before the move is queryable only through its Log Analytics workspace"
+        )
+    return items
+
+
+def _publish(report: Report, phases: Phases, settings: Settings, platform: Any) -> None:
+    phases.stop()
+    report.phases = phases.done
+    data = report.to_json(move.utc_now())
+    path = write_report(data, settings.output_dir)
+    markdown = report_markdown(data)
+    (settings.output_dir / "report.md").write_text(markdown, encoding="utf-8")
+    platform.write_summary(markdown)
+    platform.set_output("status", report.status)
+    platform.set_output("report-file", str(path))
+    if report.status not in ("moved", "already-moved"):
+        platform.set_output("moved", "false")

@@ -1,0 +1,114 @@
+"""Reading back an approved plan: the file must parse, match the schema and its own digest, be young enough, and be
+for the same workspace and destination as this run's inputs. Unreadable files are input errors (exit 2); a plan that
+reads fine but must not be applied is refused (exit 1)."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from .errors import InputError, PlanRefused, echo
+from .inventory import same_id
+from .plan import digest_of, schema
+
+MAX_PLAN_BYTES = 16 * 1024 * 1024
+
+
+def load_plan(path: Path) -> dict[str, Any]:
+    """Parse and schema-check plan.json; every failure is one line naming the input `plan-file`."""
+    import jsonschema
+
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        raise InputError(
+            "plan-file",
+            f"{echo(str(path), 120)} does not exist",
+            "Download the plan job's artifact and pass its plan.json",
+        ) from None
+    except OSError as exc:
+        raise InputError(
+            "plan-file",
+            f"{echo(str(path), 120)} cannot be read ({exc.strerror})",
+            "Pass a readable plan.json from the plan job",
+        ) from None
+    if len(raw) > MAX_PLAN_BYTES:
+        raise InputError(
+            "plan-file",
+            f"is {len(raw)} bytes, larger than any plan amlmove writes",
+            "Pass the plan.json written by the plan job",
+        )
+    try:
+        plan = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, ValueError, RecursionError):
+        raise InputError("plan-file", "is not valid UTF-8 JSON", "Pass the plan.json written by the plan job") from None
+    try:
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema()).iter_errors(plan))
+    except RecursionError:
+        raise InputError(
+            "plan-file", "is nested too deeply to be a plan", "Pass the plan.json written by the plan job"
+        ) from None
+    if error is not None:
+        where = "/".join(str(p) for p in error.absolute_path) or "(top level)"
+        raise InputError(
+            "plan-file",
+            f"does not match the plan schema at {echo(where, 80)}: {echo(error.message, 120)}",
+            "Pass an unmodified plan.json from an amlmove plan job of the same version",
+        )
+    return plan
+
+
+def verify_plan(
+    plan: dict[str, Any],
+    path: Path,
+    workspace_id: str,
+    destination_group_id: str,
+    max_age: timedelta | None,
+    now: datetime | None = None,
+) -> None:
+    """Refuse an edited, mismatched or stale plan (PlanRefused, exit 1). `max_age=None` skips the age check
+    (used when resuming a move that already started under this plan)."""
+    if digest_of(plan) != plan["digest"]:
+        raise PlanRefused(
+            str(path),
+            "its digest does not match its content (the file was edited after planning)",
+            "Run the plan job again and have the new plan approved",
+        )
+    if not same_id(plan["source"]["workspaceId"], workspace_id):
+        raise PlanRefused(
+            str(path),
+            f"it was made for workspace {plan['source']['workspaceId']}, not {workspace_id}",
+            "Pass the plan made for this workspace, or fix source-workspace-id",
+        )
+    if not same_id(plan["destination"]["resourceGroupId"], destination_group_id):
+        raise PlanRefused(
+            str(path),
+            f"it moves to {plan['destination']['resourceGroupId']}, not {destination_group_id}",
+            "Pass the plan made for this destination, or fix destination-resource-group-id",
+        )
+    if plan["status"] != "ready":
+        raise PlanRefused(
+            str(path), "the approved plan is blocked", "Fix the blockers, plan again and get the new plan approved"
+        )
+    if max_age is not None:
+        created = datetime.strptime(plan["createdAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        age = (now or datetime.now(UTC)) - created
+        if age > max_age:
+            raise PlanRefused(
+                str(path),
+                f"it is {_human(age)} old, older than max-plan-age {_human(max_age)}",
+                "Run the plan job again and have the fresh plan approved",
+            )
+        if age < timedelta(minutes=-5):
+            raise PlanRefused(
+                str(path), "it was created in the future (clock skew or an edited file)", "Run the plan job again"
+            )
+
+
+def _human(delta: timedelta) -> str:
+    seconds = int(abs(delta.total_seconds()))
+    hours, rest = divmod(seconds, 3600)
+    minutes = rest // 60
+    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds % 60:02d}s"

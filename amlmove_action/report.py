@@ -1,0 +1,131 @@
+"""The apply report: report.json (versioned by schemas/report.schema.json) and its Markdown for report.md and the job
+summary — what moved (old → new ids), how long each phase took, every follow-up done, and what is left for people."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .render import code_block, md, truncate
+
+SCHEMA_VERSION = "1.0"
+
+
+@dataclass
+class Report:
+    plan_digest: str
+    source_workspace_id: str
+    destination_workspace_id: str
+    status: str = "refused"  # moved | already-moved | failed | timed-out | refused
+    moved: list[tuple[str, str]] = field(default_factory=list)
+    stayed: list[str] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    phases: list[tuple[str, float]] = field(default_factory=list)
+    follow_ups: list[dict[str, Any]] = field(default_factory=list)
+    exports: list[str] = field(default_factory=list)
+    checklist: list[str] = field(default_factory=list)
+    error: dict[str, Any] | None = None
+    drift: list[dict[str, str]] = field(default_factory=list)
+
+    def to_json(self, created_at: str) -> dict[str, Any]:
+        return {
+            "schemaVersion": SCHEMA_VERSION,
+            "tool": {"name": "amlmove", "version": __version__},
+            "createdAt": created_at,
+            "planDigest": self.plan_digest,
+            "status": self.status,
+            "sourceWorkspaceId": self.source_workspace_id,
+            "destinationWorkspaceId": self.destination_workspace_id,
+            "moved": [{"from": a, "to": b} for a, b in self.moved],
+            "stayed": self.stayed,
+            "missing": self.missing,
+            "phases": [{"name": n, "seconds": round(s, 3)} for n, s in self.phases],
+            "followUps": self.follow_ups,
+            "exports": self.exports,
+            "checklist": self.checklist,
+            "error": self.error,
+            "drift": self.drift,
+        }
+
+
+def write_report(data: dict[str, Any], output_dir: Path) -> Path:
+    output_dir.mkdir(parents=True, exist_ok=True)
+    path = output_dir / "report.json"
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path
+
+
+_VERDICT = {
+    "moved": "✅ Moved",
+    "already-moved": "✅ Already moved (follow-ups re-checked)",
+    "failed": "❌ Move failed",
+    "timed-out": "⏳ Move timed out",
+    "refused": "⛔ Refused (nothing changed)",
+}
+
+
+def report_markdown(data: dict[str, Any]) -> str:
+    status = data["status"]
+    failed = [f for f in data["followUps"] if f["status"] == "failed"]
+    manual = [f for f in data["followUps"] if f["status"] == "manual"]
+    lines = [
+        f"## amlmove apply: {_VERDICT.get(status, md(status))}",
+        "",
+        f"**{len(data['moved'])} moved · {len(data['stayed'])} stayed · {len(failed)} follow-up(s) failed · "
+        f"{len(manual) + len(data['checklist'])} item(s) left for people**",
+        "",
+        f"Workspace `{md(data['sourceWorkspaceId'])}` → `{md(data['destinationWorkspaceId'])}`",
+        "",
+    ]
+    if data.get("error"):
+        e = data["error"]
+        lines += ["### What went wrong", "", f"- Code: `{md(e.get('code'))}`", f"- Message: {md(e.get('message'))}"]
+        if e.get("correlationId"):
+            lines.append(f"- Correlation id: `{md(e['correlationId'])}`")
+        lines.append("")
+    if data.get("drift"):
+        lines += [
+            "### The approved plan no longer matches Azure",
+            "",
+            "| What changed | Approved plan | Now |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {md(d['what'])} | {md(d['approved'])} | {md(d['now'])} |" for d in data["drift"]]
+        lines.append("")
+    if data["moved"] or data["stayed"] or data["missing"]:
+        lines += ["### Resources", "", "| Resource | Where it is now |", "|---|---|"]
+        lines += [f"| `{md(m['from'])}` | moved → `{md(m['to'])}` |" for m in data["moved"]]
+        lines += [f"| `{md(s)}` | **stayed** in the source group |" for s in data["stayed"]]
+        lines += [f"| `{md(s)}` | not found in either group |" for s in data["missing"]]
+        lines.append("")
+    if data["checklist"] or manual or failed:
+        lines += ["### Left for people", ""]
+        for f in failed + manual:
+            lines.append(f"- [ ] **{md(f['kind'])}** `{md(f['target'])}`: {md(f['detail'])}")
+            if f.get("command"):
+                lines.append(f"  {code_block(f['command'])}")
+        lines += [f"- [ ] {md(c)}" for c in data["checklist"]]
+        lines.append("")
+    done = [f for f in data["followUps"] if f["status"] in ("done", "already-done")]
+    if done:
+        lines += [
+            f"<details><summary>Follow-ups done ({len(done)})</summary>",
+            "",
+            "| Kind | Target | Result |",
+            "|---|---|---|",
+        ]
+        lines += [f"| {md(f['kind'])} | `{md(f['target'])}` | {md(f['status'])}: {md(f['detail'])} |" for f in done]
+        lines += ["", "</details>", ""]
+    if data["phases"]:
+        lines += ["<details><summary>Timings</summary>", "", "| Phase | Seconds |", "|---|---|"]
+        lines += [f"| {md(p['name'])} | {p['seconds']:.1f} |" for p in data["phases"]]
+        lines += ["", "</details>", ""]
+    if data["exports"]:
+        lines += ["Exported definitions (artifact `exports/`): " + ", ".join(f"`{md(e)}`" for e in data["exports"]), ""]
+    lines.append(f"Plan digest `{md(data['planDigest'])}` · amlmove {md(data['tool']['version'])}")
+    return truncate("\n".join(lines) + "\n", "the report artifact (report.json)")
