@@ -1,0 +1,699 @@
+"""Settings: one frozen object built once from action inputs (`INPUT_<NAME>`) or CLI flags, validated before any
+network call. `INPUT_SPECS` is the single list of inputs; action.yml and the README are checked against it.
+
+Besides inputs, only the plain environment variables in `RunEnvironment` are read, and only from the mapping passed in:
+nothing here (or downstream) reads `os.environ`. Every invalid value raises `InputError` (exit 2) with one line that
+names the input and the fix; echoed values are shortened and defused (see errors.echo).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta
+from enum import StrEnum
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from .checks import CHECK_IDS, SKIPPABLE_CHECK_IDS, AssociatedResourceChoice, IncludeMode
+from .errors import InputError
+
+
+class Command(StrEnum):
+    PLAN = "plan"
+    APPLY = "apply"
+
+
+class Cloud(StrEnum):
+    AZURE_CLOUD = "AzureCloud"
+    AZURE_CHINA_CLOUD = "AzureChinaCloud"
+    AZURE_US_GOVERNMENT = "AzureUSGovernment"
+    CUSTOM = "custom"
+
+
+# (ARM endpoint, Entra authority host) per named cloud.
+CLOUD_ENDPOINTS: Mapping[Cloud, tuple[str, str]] = {
+    Cloud.AZURE_CLOUD: ("https://management.azure.com", "https://login.microsoftonline.com"),
+    Cloud.AZURE_CHINA_CLOUD: ("https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
+    Cloud.AZURE_US_GOVERNMENT: ("https://management.usgovcloudapi.net", "https://login.microsoftonline.us"),
+}
+
+BOTH = (Command.PLAN, Command.APPLY)
+APPLY_ONLY = (Command.APPLY,)
+
+
+@dataclass(frozen=True)
+class InputSpec:
+    """One input: its name (also the CLI flag and the `INPUT_` variable), its action.yml default, where it applies."""
+
+    name: str
+    description: str
+    default: str = ""  # as action.yml declares it; "" = no default (an empty input counts as not given)
+    commands: tuple[Command, ...] = BOTH
+    required: bool = False
+    boolean: bool = False  # on the CLI a bare `--name` means true
+
+    @property
+    def env_name(self) -> str:
+        """The variable the GitHub runner sets: upper-cased, spaces to `_`, hyphens kept."""
+        return "INPUT_" + self.name.replace(" ", "_").upper()
+
+
+INPUT_SPECS: tuple[InputSpec, ...] = (
+    InputSpec("command", "What to do: `plan` (checks and ARM dry run, writes the plan) or `apply` (moves).", "plan"),
+    InputSpec(
+        "source-workspace-id",
+        "Resource ID of the Azure ML workspace to move (`az ml workspace show --query id`).",
+        required=True,
+    ),
+    InputSpec(
+        "destination-resource-group-id",
+        "Resource ID of the destination group, `/subscriptions/<id>/resourceGroups/<name>`, in the same region "
+        "and tenant.",
+        required=True,
+    ),
+    InputSpec(
+        "include-associated-resources",
+        "Which of the workspace's storage account, key vault, container registry and Application Insights move "
+        "with it: `auto` (those in the workspace's group that no other workspace uses), `none`, `all` (all in the "
+        "workspace's group), or resource IDs separated by newlines or commas (all in the workspace's group).",
+        "auto",
+    ),
+    InputSpec(
+        "create-destination-resource-group",
+        "Create the destination group (in the workspace's region) at apply if it does not exist.",
+        "true",
+        boolean=True,
+    ),
+    InputSpec(
+        "skip-checks",
+        "Check IDs, separated by newlines or commas, whose blockers become warnings (the README lists the IDs).",
+    ),
+    InputSpec("fail-on-blockers", "Fail (exit 1) when any blocker remains.", "true", boolean=True),
+    InputSpec("output-dir", "Directory for the plan, summaries and snapshots.", "amlmove-output"),
+    InputSpec("client-id", "Client ID of the Entra app or managed identity to sign in as (OIDC)."),
+    InputSpec("tenant-id", "Entra tenant ID (or domain) to sign in to."),
+    InputSpec(
+        "cloud", "Azure cloud: AzureCloud, AzureChinaCloud, AzureUSGovernment or custom.", Cloud.AZURE_CLOUD.value
+    ),
+    InputSpec("arm-endpoint", "Resource Manager URL (https). Only with cloud: custom, and then required."),
+    InputSpec("authority-host", "Entra authority URL (https). Only with cloud: custom, and then required."),
+    InputSpec("plan-file", "The plan to apply. Default: `<output-dir>/plan.json`.", commands=APPLY_ONLY),
+    InputSpec(
+        "max-plan-age",
+        "Refuse a plan older than this (e.g. 90s, 30m, 24h, 2d, 1h30m).",
+        "24h",
+        commands=APPLY_ONLY,
+    ),
+    InputSpec(
+        "move-timeout",
+        "Give up waiting for ARM's move after this long (ARM itself allows up to 4 hours).",
+        "240m",
+        commands=APPLY_ONLY,
+    ),
+    InputSpec(
+        "restore-role-assignments",
+        "Recreate the role assignments saved from the moved resources after the move.",
+        "true",
+        commands=APPLY_ONLY,
+        boolean=True,
+    ),
+    InputSpec(
+        "repair-datastores",
+        "Point datastores of moved storage accounts at their new subscription and group after the move.",
+        "true",
+        commands=APPLY_ONLY,
+        boolean=True,
+    ),
+    InputSpec(
+        "approve-private-endpoints",
+        "Approve the workspace's Pending private endpoint connections after the move.",
+        "false",
+        commands=APPLY_ONLY,
+        boolean=True,
+    ),
+    InputSpec(
+        "remove-computes",
+        "Delete (or detach) the workspace's computes before the move, after saving their definitions.",
+        "false",
+        commands=APPLY_ONLY,
+        boolean=True,
+    ),
+    InputSpec(
+        "remove-endpoints",
+        "Delete the workspace's online, batch and serverless endpoints before the move.",
+        "false",
+        commands=APPLY_ONLY,
+        boolean=True,
+    ),
+    InputSpec(
+        "recreate-computes",
+        "Recreate the computes removed by remove-computes after the move. Requires remove-computes: true "
+        "(apply recreates only what it removed and saved itself).",
+        "false",
+        commands=APPLY_ONLY,
+        boolean=True,
+    ),
+    InputSpec(
+        "register-providers",
+        "Register missing resource providers in the destination subscription before the move.",
+        "false",
+        commands=APPLY_ONLY,
+        boolean=True,
+    ),
+)
+_SPECS_BY_NAME = {spec.name: spec for spec in INPUT_SPECS}
+
+_TRUE_WORDS = frozenset({"true", "yes", "1"})
+_FALSE_WORDS = frozenset({"false", "no", "0"})
+_GUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+_GROUP_NAME = re.compile(r"[-\w._()]{1,90}")  # \w is Unicode-aware, as ARM group names are
+_WORKSPACE_NAME = re.compile(r"[a-zA-Z0-9][a-zA-Z0-9_-]{2,32}")
+_NAMESPACE = re.compile(r"[A-Za-z][A-Za-z0-9]*(\.[A-Za-z][A-Za-z0-9]*)+")
+_TYPE_SEGMENT = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+_DOMAIN = re.compile(r"[A-Za-z0-9-]{1,63}(\.[A-Za-z0-9-]{1,63})+")
+_DURATION = re.compile(
+    r"(?:([0-9]{1,5})d)?(?:([0-9]{1,5})h)?(?:([0-9]{1,6})m)?(?:([0-9]{1,7})s)?", re.IGNORECASE | re.ASCII
+)
+_MAX_DURATION = timedelta(days=365)
+_LIST_SEPARATOR = re.compile(r"[,\n]")
+_WORKSPACE_ID_SHAPE = (
+    "/subscriptions/<subscription-guid>/resourceGroups/<group>/providers/Microsoft.MachineLearningServices/"
+    "workspaces/<name>"
+)
+
+
+# --- The settings object ---------------------------------------------------------------------------------------------
+
+
+class Platform(StrEnum):
+    GITHUB = "github"
+    AZURE_DEVOPS = "azure-devops"
+    LOCAL = "local"
+
+
+@dataclass(frozen=True)
+class Secret:
+    """A value that must never be printed: repr and str show a placeholder."""
+
+    value: str = field(repr=False)
+
+    def __str__(self) -> str:
+        return "***"
+
+
+@dataclass(frozen=True)
+class RunEnvironment:
+    """The plain environment variables amlmove may read (never inputs): where it runs and what sign-in it can use."""
+
+    platform: Platform = Platform.LOCAL  # GITHUB_ACTIONS=true → github, TF_BUILD=True → azure-devops
+    debug: bool = False  # RUNNER_DEBUG=1
+    client_secret_present: bool = False  # AZURE_CLIENT_SECRET is set (its value is left to azure-identity)
+    federated_token_file: str | None = None  # AZURE_FEDERATED_TOKEN_FILE
+    github_oidc_request_url: str | None = None  # ACTIONS_ID_TOKEN_REQUEST_URL
+    github_oidc_request_token: Secret | None = None  # ACTIONS_ID_TOKEN_REQUEST_TOKEN
+    azure_devops_oidc_request_uri: str | None = None  # SYSTEM_OIDCREQUESTURI
+    ca_bundle: str | None = None  # REQUESTS_CA_BUNDLE
+
+
+@dataclass(frozen=True)
+class WorkspaceRef:
+    """The workspace to move, from source-workspace-id."""
+
+    subscription_id: str  # lower-case GUID
+    resource_group: str
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"{self.group_id}/providers/Microsoft.MachineLearningServices/workspaces/{self.name}"
+
+    @property
+    def group_id(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.resource_group}"
+
+
+@dataclass(frozen=True)
+class GroupRef:
+    """The destination group, from destination-resource-group-id."""
+
+    subscription_id: str  # lower-case GUID
+    name: str
+
+    @property
+    def id(self) -> str:
+        return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.name}"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Every input, parsed and validated, plus the run environment. Apply-only fields are set (to their defaults)
+    for plan too, so a typo in them fails early."""
+
+    command: Command
+    source_workspace: WorkspaceRef
+    destination_group: GroupRef
+    include_associated_resources: AssociatedResourceChoice
+    create_destination_resource_group: bool
+    skip_checks: frozenset[str]
+    fail_on_blockers: bool
+    output_dir: Path
+    client_id: str | None
+    tenant_id: str | None
+    cloud: Cloud
+    arm_endpoint: str  # resolved from cloud unless custom; no trailing slash
+    authority_host: str
+    plan_file: Path
+    max_plan_age: timedelta
+    move_timeout: timedelta
+    restore_role_assignments: bool
+    repair_datastores: bool
+    approve_private_endpoints: bool
+    remove_computes: bool
+    remove_endpoints: bool
+    recreate_computes: bool
+    register_providers: bool
+    environment: RunEnvironment = RunEnvironment()
+
+
+# --- Entry points ----------------------------------------------------------------------------------------------------
+
+
+def settings_from_env(env: Mapping[str, str]) -> Settings:
+    """Settings from a container action's environment: `INPUT_<NAME>` (hyphens kept), trimmed, empty meaning unset."""
+    raw = {spec.name: _present(env.get(spec.env_name)) for spec in INPUT_SPECS}
+    return _build(raw, env)
+
+
+def settings_from_argv(argv: Sequence[str], env: Mapping[str, str]) -> Settings:
+    """Settings from `[plan|apply] --<input-name> VALUE …` (argv without the program name); env for RunEnvironment only.
+
+    `--name=VALUE` works too; a boolean flag alone (`--remove-computes`) means true.
+    """
+    return _build(_parse_argv(argv), env)
+
+
+def wants_help(argv: Sequence[str]) -> bool:
+    return any(arg in ("-h", "--help") for arg in argv)
+
+
+def cli_usage() -> str:
+    """Help text for the CLI, generated from INPUT_SPECS."""
+    lines = [
+        "usage: python entrypoint.py [plan|apply] --source-workspace-id ID --destination-resource-group-id ID [..]"
+    ]
+    for spec in INPUT_SPECS:
+        if spec.name == "command":
+            continue
+        flag = f"--{spec.name}" + (" [true|false]" if spec.boolean else " VALUE")
+        notes = ["required"] if spec.required else []
+        if spec.commands == APPLY_ONLY:
+            notes.append("apply only")
+        if spec.default:
+            notes.append(f"default {spec.default}")
+        lines.append(f"  {flag:<44} {spec.description}" + (f" ({'; '.join(notes)})" if notes else ""))
+    return "\n".join(lines)
+
+
+# --- Reading raw values ----------------------------------------------------------------------------------------------
+
+
+def _present(value: str | None) -> str | None:
+    """Trim like actions core.getInput; an empty value counts as not given."""
+    if value is None:
+        return None
+    value = value.strip()
+    return value or None
+
+
+def _parse_argv(argv: Sequence[str]) -> dict[str, str | None]:
+    raw: dict[str, str | None] = dict.fromkeys(_SPECS_BY_NAME)
+    given: set[str] = set()
+    position = 0
+    while position < len(argv):
+        token = argv[position]
+        position += 1
+        if not token.startswith("--"):
+            if "command" in given:
+                raise InputError(
+                    "command line",
+                    "unexpected extra argument",
+                    "Give one command, plan or apply, and --flags for everything else.",
+                    value=token,
+                )
+            given.add("command")
+            raw["command"] = _present(token)
+            continue
+        name, has_value, inline = token[2:].partition("=")
+        spec = _SPECS_BY_NAME.get(name)
+        if spec is None:
+            close = difflib.get_close_matches(name, list(_SPECS_BY_NAME), n=1)
+            hint = f"Did you mean --{close[0]}? " if close else ""
+            raise InputError("command line", "unknown flag", f"{hint}Run with --help for the list.", value=token)
+        if name in given:
+            raise InputError(name, "given twice", f"Pass --{name} once.")
+        given.add(name)
+        if has_value:
+            value = inline
+        elif spec.boolean:
+            follows = argv[position] if position < len(argv) else ""
+            if follows.strip().lower() in _TRUE_WORDS | _FALSE_WORDS:
+                value, position = follows, position + 1
+            else:
+                value = "true"
+        elif position < len(argv) and not argv[position].startswith("--"):
+            value, position = argv[position], position + 1
+        else:
+            raise InputError(name, "needs a value", f"Write --{name} VALUE or --{name}=VALUE.")
+        raw[name] = _present(value)
+    return raw
+
+
+# --- Validation ------------------------------------------------------------------------------------------------------
+
+
+def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
+    def value(name: str) -> str | None:
+        given = raw.get(name)
+        return given if given is not None else _SPECS_BY_NAME[name].default or None
+
+    workspace = _workspace_ref(_required(raw, "source-workspace-id"))
+    destination = _group_ref(_required(raw, "destination-resource-group-id"))
+    if destination.id.lower() == workspace.group_id.lower():
+        raise InputError(
+            "destination-resource-group-id",
+            "is the workspace's own group",
+            "Give a group in the destination subscription; the source and destination groups must differ.",
+            value=destination.id,
+        )
+    cloud = _cloud(value("cloud") or Cloud.AZURE_CLOUD.value)
+    arm_endpoint, authority_host = _endpoints(cloud, raw.get("arm-endpoint"), raw.get("authority-host"))
+    client_id, tenant_id = _identity(raw.get("client-id"), raw.get("tenant-id"))
+    output_dir = _path("output-dir", value("output-dir") or "amlmove-output")
+    remove_computes = _boolean("remove-computes", value("remove-computes"))
+    recreate_computes = _boolean("recreate-computes", value("recreate-computes"))
+    if recreate_computes and not remove_computes:
+        raise InputError(
+            "recreate-computes",
+            "needs remove-computes: true",
+            "Apply recreates only the computes it removed (and saved) itself; set remove-computes: true as well, "
+            "or recreate-computes: false.",
+        )
+    plan_file = raw.get("plan-file")
+    return Settings(
+        command=_command(value("command")),
+        source_workspace=workspace,
+        destination_group=destination,
+        include_associated_resources=_associated_choice(value("include-associated-resources"), workspace),
+        create_destination_resource_group=_boolean(
+            "create-destination-resource-group", value("create-destination-resource-group")
+        ),
+        skip_checks=_skip_checks(raw.get("skip-checks")),
+        fail_on_blockers=_boolean("fail-on-blockers", value("fail-on-blockers")),
+        output_dir=output_dir,
+        client_id=client_id,
+        tenant_id=tenant_id,
+        cloud=cloud,
+        arm_endpoint=arm_endpoint,
+        authority_host=authority_host,
+        plan_file=_path("plan-file", plan_file) if plan_file else output_dir / "plan.json",
+        max_plan_age=_duration("max-plan-age", value("max-plan-age")),
+        move_timeout=_duration("move-timeout", value("move-timeout")),
+        restore_role_assignments=_boolean("restore-role-assignments", value("restore-role-assignments")),
+        repair_datastores=_boolean("repair-datastores", value("repair-datastores")),
+        approve_private_endpoints=_boolean("approve-private-endpoints", value("approve-private-endpoints")),
+        remove_computes=remove_computes,
+        remove_endpoints=_boolean("remove-endpoints", value("remove-endpoints")),
+        recreate_computes=recreate_computes,
+        register_providers=_boolean("register-providers", value("register-providers")),
+        environment=_run_environment(env),
+    )
+
+
+def _required(raw: Mapping[str, str | None], name: str) -> str:
+    given = raw.get(name)
+    if given is None:
+        example = (
+            _WORKSPACE_ID_SHAPE if name == "source-workspace-id" else "/subscriptions/<guid>/resourceGroups/<name>"
+        )
+        raise InputError(name, "is required", f"Set it to a resource ID like {example}.")
+    return given
+
+
+def _command(text: str | None) -> Command:
+    for command in Command:
+        if (text or "").lower() == command.value:
+            return command
+    raise InputError("command", "is not a command", "Use plan or apply.", value=text or "")
+
+
+def _boolean(name: str, text: str | None) -> bool:
+    word = (text or "").lower()
+    if word in _TRUE_WORDS:
+        return True
+    if word in _FALSE_WORDS:
+        return False
+    raise InputError(name, "is not a boolean", "Use true or false (yes/no and 1/0 also work).", value=text or "")
+
+
+def _is(segment: str, expected: str) -> bool:
+    """Case-insensitive, ASCII only: 'ſubscriptions' (long s) must not pass as 'subscriptions'."""
+    return segment.isascii() and segment.lower() == expected.lower()
+
+
+def _subscription(name: str, segment: str) -> str:
+    if not _GUID.fullmatch(segment):
+        raise InputError(
+            name,
+            "the subscription is not a GUID",
+            "Use the subscription ID (az account list --query [].id), not its name.",
+            value=segment,
+        )
+    return segment.lower()
+
+
+def _group_name(name: str, segment: str) -> str:
+    if not _GROUP_NAME.fullmatch(segment) or segment.endswith("."):
+        raise InputError(
+            name,
+            "the resource group name is invalid",
+            "Group names have 1-90 letters, digits, '-', '_', '.', '(' or ')' and do not end with '.'.",
+            value=segment,
+        )
+    return segment
+
+
+def _workspace_ref(text: str) -> WorkspaceRef:
+    name = "source-workspace-id"
+    parts = text.split("/")
+    fixed = ((1, "subscriptions"), (3, "resourceGroups"), (5, "providers"))
+    fixed += ((6, "Microsoft.MachineLearningServices"), (7, "workspaces"))
+    if len(parts) != 9 or parts[0] or not all(_is(parts[index], word) for index, word in fixed):
+        raise InputError(
+            name,
+            "is not an Azure ML workspace resource ID",
+            f"Use {_WORKSPACE_ID_SHAPE} (az ml workspace show --name <name> --resource-group <group> --query id).",
+            value=text,
+        )
+    workspace_name = parts[8]
+    if not _WORKSPACE_NAME.fullmatch(workspace_name):
+        raise InputError(
+            name,
+            "the workspace name is invalid",
+            "Workspace names have 3-33 letters, digits, '-' or '_' and start with a letter or digit.",
+            value=workspace_name,
+        )
+    return WorkspaceRef(_subscription(name, parts[2]), _group_name(name, parts[4]), workspace_name)
+
+
+def _group_ref(text: str) -> GroupRef:
+    name = "destination-resource-group-id"
+    parts = text.split("/")
+    if len(parts) != 5 or parts[0] or not (_is(parts[1], "subscriptions") and _is(parts[3], "resourceGroups")):
+        raise InputError(
+            name,
+            "is not a resource group ID",
+            "Use /subscriptions/<subscription-guid>/resourceGroups/<name> (az group show --name <name> --query id).",
+            value=text,
+        )
+    return GroupRef(_subscription(name, parts[2]), _group_name(name, parts[4]))
+
+
+def _associated_choice(text: str | None, workspace: WorkspaceRef) -> AssociatedResourceChoice:
+    name = "include-associated-resources"
+    items = [item.strip() for item in _LIST_SEPARATOR.split(text or "auto") if item.strip()]
+    modes = {mode.value: mode for mode in IncludeMode if mode is not IncludeMode.LISTED}
+    if len(items) == 1 and items[0].lower() in modes:
+        return AssociatedResourceChoice(modes[items[0].lower()])
+    if not items:
+        return AssociatedResourceChoice(IncludeMode.AUTO)
+    listed: list[str] = []
+    for item in items:
+        _check_listed_id(item, workspace)
+        if item.lower() not in {known.lower() for known in listed} and item.lower() != workspace.id.lower():
+            listed.append(item)
+    if not listed:
+        raise InputError(name, "lists only the workspace itself", "Use none to move only the workspace.")
+    return AssociatedResourceChoice(IncludeMode.LISTED, tuple(listed))
+
+
+def _check_listed_id(item: str, workspace: WorkspaceRef) -> None:
+    name = "include-associated-resources"
+    parts = item.split("/")
+    shape_ok = (
+        len(parts) >= 9
+        and not parts[0]
+        and _is(parts[1], "subscriptions")
+        and _is(parts[3], "resourceGroups")
+        and _is(parts[5], "providers")
+    )
+    if not shape_ok:
+        raise InputError(
+            name,
+            "is not auto, none, all or a resource ID",
+            "Use auto, none, all, or resource IDs like /subscriptions/<guid>/resourceGroups/<group>/providers/"
+            "<namespace>/<type>/<name>, separated by newlines or commas.",
+            value=item,
+        )
+    subscription = _subscription(name, parts[2])
+    group = _group_name(name, parts[4])
+    if len(parts) != 9:
+        raise InputError(
+            name,
+            "is not a top-level resource ID",
+            "List the parent resource only; ARM moves child resources with their parent.",
+            value=item,
+        )
+    if not (_NAMESPACE.fullmatch(parts[6]) and _TYPE_SEGMENT.fullmatch(parts[7]) and parts[8].isprintable()):
+        raise InputError(
+            name,
+            "has an invalid provider, type or name",
+            "Copy the ID from az resource show --query id.",
+            value=item,
+        )
+    if subscription != workspace.subscription_id or group.lower() != workspace.resource_group.lower():
+        raise InputError(
+            name,
+            f"lists a resource outside the workspace's group {workspace.resource_group}",
+            "One move takes resources from one group: list only resources in the workspace's group (others stay "
+            "and keep working), or use auto.",
+            value=item,
+        )
+
+
+def _skip_checks(text: str | None) -> frozenset[str]:
+    name = "skip-checks"
+    requested = {item.strip().lower() for item in _LIST_SEPARATOR.split(text or "") if item.strip()}
+    for check_id in sorted(requested):
+        if check_id not in CHECK_IDS:
+            raise InputError(name, "names an unknown check", f"Valid IDs: {', '.join(CHECK_IDS)}.", value=check_id)
+        if check_id not in SKIPPABLE_CHECK_IDS:
+            raise InputError(
+                name,
+                f"{check_id} cannot be skipped",
+                "ARM repeats this validation when it moves, so skipping it would only hide why the move fails.",
+            )
+    return frozenset(requested)
+
+
+def _duration(name: str, text: str | None) -> timedelta:
+    match = _DURATION.fullmatch(text or "")
+    if not text or match is None:
+        raise InputError(
+            name,
+            "is not a duration",
+            "Use a number with a unit: 90s, 30m, 24h, 2d, or combined like 1h30m.",
+            value=text or "",
+        )
+    days, hours, minutes, seconds = (int(group) if group else 0 for group in match.groups())
+    length = timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
+    if not timedelta(0) < length <= _MAX_DURATION:
+        raise InputError(name, "is out of range", "Use a duration above zero and at most 365d.", value=text)
+    return length
+
+
+def _path(name: str, text: str) -> Path:
+    if not text.isprintable():
+        raise InputError(name, "contains control characters", "Use a plain relative or absolute path.", value=text)
+    return Path(text)
+
+
+def _cloud(text: str) -> Cloud:
+    for cloud in Cloud:
+        if text.lower() == cloud.value.lower():
+            return cloud
+    raise InputError("cloud", "is not a known cloud", f"Use one of {', '.join(Cloud)}.", value=text)
+
+
+def _endpoints(cloud: Cloud, arm_endpoint: str | None, authority_host: str | None) -> tuple[str, str]:
+    if cloud is not Cloud.CUSTOM:
+        for name, given in (("arm-endpoint", arm_endpoint), ("authority-host", authority_host)):
+            if given is not None:
+                raise InputError(
+                    name, f"is only used with cloud: custom (cloud is {cloud})", f"Remove {name} or set cloud: custom."
+                )
+        return CLOUD_ENDPOINTS[cloud]
+    if arm_endpoint is None or authority_host is None:
+        name = "arm-endpoint" if arm_endpoint is None else "authority-host"
+        raise InputError(name, "is required with cloud: custom", f"Set {name} to the cloud's https URL.")
+    return _https_url("arm-endpoint", arm_endpoint), _https_url("authority-host", authority_host)
+
+
+def _https_url(name: str, text: str) -> str:
+    """An https URL without credentials, query or fragment; returned without a trailing slash.
+
+    Only the scheme is ever echoed: a URL may carry credentials.
+    """
+    fix = f"Set {name} to an https URL such as https://management.example.com."
+    if not text.isprintable() or any(ch.isspace() for ch in text):
+        raise InputError(name, "contains spaces or control characters", fix)
+    try:
+        parts = urlsplit(text)
+        host, _ = parts.hostname, parts.port  # .port raises ValueError for a bad port
+    except ValueError:
+        raise InputError(name, "is not a URL", fix) from None
+    if parts.scheme.lower() != "https":
+        raise InputError(name, "must use https", fix, value=parts.scheme + ":")
+    if not host:
+        raise InputError(name, "has no host", fix)
+    if parts.username is not None or parts.password is not None:
+        raise InputError(name, "must not contain credentials", "Remove the user:password@ part; sign-in is separate.")
+    if parts.query or parts.fragment:
+        raise InputError(name, "must not have a query or fragment", fix)
+    return text.rstrip("/")
+
+
+def _identity(client_id: str | None, tenant_id: str | None) -> tuple[str | None, str | None]:
+    # Neither value is echoed: a secret pasted into the wrong input must not reach the log.
+    if client_id is not None and not _GUID.fullmatch(client_id):
+        raise InputError("client-id", "is not a GUID", "Use the application (client) ID of the app or identity.")
+    if tenant_id is not None and not (_GUID.fullmatch(tenant_id) or _DOMAIN.fullmatch(tenant_id)):
+        raise InputError("tenant-id", "is not a GUID or domain", "Use the directory (tenant) ID.")
+    if client_id is not None and tenant_id is None:
+        raise InputError("tenant-id", "is required with client-id", "Set tenant-id to the directory (tenant) ID.")
+    return (client_id.lower() if client_id else None), tenant_id
+
+
+def _run_environment(env: Mapping[str, str]) -> RunEnvironment:
+    def read(key: str) -> str | None:
+        return _present(env.get(key))
+
+    if (read("GITHUB_ACTIONS") or "").lower() == "true":
+        platform = Platform.GITHUB
+    elif (read("TF_BUILD") or "").lower() == "true":
+        platform = Platform.AZURE_DEVOPS
+    else:
+        platform = Platform.LOCAL
+    token = read("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
+    return RunEnvironment(
+        platform=platform,
+        debug=read("RUNNER_DEBUG") == "1",
+        client_secret_present=read("AZURE_CLIENT_SECRET") is not None,
+        federated_token_file=read("AZURE_FEDERATED_TOKEN_FILE"),
+        github_oidc_request_url=read("ACTIONS_ID_TOKEN_REQUEST_URL"),
+        github_oidc_request_token=Secret(token) if token else None,
+        azure_devops_oidc_request_uri=read("SYSTEM_OIDCREQUESTURI"),
+        ca_bundle=read("REQUESTS_CA_BUNDLE"),
+    )
