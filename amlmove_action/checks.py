@@ -19,9 +19,12 @@ from .inventory import (
     FINISHED_JOB_STATUSES,
     STOPPED_LABELING_STATUSES,
     AssociatedRole,
+    BatchEndpoint,
     Inventory,
     LockLevel,
+    OnlineEndpoint,
     ResourceId,
+    ServerlessEndpoint,
     ValidationStatus,
     WorkspaceKind,
     allows,
@@ -395,28 +398,41 @@ def find_computes(inventory: Inventory, selection: Selection) -> list[Finding]:
     return [COMPUTES_PRESENT.finding(detail, commands, [c.id for c in computes])]
 
 
+_REMOVE_ENDPOINTS_HINT = (
+    "Or let apply delete them: remove-endpoints: true (and list the check in skip-checks for the plan)."
+)
+
+
+def _endpoints_present(
+    spec: CheckSpec, inventory: Inventory, endpoints: Sequence[OnlineEndpoint | BatchEndpoint | ServerlessEndpoint]
+) -> list[Finding]:
+    """Azure ML moves no inference endpoint of any kind: one finding per kind, one delete command per endpoint."""
+    if not endpoints:
+        return []
+    kind = spec.id.removesuffix("-endpoints-present")
+    deployments = sum(len(e.deployments) for e in endpoints if isinstance(e, OnlineEndpoint))
+    with_deployments = f" with {deployments} deployment(s)" if deployments else ""
+    detail = (
+        f"Azure ML does not move inference endpoints; delete {len(endpoints)} {kind} endpoint(s){with_deployments} "
+        f"first and recreate them after the move: {_listing(e.name for e in endpoints)}."
+    )
+    fields = _workspace_fields(inventory)
+    commands = [spec.fill(name=endpoint.name, **fields) for endpoint in endpoints]
+    return [spec.finding(detail, commands, [endpoint.id for endpoint in endpoints])]
+
+
 ONLINE_ENDPOINTS_PRESENT = CheckSpec(
     "online-endpoints-present",
     Severity.BLOCKER,
     "The workspace still has online endpoints",
     "az ml online-endpoint delete --name {name} " + _WS + " --yes",
-    hint="Or let apply delete them: remove-endpoints: true (and list the check in skip-checks for the plan).",
+    hint=_REMOVE_ENDPOINTS_HINT,
 )
 
 
 @_registered(ONLINE_ENDPOINTS_PRESENT)
 def find_online_endpoints(inventory: Inventory, selection: Selection) -> list[Finding]:
-    endpoints = inventory.online_endpoints
-    if not endpoints:
-        return []
-    deployments = sum(len(e.deployments) for e in endpoints)
-    detail = (
-        f"Azure ML does not move inference endpoints; delete {len(endpoints)} online endpoint(s) with "
-        f"{deployments} deployment(s) first, and recreate them after the move: {_listing(e.name for e in endpoints)}."
-    )
-    fields = _workspace_fields(inventory)
-    commands = [ONLINE_ENDPOINTS_PRESENT.fill(name=e.name, **fields) for e in endpoints]
-    return [ONLINE_ENDPOINTS_PRESENT.finding(detail, commands, [e.id for e in endpoints])]
+    return _endpoints_present(ONLINE_ENDPOINTS_PRESENT, inventory, inventory.online_endpoints)
 
 
 BATCH_ENDPOINTS_PRESENT = CheckSpec(
@@ -424,22 +440,13 @@ BATCH_ENDPOINTS_PRESENT = CheckSpec(
     Severity.BLOCKER,
     "The workspace still has batch endpoints",
     "az ml batch-endpoint delete --name {name} " + _WS + " --yes",
-    hint="Or let apply delete them: remove-endpoints: true (and list the check in skip-checks for the plan).",
+    hint=_REMOVE_ENDPOINTS_HINT,
 )
 
 
 @_registered(BATCH_ENDPOINTS_PRESENT)
 def find_batch_endpoints(inventory: Inventory, selection: Selection) -> list[Finding]:
-    endpoints = inventory.batch_endpoints
-    if not endpoints:
-        return []
-    detail = (
-        f"Azure ML does not move inference endpoints; delete {len(endpoints)} batch endpoint(s) first and recreate "
-        f"them after the move: {_listing(e.name for e in endpoints)}."
-    )
-    fields = _workspace_fields(inventory)
-    commands = [BATCH_ENDPOINTS_PRESENT.fill(name=e.name, **fields) for e in endpoints]
-    return [BATCH_ENDPOINTS_PRESENT.finding(detail, commands, [e.id for e in endpoints])]
+    return _endpoints_present(BATCH_ENDPOINTS_PRESENT, inventory, inventory.batch_endpoints)
 
 
 SERVERLESS_ENDPOINTS_PRESENT = CheckSpec(
@@ -447,22 +454,13 @@ SERVERLESS_ENDPOINTS_PRESENT = CheckSpec(
     Severity.BLOCKER,
     "The workspace still has serverless endpoints",
     "az ml serverless-endpoint delete --name {name} " + _WS + " --yes",
-    hint="Or let apply delete them: remove-endpoints: true (and list the check in skip-checks for the plan).",
+    hint=_REMOVE_ENDPOINTS_HINT,
 )
 
 
 @_registered(SERVERLESS_ENDPOINTS_PRESENT)
 def find_serverless_endpoints(inventory: Inventory, selection: Selection) -> list[Finding]:
-    endpoints = inventory.serverless_endpoints
-    if not endpoints:
-        return []
-    detail = (
-        f"Azure ML does not move inference endpoints; delete {len(endpoints)} serverless endpoint(s) first and "
-        f"recreate them after the move: {_listing(e.name for e in endpoints)}."
-    )
-    fields = _workspace_fields(inventory)
-    commands = [SERVERLESS_ENDPOINTS_PRESENT.fill(name=e.name, **fields) for e in endpoints]
-    return [SERVERLESS_ENDPOINTS_PRESENT.finding(detail, commands, [e.id for e in endpoints])]
+    return _endpoints_present(SERVERLESS_ENDPOINTS_PRESENT, inventory, inventory.serverless_endpoints)
 
 
 V1_SERVICES = CheckSpec(

@@ -379,6 +379,9 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
         given = raw.get(name)
         return given if given is not None else _SPECS_BY_NAME[name].default or None
 
+    def flag(name: str) -> bool:
+        return _boolean(name, value(name))
+
     workspace = _workspace_ref(_required(raw, "source-workspace-id"))
     destination = _group_ref(_required(raw, "destination-resource-group-id"))
     if destination.id.lower() == workspace.group_id.lower():
@@ -392,8 +395,8 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
     arm_endpoint, authority_host = _endpoints(cloud, raw.get("arm-endpoint"), raw.get("authority-host"))
     client_id, tenant_id = _identity(raw.get("client-id"), raw.get("tenant-id"))
     output_dir = _path("output-dir", value("output-dir") or "amlmove-output")
-    remove_computes = _boolean("remove-computes", value("remove-computes"))
-    recreate_computes = _boolean("recreate-computes", value("recreate-computes"))
+    remove_computes = flag("remove-computes")
+    recreate_computes = flag("recreate-computes")
     if recreate_computes and not remove_computes:
         raise InputError(
             "recreate-computes",
@@ -407,11 +410,9 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
         source_workspace=workspace,
         destination_group=destination,
         include_associated_resources=_associated_choice(value("include-associated-resources"), workspace),
-        create_destination_resource_group=_boolean(
-            "create-destination-resource-group", value("create-destination-resource-group")
-        ),
+        create_destination_resource_group=flag("create-destination-resource-group"),
         skip_checks=_skip_checks(raw.get("skip-checks")),
-        fail_on_blockers=_boolean("fail-on-blockers", value("fail-on-blockers")),
+        fail_on_blockers=flag("fail-on-blockers"),
         output_dir=output_dir,
         client_id=client_id,
         tenant_id=tenant_id,
@@ -421,13 +422,13 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
         plan_file=_path("plan-file", plan_file) if plan_file else output_dir / "plan.json",
         max_plan_age=_duration("max-plan-age", value("max-plan-age")),
         move_timeout=_duration("move-timeout", value("move-timeout")),
-        restore_role_assignments=_boolean("restore-role-assignments", value("restore-role-assignments")),
-        repair_datastores=_boolean("repair-datastores", value("repair-datastores")),
-        approve_private_endpoints=_boolean("approve-private-endpoints", value("approve-private-endpoints")),
+        restore_role_assignments=flag("restore-role-assignments"),
+        repair_datastores=flag("repair-datastores"),
+        approve_private_endpoints=flag("approve-private-endpoints"),
         remove_computes=remove_computes,
-        remove_endpoints=_boolean("remove-endpoints", value("remove-endpoints")),
+        remove_endpoints=flag("remove-endpoints"),
         recreate_computes=recreate_computes,
-        register_providers=_boolean("register-providers", value("register-providers")),
+        register_providers=flag("register-providers"),
         environment=_run_environment(env),
     )
 
