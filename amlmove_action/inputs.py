@@ -136,16 +136,17 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "remove-computes",
-        "Delete (or detach) the workspace's computes before the move, after saving their definitions.",
+        "Delete (or detach) the workspace's computes right before the move, after exporting their definitions. "
+        "Set it on plan and apply alike: the plan records the intent (its blocker becomes a warning) and apply "
+        "refuses unless both agree.",
         "false",
-        commands=APPLY_ONLY,
         boolean=True,
     ),
     InputSpec(
         "remove-endpoints",
-        "Delete the workspace's online, batch and serverless endpoints before the move.",
+        "Delete the workspace's online, batch and serverless endpoints right before the move, after exporting "
+        "them. Set it on plan and apply alike.",
         "false",
-        commands=APPLY_ONLY,
         boolean=True,
     ),
     InputSpec(

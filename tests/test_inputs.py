@@ -108,8 +108,6 @@ def test_input_specs_are_exactly_the_agreed_inputs() -> None:
         "restore-role-assignments",
         "repair-datastores",
         "approve-private-endpoints",
-        "remove-computes",
-        "remove-endpoints",
         "recreate-computes",
         "register-providers",
     }
