@@ -7,7 +7,7 @@ from __future__ import annotations
 import html
 from typing import Any
 
-from .safetext import for_markdown
+from .safetext import for_code_span, for_markdown
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's per-step job summary limit
 _ICON = {"blocker": "⛔", "warning": "⚠️", "info": "ℹ️"}
@@ -15,6 +15,11 @@ _ICON = {"blocker": "⛔", "warning": "⚠️", "info": "ℹ️"}
 
 def md(text: Any) -> str:
     return for_markdown("" if text is None else str(text))
+
+
+def code(text: Any) -> str:
+    """An inline code span of untrusted text."""
+    return f"`{for_code_span('' if text is None else text)}`"
 
 
 def code_block(text: str) -> str:
@@ -30,18 +35,18 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
     verdict = "✅ Ready to move" if ready else "⛔ Blocked"
     validation = plan["validation"]
     lines = [
-        f"## amlmove plan: {verdict} — workspace `{md(src['workspaceName'])}`",
+        f"## amlmove plan: {verdict} — workspace {code(src['workspaceName'])}",
         "",
         f"**{len(by['blocker'])} blocker(s) · {len(by['warning'])} warning(s) · {len(by['info'])} note(s)** · "
         f"ARM validateMoveResources: **{md(validation['status'])}** · {len(plan['resources'])} resource(s) to move",
         "",
         "| | From | To |",
         "|---|---|---|",
-        f"| Subscription | `{md(src['subscriptionId'])}` | `{md(dst['subscriptionId'])}` |",
-        f"| Resource group | `{md(_name(src['resourceGroupId']))}` | `{md(_name(dst['resourceGroupId']))}`"
+        f"| Subscription | {code(src['subscriptionId'])} | {code(dst['subscriptionId'])} |",
+        f"| Resource group | {code(_name(src['resourceGroupId']))} | {code(_name(dst['resourceGroupId']))}"
         f"{'' if dst['exists'] else ' (created by apply)'} |",
         f"| Region | {md(src['location'])} | {md(dst['location'] or src['location'])} |",
-        f"| Workspace id | `{md(src['workspaceId'])}` | `{md(dst['workspaceId'])}` |",
+        f"| Workspace id | {code(src['workspaceId'])} | {code(dst['workspaceId'])} |",
         "",
     ]
     if by["blocker"]:
@@ -49,11 +54,11 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
         for f in by["blocker"]:
             lines += _finding(f)
     lines += ["### What moves", ""]
-    lines += [f"- `{md(r)}`" for r in plan["resources"]]
+    lines += [f"- {code(r)}" for r in plan["resources"]]
     stays = [a for a in plan["associatedResources"] if a["decision"] != "move"]
     if stays:
         lines += ["", "### What stays", ""]
-        lines += [f"- `{md(a['id'])}` — {md(a['reason'])}" for a in stays]
+        lines += [f"- {code(a['id'])} — {md(a['reason'])}" for a in stays]
     post = plan["postMove"]
     lines += ["", "### Follow-up after the move", ""]
     lines += [
@@ -77,15 +82,15 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
             "",
             "<details><summary>ARM validateMoveResources said</summary>",
             "",
-            f"- Code: `{md(validation['code'])}`",
+            f"- Code: {code(validation['code'])}",
             f"- Message: {md(validation['message'])}",
-            f"- Correlation id: `{md(validation['correlationId'])}`",
+            f"- Correlation id: {code(validation['correlationId'])}",
             "",
         ]
         if validation["details"]:
             lines += ["| Code | Target | Message |", "|---|---|---|"]
             lines += [
-                f"| `{md(d['code'])}` | `{md(d['target'])}` | {md(d['message'])} |"
+                f"| {code(d['code'])} | {code(d['target'])} | {md(d['message'])} |"
                 for d in _flatten(validation["details"])
             ]
         lines += ["", "</details>"]
@@ -102,7 +107,7 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
 
 def _finding(f: dict[str, Any]) -> list[str]:
     skipped = " _(skipped by skip-checks: downgraded)_" if f.get("skipped") else ""
-    out = [f"#### {_ICON.get(f['severity'], '')} `{md(f['id'])}` — {md(f['title'])}{skipped}", "", md(f["detail"]), ""]
+    out = [f"#### {_ICON.get(f['severity'], '')} {code(f['id'])} — {md(f['title'])}{skipped}", "", md(f["detail"]), ""]
     if f["remediation"]:
         out += ["**Fix:**", "", code_block(f["remediation"]), ""]
     return out

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from . import __version__
-from .render import code_block, md, truncate
+from .render import code, code_block, md, truncate
 
 SCHEMA_VERSION = "1.0"
 
@@ -79,14 +79,14 @@ def report_markdown(data: dict[str, Any]) -> str:
         f"**{len(data['moved'])} moved · {len(data['stayed'])} stayed · {len(failed)} follow-up(s) failed · "
         f"{len(manual) + len(data['checklist'])} item(s) left for people**",
         "",
-        f"Workspace `{md(data['sourceWorkspaceId'])}` → `{md(data['destinationWorkspaceId'])}`",
+        f"Workspace {code(data['sourceWorkspaceId'])} → {code(data['destinationWorkspaceId'])}",
         "",
     ]
     if data.get("error"):
         e = data["error"]
-        lines += ["### What went wrong", "", f"- Code: `{md(e.get('code'))}`", f"- Message: {md(e.get('message'))}"]
+        lines += ["### What went wrong", "", f"- Code: {code(e.get('code'))}", f"- Message: {md(e.get('message'))}"]
         if e.get("correlationId"):
-            lines.append(f"- Correlation id: `{md(e['correlationId'])}`")
+            lines.append(f"- Correlation id: {code(e['correlationId'])}")
         lines.append("")
     if data.get("drift"):
         lines += [
@@ -99,14 +99,14 @@ def report_markdown(data: dict[str, Any]) -> str:
         lines.append("")
     if data["moved"] or data["stayed"] or data["missing"]:
         lines += ["### Resources", "", "| Resource | Where it is now |", "|---|---|"]
-        lines += [f"| `{md(m['from'])}` | moved → `{md(m['to'])}` |" for m in data["moved"]]
-        lines += [f"| `{md(s)}` | **stayed** in the source group |" for s in data["stayed"]]
-        lines += [f"| `{md(s)}` | not found in either group |" for s in data["missing"]]
+        lines += [f"| {code(m['from'])} | moved → {code(m['to'])} |" for m in data["moved"]]
+        lines += [f"| {code(s)} | **stayed** in the source group |" for s in data["stayed"]]
+        lines += [f"| {code(s)} | not found in either group |" for s in data["missing"]]
         lines.append("")
     if data["checklist"] or manual or failed:
         lines += ["### Left for people", ""]
         for f in failed + manual:
-            lines.append(f"- [ ] **{md(f['kind'])}** `{md(f['target'])}`: {md(f['detail'])}")
+            lines.append(f"- [ ] **{md(f['kind'])}** {code(f['target'])}: {md(f['detail'])}")
             if f.get("command"):
                 lines.append(f"  {code_block(f['command'])}")
         lines += [f"- [ ] {md(c)}" for c in data["checklist"]]
@@ -119,13 +119,13 @@ def report_markdown(data: dict[str, Any]) -> str:
             "| Kind | Target | Result |",
             "|---|---|---|",
         ]
-        lines += [f"| {md(f['kind'])} | `{md(f['target'])}` | {md(f['status'])}: {md(f['detail'])} |" for f in done]
+        lines += [f"| {md(f['kind'])} | {code(f['target'])} | {md(f['status'])}: {md(f['detail'])} |" for f in done]
         lines += ["", "</details>", ""]
     if data["phases"]:
         lines += ["<details><summary>Timings</summary>", "", "| Phase | Seconds |", "|---|---|"]
         lines += [f"| {md(p['name'])} | {p['seconds']:.1f} |" for p in data["phases"]]
         lines += ["", "</details>", ""]
     if data["exports"]:
-        lines += ["Exported definitions (artifact `exports/`): " + ", ".join(f"`{md(e)}`" for e in data["exports"]), ""]
-    lines.append(f"Plan digest `{md(data['planDigest'])}` · amlmove {md(data['tool']['version'])}")
+        lines += ["Exported definitions (artifact `exports/`): " + ", ".join(f"{code(e)}" for e in data["exports"]), ""]
+    lines.append(f"Plan digest {code(data['planDigest'])} · amlmove {md(data['tool']['version'])}")
     return truncate("\n".join(lines) + "\n", "the report artifact (report.json)")
