@@ -31,7 +31,7 @@ def for_log(text: object) -> str:
     return defuse(" ".join(_printable(str(text)).split()))
 
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]!|~])")
 
 
 def for_markdown(text: object) -> str:

@@ -23,10 +23,16 @@ class EmulatorProcess:
     """`python -m amlmove_action.emulator serve` as a child process, with helpers for the /_emulator/ hooks."""
 
     def __init__(
-        self, state_dir: Path | None = None, scenario: Path | None = None, capture: Path | None = None, port: int = 0
+        self,
+        state_dir: Path | None = None,
+        scenario: Path | None = None,
+        capture: Path | None = None,
+        port: int = 0,
+        extra_env: dict[str, str] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="amlmove-emulator-"))
         self.scenario, self.capture, self.port = scenario, capture, port
+        self.extra_env = extra_env or {}
         self.proc: subprocess.Popen[bytes] | None = None
         self.info: dict[str, Any] = {}
 
@@ -49,7 +55,8 @@ class EmulatorProcess:
         if self.capture:
             argv += ["--capture", str(self.capture)]
         root = str(Path(__file__).resolve().parents[2])
-        env = {**os.environ, "PYTHONPATH": root + os.pathsep + os.environ.get("PYTHONPATH", "")}
+        base = {**os.environ, **self.extra_env}
+        env = {**base, "PYTHONPATH": base.get("PYTHONPATH", "") + os.pathsep + root}
         self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + timeout
         while not ready.exists():
@@ -105,10 +112,12 @@ class EmulatorProcess:
         return json.loads(payload) if payload else None
 
     def load_scenario(self, scenario: dict[str, Any] | Path) -> None:
+        """Replace the emulator's state; `info` then names the scenario's default principal."""
         if isinstance(scenario, Path):
-            self.call("POST", "scenario", raw=scenario.read_bytes())
+            reply = self.call("POST", "scenario", raw=scenario.read_bytes())
         else:
-            self.call("POST", "scenario", scenario)
+            reply = self.call("POST", "scenario", scenario)
+        self.info = {k: reply[k] for k in ("url", "tenantId", "clientId", "clientSecret")}
 
     def requests(self) -> list[dict[str, Any]]:
         return self.call("GET", "requests")

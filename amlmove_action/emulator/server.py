@@ -79,7 +79,17 @@ class Emulator:
             return Response(200, {"status": "ok"})
         if name == "scenario" and m == "POST":
             scenario.apply(store, scenario.parse_text(req.body.decode("utf-8")))
-            return Response(200, {"loaded": len(store.resources)})
+            principal = scenario.default_principal(store)
+            return Response(
+                200,
+                {
+                    "loaded": len(store.resources),
+                    "url": self.base_url,
+                    "tenantId": principal.tenant_id,
+                    "clientId": principal.client_id,
+                    "clientSecret": principal.client_secret,
+                },
+            )
         if name == "reset" and m == "POST":
             store.reset()
             return Response(200, {"reset": True})
