@@ -33,14 +33,30 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Sample workspace: {scenario.workspace_id}")
         print("It has a compute cluster, an online endpoint, a private endpoint, 3 datastores and role assignments;")
         print(f"the destination group {samples.group_id(samples.DEST_SUB, scenario.dest_group)} does not exist yet.")
-        env = {**os.environ, "REQUESTS_CA_BUNDLE": str(emu.ca_file), "AZURE_CLIENT_SECRET": emu.info["clientSecret"],
-               "PYTHONPATH": str(ROOT)}
+        env = {
+            **os.environ,
+            "REQUESTS_CA_BUNDLE": str(emu.ca_file),
+            "AZURE_CLIENT_SECRET": emu.info["clientSecret"],
+            "PYTHONPATH": str(ROOT),
+        }
         for key in ("GITHUB_ACTIONS", "TF_BUILD", "ACTIONS_ID_TOKEN_REQUEST_URL", "SYSTEM_OIDCREQUESTURI"):
             env.pop(key, None)
-        common = ["--source-workspace-id", scenario.workspace_id,
-                  "--destination-resource-group-id", samples.group_id(samples.DEST_SUB, scenario.dest_group),
-                  "--cloud", "custom", "--arm-endpoint", emu.url, "--authority-host", emu.url,
-                  "--client-id", emu.info["clientId"], "--tenant-id", emu.info["tenantId"]]
+        common = [
+            "--source-workspace-id",
+            scenario.workspace_id,
+            "--destination-resource-group-id",
+            samples.group_id(samples.DEST_SUB, scenario.dest_group),
+            "--cloud",
+            "custom",
+            "--arm-endpoint",
+            emu.url,
+            "--authority-host",
+            emu.url,
+            "--client-id",
+            emu.info["clientId"],
+            "--tenant-id",
+            emu.info["tenantId"],
+        ]
 
         def tool(*extra: str, output: Path) -> int:
             cmd = [sys.executable, str(ROOT / "entrypoint.py"), *extra, *common, "--output-dir", str(output)]
@@ -69,8 +85,15 @@ def main(argv: list[str] | None = None) -> int:
                 print("No terminal to ask on: approving (pass --yes to skip this prompt explicitly).")
 
         _banner("4. apply exactly the approved plan")
-        code = tool("apply", "--remove-computes", "--remove-endpoints", "--approve-private-endpoints",
-                    "--plan-file", str(out / "plan.json"), output=out)
+        code = tool(
+            "apply",
+            "--remove-computes",
+            "--remove-endpoints",
+            "--approve-private-endpoints",
+            "--plan-file",
+            str(out / "plan.json"),
+            output=out,
+        )
         print(f"\nexit code {code}.")
         report = out / "report.md"
         if report.exists():
