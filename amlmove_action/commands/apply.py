@@ -8,7 +8,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -143,7 +143,6 @@ def _apply(
     resources = list(approved["resources"])
     source_group = approved["source"]["resourceGroupId"]
     target_group = approved["destination"]["resourceGroupId"]
-    deadline_from = datetime.now(UTC)
 
     phases.start("locate")
     if state is not None and state.status == "accepted" and state.continuation_token:
@@ -175,17 +174,17 @@ def _apply(
             )
             phases.start("re-plan")
             _refuse_on_drift(settings, session, platform, approved, report)
-            deadline_from = _prepare_and_move(settings, platform, approved, session, state_path, report, phases)
+            _prepare_and_move(settings, platform, approved, session, state_path, report, phases)
     phases.start("follow-ups")
     _follow_ups(settings, platform, approved, session, report)
     phases.stop()
     failed = [f for f in report.follow_ups if f["status"] == "failed"]
     platform.set_output("moved", "true")
     platform.set_output("destination-workspace-id", approved["destination"]["workspaceId"])
+    left = sum(f["status"] in ("manual", "failed") for f in report.follow_ups) + len(report.checklist)
     platform.info(
-        f"Done in {(datetime.now(UTC) - deadline_from).total_seconds():.1f}s of apply time after the re-plan"
-        if report.status == "moved"
-        else "Follow-ups re-checked"
+        f"Apply finished ({report.status}): {len(report.follow_ups)} follow-up(s) checked, {left} item(s) "
+        "left for people in report.md"
     )
     if failed:
         raise RuntimeFailure(
