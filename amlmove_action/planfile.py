@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, PlanRefused, echo
-from .inventory import same_id
+from .inventory import ResourceId, same_id
 from .plan import digest_of, schema
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024
@@ -57,7 +57,40 @@ def load_plan(path: Path) -> dict[str, Any]:
             f"does not match the plan schema at {echo(where, 80)}: {echo(error.message, 120)}",
             "Pass an unmodified plan.json from an amlmove plan job of the same version",
         )
+    try:  # the schema only checks the shape (and its \d takes any Unicode digit): 2024-13-40 must not crash later
+        created_at(plan)
+    except ValueError:
+        raise InputError(
+            "plan-file",
+            f"createdAt {echo(plan['createdAt'], 40)} is not a UTC date and time",
+            "Pass the plan.json written by the plan job",
+        ) from None
+    source_group = plan["source"]["resourceGroupId"]
+    for rid in plan["resources"]:  # the schema's pattern is loose; apply builds ARM URLs from these ids
+        try:
+            parsed = ResourceId.parse(rid)
+        except ValueError:
+            parsed = None
+        if (
+            parsed is None
+            or not parsed.is_top_level
+            or not same_id(parsed.group_id, source_group)
+            or not rid.isprintable()
+            or any(ch in rid for ch in "?#%")
+        ):
+            raise InputError(
+                "plan-file",
+                f"lists {echo(rid, 120)}, which is not a top-level resource ID in the source group",
+                "Pass the plan.json written by the plan job",
+            )
     return plan
+
+
+def created_at(plan: dict[str, Any]) -> datetime:
+    text = plan["createdAt"]
+    if not text.isascii():
+        raise ValueError("not ASCII")
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def verify_plan(
@@ -93,7 +126,7 @@ def verify_plan(
             str(path), "the approved plan is blocked", "Fix the blockers, plan again and get the new plan approved"
         )
     if max_age is not None:
-        created = datetime.strptime(plan["createdAt"], "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
+        created = created_at(plan)
         age = (now or datetime.now(UTC)) - created
         if age > max_age:
             raise PlanRefused(

@@ -4,6 +4,7 @@ heartbeat, resume instead of moving twice, repair what the move leaves broken, a
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from collections.abc import Mapping
@@ -71,39 +72,79 @@ def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
             )
 
 
-def read_state(path: Path, digest: str) -> move.MoveState | None:
+STATE_STATUSES = ("accepted", "succeeded", "failed", "timed-out")
+
+
+def read_state(path: Path, digest: str, arm_endpoint: str | None = None) -> move.MoveState | None:
+    """OUTPUT_DIR/state.json of an earlier run of this plan (None when absent or written for another plan).
+
+    Checked as strictly as the plan: any field apply would use later (times, the continuation token) must be what
+    amlmove writes, and the token may only poll this run's ARM endpoint (it will carry a bearer token there)."""
+    from ..errors import InputError
+
+    def corrupt(problem: str) -> InputError:
+        return InputError(
+            "output-dir",
+            f"its state.json ({path}) {problem}",
+            "Delete the corrupt state.json only if no move is running, then re-run apply",
+        )
+
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return None
-    except (OSError, ValueError):
-        from ..errors import InputError
-
-        raise InputError(
-            "output-dir",
-            f"its state.json ({path}) is unreadable or not JSON",
-            "Delete the corrupt state.json only if no move is running, then re-run apply",
-        ) from None
-    if not isinstance(data, dict) or data.get("planDigest") != digest:
+    except (OSError, ValueError, RecursionError):
+        raise corrupt("is unreadable or not JSON") from None
+    if not isinstance(data, dict):
+        raise corrupt("is not a JSON object")
+    if data.get("planDigest") != digest:
         return None
+    resources, token, error = data.get("resources"), data.get("continuationToken"), data.get("error")
+    if (
+        data.get("status") not in STATE_STATUSES
+        or not isinstance(data.get("startedAt"), str)
+        or not isinstance(resources, list)
+        or not all(isinstance(r, str) for r in resources)
+        or not isinstance(data.get("targetResourceGroup"), str)
+        or not (token is None or isinstance(token, str))
+        or not (error is None or isinstance(error, dict))
+    ):
+        raise corrupt("does not have the fields amlmove writes")
+    state = move.MoveState(
+        data["planDigest"], data["status"], data["startedAt"], resources, data["targetResourceGroup"], token, error
+    )
     try:
-        return move.MoveState(
-            data["planDigest"],
-            str(data["status"]),
-            str(data["startedAt"]),
-            [str(r) for r in data["resources"]],
-            str(data["targetResourceGroup"]),
-            data.get("continuationToken"),
-            data.get("error"),
-        )
-    except (KeyError, TypeError):
-        from ..errors import InputError
+        if not state.started_at.isascii():
+            raise ValueError(state.started_at)
+        state.started()
+    except ValueError:
+        raise corrupt("has a startedAt that is not a UTC date and time") from None
+    if state.status == "accepted" and token and arm_endpoint is not None and not token_targets(token, arm_endpoint):
+        raise corrupt(f"has a continuation token that does not poll {arm_endpoint}")
+    return state
 
-        raise InputError(
-            "output-dir",
-            f"its state.json ({path}) does not have the fields amlmove writes",
-            "Delete the corrupt state.json only if no move is running, then re-run apply",
-        ) from None
+
+def token_targets(token: str, arm_endpoint: str) -> bool:
+    """True when `token` is azure-core's continuation token and every URL in it is on `arm_endpoint`'s host."""
+    from urllib.parse import urlsplit
+
+    try:
+        data = json.loads(base64.b64decode(token, validate=True).decode("utf-8"))
+        if not isinstance(data, dict) or data.get("version") != 1:
+            return False
+        inner = data["data"]
+        urls = [inner["request"]["url"]]
+        headers = inner["response"]["headers"]
+        polled = ("location", "azure-asyncoperation", "operation-location")
+        urls += [v for k, v in headers.items() if k.lower() in polled]
+        want = urlsplit(arm_endpoint)
+        for url in urls:
+            got = urlsplit(url)
+            if got.scheme.lower() != "https" or got.netloc.lower() != want.netloc.lower() or got.username:
+                return False
+        return True
+    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
+        return False
 
 
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
@@ -113,7 +154,7 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     check_opt_ins(settings, approved, settings.plan_file)
     out = settings.output_dir
     state_path = out / "state.json"
-    state = read_state(state_path, approved["digest"])
+    state = read_state(state_path, approved["digest"], settings.arm_endpoint)
     report = Report(approved["digest"], approved["source"]["workspaceId"], approved["destination"]["workspaceId"])
     phases = Phases()
     try:
