@@ -44,3 +44,8 @@ lock:
 
 clean:
 	rm -rf $(VENV) amlmove-output .pytest_cache .ruff_cache .hypothesis
+
+## fuzz: the full property-based fuzz run (≥ 10,000 generated cases; `make test` runs a reduced count)
+.PHONY: fuzz
+fuzz: $(VENV)/.installed
+	AMLMOVE_FUZZ_EXAMPLES=10000 $(PY) -m pytest tests/test_fuzz.py
