@@ -1,0 +1,575 @@
+"""`make bench`: plan and apply of a large workspace against the emulator at 0 ms and 50 ms injected latency, side by
+side with the az CLI doing its part of the manual procedure, plus start-up times, LRO completion detection, the
+installed size of the locked environment and how plan time grows with the number of jobs.
+
+Prints a table and writes benchmarks/results.json. Definitions: benchmarks/analysis.py and benchmarks/README.md.
+
+    python -m benchmarks.run                   # everything (about 2–3 minutes)
+    python -m benchmarks.run --quick           # small scenario, no scaling run, no venv install
+    python -m benchmarks.run --only plan,apply --latencies 50
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import hashlib
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from amlmove_action.emulator import samples  # noqa: E402
+from amlmove_action.emulator.control import EmulatorProcess  # noqa: E402
+from benchmarks import analysis, scenarios  # noqa: E402
+
+AZ = ROOT / ".venv" / "azcli" / "bin" / "az"
+RETRY_AFTER = 1.0  # the emulator's Retry-After on every 202 (its default)
+LRO_SECONDS = {"validate": 0.0, "move": 1.5}  # how long the emulator's ARM takes to finish each LRO
+SECTIONS = ("startup", "plan", "apply", "az", "scaling", "venv")
+
+
+@dataclass
+class Config:
+    latencies: tuple[float, ...] = (0.0, 50.0)
+    jobs: int = 2000
+    scaling_jobs: tuple[int, ...] = (100, 2000, 20000)
+    scaling_latencies: tuple[float, ...] = (50.0,)
+    sections: tuple[str, ...] = SECTIONS
+    scenario_kwargs: dict[str, Any] = field(default_factory=dict)
+    repeats: int = 5  # start-up timings: median of this many runs
+    fresh_venv: bool = False
+
+
+# ---- running processes ----------------------------------------------------------------------------------------------
+@dataclass
+class Timed:
+    spawn: float
+    exit: float
+    code: int
+    stdout: str
+    stderr: str
+
+
+def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Timed:
+    spawn = time.time()
+    proc = subprocess.run(argv, env=env, capture_output=True, text=True, check=False, cwd=cwd)
+    return Timed(spawn, time.time(), proc.returncode, proc.stdout, proc.stderr)
+
+
+class Bench:
+    """One emulator, the scenarios loaded into it in turn, and the processes measured against it."""
+
+    def __init__(self, emu: EmulatorProcess, base_env: dict[str, str], work: Path, log: Callable[[str], None]):
+        self.emu, self.base_env, self.work, self.say = emu, base_env, work, log
+        self.scenario: samples.WorkspaceScenario | None = None
+
+    # ---- emulator state ---------------------------------------------------------------------------------------
+    def load(self, scenario: samples.WorkspaceScenario, latency_ms: float) -> float:
+        started = time.monotonic()
+        self.emu.load_scenario(scenario.build())
+        self.scenario = scenario
+        self.emu.settings(retryAfterSeconds=RETRY_AFTER)
+        for kind, seconds in LRO_SECONDS.items():
+            self.emu.shape_lro(operation=kind, durationSeconds=seconds)
+        self.set_latency(latency_ms)
+        return time.monotonic() - started
+
+    def set_latency(self, latency_ms: float) -> None:
+        self.emu.call("DELETE", "faults")
+        if latency_ms:
+            self.emu.fault(latencyMs=latency_ms)
+
+    def context(self) -> analysis.Context:
+        s = self.scenario
+        assert s is not None
+        return analysis.Context(s.workspace_id, s.source_rg, s.dest_rg)
+
+    def measure(self, name: str, argv: list[str], env: dict[str, str], **extra: Any) -> dict[str, Any]:
+        before = len(self.emu.requests())
+        run = timed(argv, env)
+        log = self.emu.requests()[before:]
+        figures = analysis.summarize(log, self.context(), run.spawn, run.exit, LRO_SECONDS, RETRY_AFTER)
+        figures = {"phase": name, **extra, "exitCode": run.code, **figures}
+        if run.code not in extra.get("expect", (0,)):
+            figures["error"] = (run.stderr or run.stdout).strip()[-800:]
+        figures.pop("expect", None)
+        self.say(_row(figures))
+        return figures
+
+    # ---- amlmove ----------------------------------------------------------------------------------------------
+    def amlmove_env(self) -> dict[str, str]:
+        env = dict(self.base_env)
+        env.update(
+            {
+                "REQUESTS_CA_BUNDLE": str(self.emu.ca_file),
+                "AZURE_CLIENT_SECRET": self.emu.info["clientSecret"],
+                "PYTHONPATH": os.pathsep.join(p for p in (env.get("PYTHONPATH", ""), str(ROOT)) if p),
+            }
+        )
+        for key in ("GITHUB_ACTIONS", "TF_BUILD", "ACTIONS_ID_TOKEN_REQUEST_URL", "SYSTEM_OIDCREQUESTURI"):
+            env.pop(key, None)
+        return env
+
+    def amlmove(self, command: str, out: Path, *extra: str) -> list[str]:
+        s = self.scenario
+        assert s is not None
+        return [
+            sys.executable,
+            str(ROOT / "entrypoint.py"),
+            command,
+            "--source-workspace-id",
+            s.workspace_id,
+            "--destination-resource-group-id",
+            s.dest_rg,
+            "--cloud",
+            "custom",
+            "--arm-endpoint",
+            self.emu.url,
+            "--authority-host",
+            self.emu.url,
+            "--client-id",
+            self.emu.info["clientId"],
+            "--tenant-id",
+            self.emu.info["tenantId"],
+            "--output-dir",
+            str(out),
+            *extra,
+        ]
+
+    def plan(self, name: str, latency: float, out: Path, **extra: Any) -> dict[str, Any]:
+        return self.measure(name, self.amlmove("plan", out), self.amlmove_env(), latencyMs=latency, **extra)
+
+    def apply(self, latency: float, out: Path) -> dict[str, Any]:
+        figures = self.measure(
+            "apply (clean)",
+            self.amlmove("apply", out, "--plan-file", str(out / "plan.json")),
+            self.amlmove_env(),
+            latencyMs=latency,
+        )
+        report = out / "report.json"
+        if report.exists():
+            data = json.loads(report.read_text(encoding="utf-8"))
+            figures["status"] = data.get("status")
+            figures["subPhases"] = {p["name"]: p["seconds"] for p in data.get("phases") or []}
+        return figures
+
+    # ---- az ---------------------------------------------------------------------------------------------------
+    def az_env(self, config_dir: Path) -> dict[str, str]:
+        env = {k: v for k, v in self.base_env.items() if not k.startswith(("AZURE_", "PYTHON"))}
+        env.update(
+            {
+                "AZURE_CONFIG_DIR": str(config_dir),
+                "REQUESTS_CA_BUNDLE": str(self.emu.ca_file),
+                "AZURE_CORE_INSTANCE_DISCOVERY": "false",
+                "AZURE_CORE_COLLECT_TELEMETRY": "false",
+                "AZURE_CORE_SURVEY_MESSAGE": "false",
+                "AZURE_CORE_ONLY_SHOW_ERRORS": "true",
+                "AZURE_CORE_NO_COLOR": "true",
+            }
+        )
+        if "PYTHONPATH" in self.base_env:  # the tests' network guard (sitecustomize) rides on PYTHONPATH
+            env["PYTHONPATH"] = self.base_env["PYTHONPATH"]
+        return env
+
+    def az_setup(self, config_dir: Path) -> dict[str, Any]:
+        """Isolated config dir, version check pre-seeded (no PyPI call), the emulator as a custom cloud, SP login."""
+        s = self.scenario
+        assert s is not None
+        if not (config_dir / "versionCheck.json").exists():
+            config_dir.mkdir(parents=True, exist_ok=True)
+            version = _az_version()
+            now = str(dt.datetime.now())
+            pair = {"local": version, "pypi": version}
+            (config_dir / "versionCheck.json").write_text(
+                json.dumps({"versions": {"azure-cli": pair, "core": pair}, "update_time": now, "check_time": now}),
+                encoding="utf-8",
+            )
+            env = self.az_env(config_dir)
+            for argv in (
+                [
+                    "cloud",
+                    "register",
+                    "-n",
+                    "AmlmoveEmulator",
+                    "--endpoint-resource-manager",
+                    self.emu.url + "/",
+                    "--endpoint-active-directory",
+                    self.emu.url,
+                    "--endpoint-active-directory-resource-id",
+                    "https://management.core.windows.net/",
+                    "--skip-endpoint-discovery",
+                ],
+                ["cloud", "set", "-n", "AmlmoveEmulator"],
+            ):
+                run = timed([str(AZ), *argv], env)
+                if run.code:
+                    raise RuntimeError(f"az {' '.join(argv[:2])} failed: {run.stderr.strip()[-500:]}")
+        login = [
+            str(AZ),
+            "login",
+            "--service-principal",
+            "-u",
+            self.emu.info["clientId"],
+            "-p",
+            self.emu.info["clientSecret"],
+            "--tenant",
+            self.emu.info["tenantId"],
+        ]
+        return self.measure("az login", login, self.az_env(config_dir), latencyMs=0.0)
+
+    def az_procedure(self, config_dir: Path, latency: float, resources: list[str]) -> list[dict[str, Any]]:
+        s = self.scenario
+        assert s is not None
+        env = self.az_env(config_dir)
+        body = json.dumps({"resources": resources, "targetResourceGroup": s.dest_rg})
+        steps = [
+            (
+                "az group create",
+                ["group", "create", "-n", s.dest_group, "-l", s.location, "--subscription", samples.DEST_SUB],
+            ),
+            (
+                "az validate",
+                [
+                    "resource",
+                    "invoke-action",
+                    "--action",
+                    "validateMoveResources",
+                    "--ids",
+                    s.source_rg,
+                    "--request-body",
+                    body,
+                ],
+            ),
+            (
+                "az move",
+                [
+                    "resource",
+                    "move",
+                    "--destination-group",
+                    s.dest_group,
+                    "--destination-subscription-id",
+                    samples.DEST_SUB,
+                    "--ids",
+                    *resources,
+                ],
+            ),
+        ]
+        return [self.measure(name, [str(AZ), *argv], env, latencyMs=latency) for name, argv in steps]
+
+
+def _az_version() -> str:
+    out = subprocess.run(
+        [str(AZ.parent / "python"), "-c", "from azure.cli.core import __version__; print(__version__)"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return out.stdout.strip()
+
+
+# ---- start-up ------------------------------------------------------------------------------------------------------
+def startup(env: dict[str, str], repeats: int) -> dict[str, Any]:
+    """--help and an invalid input, each the median of `repeats` runs of a fresh process."""
+
+    def median(argv: list[str]) -> tuple[float, int]:
+        runs = [timed(argv, env) for _ in range(repeats)]
+        return round(statistics.median(r.exit - r.spawn for r in runs), 3), runs[-1].code
+
+    entry = [sys.executable, str(ROOT / "entrypoint.py")]
+    bare, _ = median([sys.executable, "-c", "pass"])
+    help_s, help_code = median([*entry, "--help"])
+    bad_s, bad_code = median(
+        [*entry, "plan", "--source-workspace-id", "not-a-workspace-id", "--destination-resource-group-id", "x"]
+    )
+    out = {
+        "pythonStartSeconds": bare,
+        "helpSeconds": help_s,
+        "helpExitCode": help_code,
+        "invalidInputSeconds": bad_s,
+        "invalidInputExitCode": bad_code,
+    }
+    return out
+
+
+# ---- installed size -------------------------------------------------------------------------------------------------
+SIZE_SCRIPT = r"""
+import json, os, sys
+from importlib import metadata
+site = sys.argv[1]
+rows = []
+for dist in metadata.distributions(path=[site]):
+    total = 0
+    for f in dist.files or ():
+        p = os.path.join(site, str(f))
+        if os.path.isfile(p):
+            total += os.path.getsize(p)
+    rows.append((dist.metadata["Name"], dist.version, total))
+print(json.dumps(sorted(rows, key=lambda r: -r[2])))
+"""
+
+
+def _du(path: Path) -> int:
+    total = 0
+    for root, _, files in os.walk(path):
+        for f in files:
+            p = Path(root) / f
+            if not p.is_symlink():
+                total += p.stat().st_size
+    return total
+
+
+def venv_size(fresh: bool, say: Callable[[str], None]) -> dict[str, Any]:
+    """A new venv with requirements/runtime.txt installed as the Dockerfile does; sizes per distribution."""
+    lock = ROOT / "requirements" / "runtime.txt"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()[:12]
+    venv = Path(tempfile.gettempdir()) / f"amlmove-bench-venv-{digest}"
+    if fresh and venv.exists():
+        shutil.rmtree(venv)
+    installed_in = None
+    if not (venv / ".installed").exists():
+        shutil.rmtree(venv, ignore_errors=True)
+        say(f"installing requirements/runtime.txt into {venv} (as the Dockerfile does) …")
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        started = time.monotonic()
+        subprocess.run(
+            [
+                str(venv / "bin" / "python"),
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "--no-cache-dir",
+                "--disable-pip-version-check",
+                "--require-hashes",
+                "--no-deps",
+                "-r",
+                str(lock),
+            ],
+            check=True,
+        )
+        installed_in = round(time.monotonic() - started, 1)
+        (venv / ".installed").write_text("ok", encoding="utf-8")
+    site = next((venv / "lib").glob("python*/site-packages"))
+    rows = json.loads(
+        subprocess.run(
+            [str(venv / "bin" / "python"), "-c", SIZE_SCRIPT, str(site)], capture_output=True, text=True, check=True
+        ).stdout
+    )
+    pip_like = {"pip", "setuptools", "wheel"}
+    locked = [r for r in rows if r[0].lower() not in pip_like]
+    locked_bytes = sum(r[2] for r in locked)
+    out = {
+        "venv": str(venv),
+        "installSeconds": installed_in,
+        "venvMB": round(_du(venv) / 1e6, 1),
+        "lockedPackagesMB": round(locked_bytes / 1e6, 1),
+        "distributions": len(locked),
+        "top": [{"name": n, "version": v, "MB": round(b / 1e6, 1)} for n, v, b in locked[:12]],
+    }
+    if AZ.exists():
+        out["azCliVenvMB"] = round(_du(AZ.parents[1]) / 1e6, 1)
+    return out
+
+
+# ---- the whole run --------------------------------------------------------------------------------------------------
+def run(config: Config, base_env: dict[str, str], work: Path, say: Callable[[str], None] = print) -> dict[str, Any]:
+    results: dict[str, Any] = {
+        "meta": {
+            "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+            "commit": _git_commit(),
+            "python": platform.python_version(),
+            "cpus": os.cpu_count(),
+            "retryAfterSeconds": RETRY_AFTER,
+            "lroServerSeconds": LRO_SECONDS,
+            "latenciesMs": list(config.latencies),
+        },
+        "phases": [],
+    }
+    if "startup" in config.sections:
+        say("start-up …")
+        results["startup"] = startup(base_env, config.repeats)
+        say(json.dumps(results["startup"]))
+    needs_emulator = {"plan", "apply", "az", "scaling"} & set(config.sections)
+    if needs_emulator:
+        with EmulatorProcess(state_dir=work / "emulator", extra_env=base_env) as emu:
+            bench = Bench(emu, base_env, work, say)
+            results["phases"] = _phases(bench, config, work)
+            if "scaling" in config.sections:
+                results["scaling"] = _scaling(bench, config, work)
+    if "venv" in config.sections:
+        results["venv"] = venv_size(config.fresh_venv, say)
+    return results
+
+
+def _phases(bench: Bench, config: Config, work: Path) -> list[dict[str, Any]]:
+    phases: list[dict[str, Any]] = []
+    big = scenarios.large(jobs=config.jobs, **config.scenario_kwargs)
+    clean_kwargs = {**config.scenario_kwargs, "clean": True}
+    for latency in config.latencies:
+        tag = f"{int(latency)}ms"
+        if "plan" in config.sections:
+            load = bench.load(big, latency)
+            phases.append(
+                bench.plan(
+                    "plan (large)",
+                    latency,
+                    work / f"plan-large-{tag}",
+                    expect=(0, 1),
+                    scenario=scenarios.counts(big.build()),
+                    loadSeconds=round(load, 2),
+                )
+            )
+        resources: list[str] = []
+        if "apply" in config.sections or "az" in config.sections:
+            clean = scenarios.large(jobs=config.jobs, **clean_kwargs)
+            out = work / f"apply-clean-{tag}"
+            bench.load(clean, latency)
+            phases.append(bench.plan("plan (clean)", latency, out))
+            plan_file = out / "plan.json"
+            if plan_file.exists():
+                resources = list(json.loads(plan_file.read_text(encoding="utf-8"))["resources"])
+            if "apply" in config.sections:
+                phases.append(bench.apply(latency, out))
+        if "az" in config.sections and AZ.exists() and resources:
+            bench.load(scenarios.large(jobs=config.jobs, **clean_kwargs), 0.0)
+            config_dir = work / "azconfig"
+            phases.append(bench.az_setup(config_dir))
+            bench.set_latency(latency)
+            phases += bench.az_procedure(config_dir, latency, resources)
+    return phases
+
+
+def _scaling(bench: Bench, config: Config, work: Path) -> list[dict[str, Any]]:
+    rows = []
+    for latency in config.scaling_latencies:
+        for jobs in config.scaling_jobs:
+            s = scenarios.large(jobs=jobs, **config.scenario_kwargs)
+            load = bench.load(s, latency)
+            fig = bench.plan(
+                f"plan {jobs} jobs", latency, work / f"scale-{jobs}-{int(latency)}", expect=(0, 1), jobs=jobs
+            )
+            fig["loadSeconds"] = round(load, 2)
+            rows.append(fig)
+    return rows
+
+
+def _git_commit() -> str | None:
+    try:
+        return subprocess.run(
+            ["git", "rev-parse", "--short", "HEAD"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+
+
+# ---- printing ------------------------------------------------------------------------------------------------------
+COLUMNS = (
+    ("phase", "phase", 16),
+    ("latencyMs", "lat ms", 6),
+    ("wallSeconds", "wall s", 7),
+    ("requests", "reqs", 5),
+    ("distinctReadsNeeded", "needed", 6),
+    ("duplicates", "dups", 5),
+    ("boundSeconds", "bound s", 7),
+    ("ratio", "wall/bd", 7),
+    ("spanRatio", "span/bd", 7),
+    ("firstArmRequestSeconds", "→ARM s", 7),
+    ("lro", "LRO done→known s", 17),
+)
+
+
+def _cell(row: dict[str, Any], key: str) -> str:
+    if key == "lro":
+        return " ".join(
+            f"{x['operation'][0]}:{x['detectionDelaySeconds']}" for x in row.get("lros") or [] if "operation" in x
+        )
+    value = row.get(key)
+    if value is None:
+        return "-"
+    if isinstance(value, float):
+        return f"{value:g}"
+    return str(value)
+
+
+def _row(row: dict[str, Any]) -> str:
+    return "  ".join(_cell(row, k).ljust(w) for k, _, w in COLUMNS) + (
+        f"  exit {row['exitCode']}" if row.get("exitCode") else ""
+    )
+
+
+def table(results: dict[str, Any]) -> str:
+    lines = ["  ".join(h.ljust(w) for _, h, w in COLUMNS)]
+    lines += [_row(r) for r in results.get("phases", [])]
+    if results.get("scaling"):
+        lines += ["", "scaling (plan of the large scenario, jobs varied):"]
+        lines += [_row(r) for r in results["scaling"]]
+    if results.get("startup"):
+        s = results["startup"]
+        lines += [
+            "",
+            f"start-up: python {s['pythonStartSeconds']} s, --help {s['helpSeconds']} s, invalid input "
+            f"{s['invalidInputSeconds']} s (exit {s['invalidInputExitCode']})",
+        ]
+    if results.get("venv"):
+        v = results["venv"]
+        top = ", ".join(f"{t['name']} {t['MB']}" for t in v["top"][:6])
+        lines += [
+            f"locked environment: {v['lockedPackagesMB']} MB in {v['distributions']} distributions "
+            f"(venv {v['venvMB']} MB; az CLI venv {v.get('azCliVenvMB', '-')} MB); largest: {top}"
+        ]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--quick", action="store_true", help="small scenario, no scaling run, no venv install")
+    parser.add_argument("--only", help=f"comma-separated sections among {','.join(SECTIONS)}")
+    parser.add_argument("--latencies", default="0,50", help="injected latency per request, ms (default 0,50)")
+    parser.add_argument("--jobs", type=int, default=2000)
+    parser.add_argument("--scaling-jobs", default="100,2000,20000")
+    parser.add_argument("--scaling-latencies", default="50")
+    parser.add_argument("--fresh-venv", action="store_true", help="reinstall the locked environment")
+    parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.json")
+    args = parser.parse_args(argv)
+    config = Config(
+        latencies=tuple(float(x) for x in args.latencies.split(",") if x),
+        jobs=args.jobs,
+        scaling_jobs=tuple(int(x) for x in args.scaling_jobs.split(",") if x),
+        scaling_latencies=tuple(float(x) for x in args.scaling_latencies.split(",") if x),
+        fresh_venv=args.fresh_venv,
+    )
+    if args.quick:
+        config.jobs, config.repeats = 200, 3
+        config.sections = ("startup", "plan", "apply", "az")
+    if args.only:
+        config.sections = tuple(s.strip() for s in args.only.split(",") if s.strip())
+    work = Path(tempfile.mkdtemp(prefix="amlmove-bench-"))
+    results = run(config, dict(os.environ), work)
+    print()
+    print(table(results))
+    args.output.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten: {args.output}")
+    shutil.rmtree(work, ignore_errors=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
