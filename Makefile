@@ -6,7 +6,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 AZ_VENV := $(VENV)/azcli
 
-.PHONY: demo test lint pytest lock clean
+.PHONY: demo test lint pytest lock clean bench
 
 $(VENV)/.installed: requirements/runtime.txt requirements/test.txt
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(VENV)/.installed
 
 pytest: $(VENV)/.installed $(AZ_VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+## bench: plan and apply of a large workspace against the emulator (0 and 50 ms latency), side by side with the az
+## CLI; prints a table and writes benchmarks/results.json (a few minutes; not part of `make test`)
+bench: $(VENV)/.installed $(AZ_VENV)/.installed
+	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
 ## lock: re-resolve the hash-locked requirement files (needs network to the package index)
 lock:
