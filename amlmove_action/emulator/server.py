@@ -174,10 +174,10 @@ class Emulator:
         return Response(404, {"error": {"code": "UnknownHook", "message": f"No emulator hook '{m} {req.path}'."}})
 
     # ---- faults, log, capture -----------------------------------------------------------------------------------
-    def take_fault(self, method: str, path: str) -> Fault | None:
+    def take_fault(self, method: str, path: str, query: str = "") -> Fault | None:
         with self.store.lock:
             for fault in self.store.faults:
-                if fault.matches(method, path):
+                if fault.matches(method, path, query):
                     if fault.count is not None:
                         fault.count -= 1
                         if fault.count <= 0:
@@ -197,7 +197,7 @@ class Emulator:
         }
         with self.store.lock:
             self.store.request_log.append(entry)
-        if self.capture is not None:
+        if self.capture is not None and resp.raw is None:  # injected garbage is not ARM's to conform
             line = json.dumps(
                 {"method": req.method, "path": req.path, "query": req.query, "status": resp.status, "body": resp.body}
             )
@@ -217,6 +217,9 @@ def _json_or_empty(raw: bytes) -> Any:
 def _fault(raw: dict[str, Any]) -> Fault:
     if not isinstance(raw, dict) or not any(k in raw for k in ("status", "latencyMs", "resetConnection")):
         raise ArmError(400, "InvalidFault", "A fault needs at least one of 'status', 'latencyMs', 'resetConnection'.")
+    details = raw.get("errorDetails")
+    if details is not None and not (isinstance(details, list) and all(isinstance(d, dict) for d in details)):
+        raise ArmError(400, "InvalidFault", "errorDetails must be a list of objects.")
     return Fault(
         method=raw.get("method"),
         path_regex=re.compile(raw["pathRegex"], re.IGNORECASE) if raw.get("pathRegex") else None,
@@ -225,6 +228,12 @@ def _fault(raw: dict[str, Any]) -> Fault:
         latency_ms=float(raw.get("latencyMs") or 0),
         count=int(raw["count"]) if raw.get("count") is not None else None,
         reset_connection=bool(raw.get("resetConnection")),
+        query_regex=re.compile(raw["queryRegex"], re.IGNORECASE) if raw.get("queryRegex") else None,
+        body=str(raw["body"]) if raw.get("body") is not None else None,
+        content_type=str(raw["contentType"]) if raw.get("contentType") else None,
+        error_code=str(raw["errorCode"]) if raw.get("errorCode") is not None else None,
+        error_message=str(raw["errorMessage"]) if raw.get("errorMessage") is not None else None,
+        error_details=details,
     )
 
 
@@ -295,7 +304,7 @@ class _Handler(BaseHTTPRequestHandler):
                 )
             self._send(resp)
             return
-        fault = emulator.take_fault(req.method, path)
+        fault = emulator.take_fault(req.method, path, split.query)
         if fault is not None and fault.latency_ms:
             time.sleep(fault.latency_ms / 1000)
         if fault is not None and fault.reset_connection:
@@ -303,8 +312,15 @@ class _Handler(BaseHTTPRequestHandler):
             self._reset()
             return
         if fault is not None and fault.status is not None:
-            code = _FAULT_CODES.get(fault.status, "InjectedFault")
-            resp = Response(fault.status, {"error": {"code": code, "message": f"Injected fault: HTTP {fault.status}."}})
+            code = fault.error_code or _FAULT_CODES.get(fault.status, "InjectedFault")
+            message = fault.error_message or f"Injected fault: HTTP {fault.status}."
+            error: dict[str, Any] = {"code": code, "message": message}
+            if fault.error_details:
+                error["details"] = fault.error_details
+            resp = Response(fault.status, {"error": error})
+            if fault.body is not None:
+                resp = Response(fault.status, None, raw=fault.body.encode("utf-8"))
+                resp.content_type = fault.content_type or "text/html; charset=utf-8"
             if fault.retry_after is not None:
                 resp.headers["Retry-After"] = (
                     str(int(fault.retry_after)) if float(fault.retry_after).is_integer() else str(fault.retry_after)
@@ -320,6 +336,8 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _send(self, resp: Response, head: bool = False) -> None:
         payload = b"" if resp.body is None or resp.status == 204 else json.dumps(resp.body).encode("utf-8")
+        if resp.raw is not None:
+            payload = resp.raw
         self.send_response(resp.status)
         request_id = new_request_id()
         self.send_header("Date", formatdate(usegmt=True))

@@ -59,9 +59,17 @@ class Fault:
     latency_ms: float
     count: int | None  # None = until reset
     reset_connection: bool
+    query_regex: re.Pattern[str] | None = None  # matched against the raw query string (e.g. '\$skiptoken')
+    body: str | None = None  # answer this text verbatim (garbage) instead of an ARM error body
+    content_type: str | None = None  # with `body`
+    error_code: str | None = None  # ARM error body: code, message and details to answer with
+    error_message: str | None = None
+    error_details: list[dict[str, Any]] | None = None
 
-    def matches(self, method: str, path: str) -> bool:
+    def matches(self, method: str, path: str, query: str = "") -> bool:
         if self.method and self.method.upper() != method.upper():
+            return False
+        if self.query_regex is not None and not self.query_regex.search(query):
             return False
         return self.path_regex is None or bool(self.path_regex.search(path))
 

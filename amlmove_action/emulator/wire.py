@@ -32,6 +32,7 @@ class Response:
     headers: dict[str, str] = field(default_factory=dict)
     principal: str | None = None  # who made the request, for the request log
     content_type: str = "application/json; charset=utf-8"
+    raw: bytes | None = None  # sent verbatim instead of the JSON of `body` (injected garbage)
 
 
 class ArmError(Exception):
