@@ -178,6 +178,9 @@ class Emulator:
         with self.store.lock:
             for fault in self.store.faults:
                 if fault.matches(method, path, query):
+                    if fault.skip > 0:
+                        fault.skip -= 1
+                        continue
                     if fault.count is not None:
                         fault.count -= 1
                         if fault.count <= 0:
@@ -234,6 +237,7 @@ def _fault(raw: dict[str, Any]) -> Fault:
         error_code=str(raw["errorCode"]) if raw.get("errorCode") is not None else None,
         error_message=str(raw["errorMessage"]) if raw.get("errorMessage") is not None else None,
         error_details=details,
+        skip=int(raw.get("skip") or 0),
     )
 
 

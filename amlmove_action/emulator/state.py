@@ -65,6 +65,7 @@ class Fault:
     error_code: str | None = None  # ARM error body: code, message and details to answer with
     error_message: str | None = None
     error_details: list[dict[str, Any]] | None = None
+    skip: int = 0  # let this many matching requests through first (e.g. 2: the third poll)
 
     def matches(self, method: str, path: str, query: str = "") -> bool:
         if self.method and self.method.upper() != method.upper():
