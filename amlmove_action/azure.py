@@ -199,12 +199,23 @@ def _first_line(text: str) -> str:
     return text.strip().splitlines()[0] if text.strip() else "no detail"
 
 
+# azure-core retries a throttled or failing request only 3 times (retry_status) by default; ARM throttles in storms
+# (token bucket per identity) and always says how long to wait (Retry-After), so allow more tries: a run that can
+# take hours should not die on the 4th 429 of one read. Without Retry-After the backoff stays bounded (≤ 30 s each).
+RETRY_POLICY = {"retry_total": 15, "retry_status": 8, "retry_backoff_max": 30}
+
+
 class Clients:
     """The azure-mgmt clients for one run, built lazily and shared across threads (they are thread-safe)."""
 
     def __init__(self, credential: Any, cloud: Cloud, **client_kwargs: Any) -> None:
         self.credential, self.cloud = credential, cloud
-        self.kwargs = {"base_url": cloud.arm_endpoint, "credential_scopes": [cloud.scope], **client_kwargs}
+        self.kwargs = {
+            "base_url": cloud.arm_endpoint,
+            "credential_scopes": [cloud.scope],
+            **RETRY_POLICY,
+            **client_kwargs,
+        }
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
 
@@ -271,6 +282,34 @@ class Clients:
             page = self.get_json(next_link, api_version, subscription_id)
 
 
+def no_verdict(exc: Any) -> bool:
+    """True when an azure-core HttpResponseError is not ARM's answer about the request itself: throttling or server
+    errors that outlived the retries, a 404 from an operation-status URL (the operation is not gone because its
+    status page is), or a body that is not an ARM error. A long-running operation is then still ARM's to finish."""
+    status = getattr(exc, "status_code", None)
+    code = getattr(getattr(exc, "error", None), "code", None)
+    request = getattr(getattr(exc, "response", None), "request", None)
+    url = str(getattr(request, "url", "") or "").lower()
+    if status is None or status in (408, 429) or status >= 500 or not code:
+        return True
+    return status == 404 and "/operationresults/" in url
+
+
+def fix_for_status(status: int | None) -> str | None:
+    """What to do next when ARM still throttles or fails after the retries (None: the caller's own advice)."""
+    if status == 429:
+        return (
+            "ARM kept throttling this identity (HTTP 429) after amlmove's retries: wait a few minutes and re-run "
+            "the same command (apply resumes safely and never moves twice)"
+        )
+    if status is not None and status >= 500:
+        return (
+            f"Azure kept failing (HTTP {status}) after amlmove's retries: re-run the same command later "
+            "(apply resumes safely and never moves twice); quote the correlation id to Azure support if it persists"
+        )
+    return None
+
+
 def arm_error(operation: str, response: Any) -> AzureError:
     """An AzureError from a raw ARM response, keeping ARM's code, message and correlation id."""
     code, message = None, ""
@@ -286,6 +325,7 @@ def arm_error(operation: str, response: Any) -> AzureError:
         code=code,
         message=message,
         correlation_id=response.headers.get("x-ms-correlation-request-id"),
+        **({"fix": fix} if (fix := fix_for_status(response.status_code)) else {}),
     )
 
 
@@ -293,12 +333,14 @@ def from_http_error(operation: str, exc: Any) -> AzureError:
     """An AzureError from an azure-core HttpResponseError."""
     response = getattr(exc, "response", None)
     error = getattr(exc, "error", None)
+    status = getattr(exc, "status_code", None)
     return AzureError(
         operation,
-        status=getattr(exc, "status_code", None),
+        status=status,
         code=getattr(error, "code", None),
         message=str(getattr(error, "message", None) or getattr(exc, "message", "") or ""),
         correlation_id=response.headers.get("x-ms-correlation-request-id") if response is not None else None,
+        **({"fix": fix} if (fix := fix_for_status(status)) else {}),
     )
 
 

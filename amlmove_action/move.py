@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from . import inventory as inv
-from .azure import Clients, from_http_error
+from .azure import Clients, from_http_error, no_verdict
 from .plan import moved_id
 
 HEARTBEAT_SECONDS = 15.0  # at most 30 s between progress lines (the issue's bound), with margin
@@ -101,11 +101,22 @@ def locate(clients: Clients, resources: list[str], source_group_id: str, target_
 
 
 class MoveFailed(Exception):
-    """ARM ended the move with an error (the poll answered with an error body)."""
+    """ARM refused or ended the move with an error, or the poll itself broke (see `lost_track`)."""
 
-    def __init__(self, code: str | None, message: str, correlation_id: str | None, details: list[dict[str, Any]]):
+    def __init__(
+        self,
+        code: str | None,
+        message: str,
+        correlation_id: str | None,
+        details: list[dict[str, Any]],
+        status: int | None = None,
+        lost_track: bool = True,
+    ):
         super().__init__(message)
         self.code, self.message, self.correlation_id, self.details = code, message, correlation_id, details
+        # True: no verdict of ARM's (see azure.no_verdict, or no answer at all): the move may still be running or
+        # done, and only re-reading where the resources are can tell.
+        self.status, self.lost_track = status, lost_track
 
 
 class MoveTimedOut(Exception):
@@ -114,7 +125,7 @@ class MoveTimedOut(Exception):
 
 def start_move(clients: Clients, source_group_id: str, resources: list[str], target_group_id: str) -> Any:
     """POST moveResources; returns the poller once ARM has accepted (202) the move."""
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
     rid = inv.ResourceId.parse(source_group_id)
     client = clients.resources(rid.subscription_id)
@@ -123,6 +134,8 @@ def start_move(clients: Clients, source_group_id: str, resources: list[str], tar
         return client.resources.begin_move_resources(rid.resource_group, body, polling_interval=FALLBACK_POLL_SECONDS)
     except HttpResponseError as exc:
         raise _failed(exc) from None
+    except (ServiceRequestError, ServiceResponseError) as exc:  # no answer: ARM may or may not have accepted
+        raise MoveFailed(None, f"{type(exc).__name__}: {exc}"[:300], None, [], None) from None
 
 
 def resume_move(clients: Clients, source_group_id: str, state: MoveState) -> Any:
@@ -136,7 +149,7 @@ def resume_move(clients: Clients, source_group_id: str, state: MoveState) -> Any
 
 def wait(poller: Any, deadline: datetime, started: datetime, heartbeat: Any) -> None:
     """Wait for the poller, calling heartbeat(elapsed, status) at least every HEARTBEAT_SECONDS."""
-    from azure.core.exceptions import HttpResponseError
+    from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
     while True:
         remaining = (deadline - datetime.now(UTC)).total_seconds()
@@ -146,6 +159,8 @@ def wait(poller: Any, deadline: datetime, started: datetime, heartbeat: Any) -> 
             poller.wait(timeout=min(HEARTBEAT_SECONDS, remaining))
         except HttpResponseError as exc:
             raise _failed(exc) from None
+        except (ServiceRequestError, ServiceResponseError) as exc:  # the connection broke after the retries
+            raise MoveFailed(None, f"{type(exc).__name__}: {exc}"[:300], None, [], None) from None
         if poller.done():
             try:
                 poller.result()
@@ -171,6 +186,8 @@ def _failed(exc: Any) -> MoveFailed:
         str(getattr(error, "message", None) or getattr(exc, "message", "") or ""),
         response.headers.get("x-ms-correlation-request-id") if response is not None else None,
         [detail(d) for d in (getattr(error, "details", None) or [])],
+        getattr(exc, "status_code", None),
+        no_verdict(exc),
     )
 
 

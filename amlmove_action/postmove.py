@@ -113,8 +113,13 @@ class PostMove:
                 f"{a.get('principalType') or 'User'} --role {guid} --scope {new_scope}"
             )
             try:
-                client.role_assignments.create(new_scope, name, params)
-                self.results.append(FollowUp("role-assignment", target, "done", "recreated at the new scope"))
+                status = client.role_assignments.create(
+                    new_scope, name, params, cls=lambda response, _model, _headers: response.http_response.status_code
+                )
+                if status == 201:
+                    self.results.append(FollowUp("role-assignment", target, "done", "recreated at the new scope"))
+                else:  # 200: this very assignment was there already (an earlier run made it)
+                    self.results.append(FollowUp("role-assignment", target, "already-done", "already present"))
             except ResourceExistsError:
                 self.results.append(FollowUp("role-assignment", target, "already-done", "already present"))
             except HttpResponseError as exc:

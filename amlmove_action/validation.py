@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 from . import inventory as inv
-from .azure import Clients, from_http_error
+from .azure import Clients, from_http_error, no_verdict
 
 # Used only when ARM sends no Retry-After (it normally does); azure-core's own default would be 30 s.
 FALLBACK_POLL_SECONDS = 5
@@ -26,7 +26,7 @@ def validate_move(
         )
         poller.result()
     except HttpResponseError as exc:
-        if exc.status_code in (401,):
+        if exc.status_code in (401,) or no_verdict(exc):  # throttled, failing or lost: no verdict on the move
             raise from_http_error("validateMoveResources", exc) from None
         return failed_result(exc)
     return inv.ValidationResult(inv.ValidationStatus.PASSED)

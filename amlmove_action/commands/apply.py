@@ -293,7 +293,9 @@ def _prepare_and_move(
         report.exports = [str(e.path.relative_to(out)) for e in exported]
         platform.info(f"Exported {len(exported)} definition(s) to {out / 'exports'}")
     dest = inv.ResourceId.parse(target_group)
-    if not approved["destination"]["exists"]:
+    # The group may have been deleted since the plan saw it: with create-destination-resource-group (approved in
+    # the plan's options) apply creates it whenever it is missing now, not only when it was missing at plan time.
+    if not approved["destination"]["exists"] or approved["options"]["createDestinationResourceGroup"]:
         phases.start("destination group")
         rc = clients.resources(dest.subscription_id)
         if not rc.resource_groups.check_existence(dest.resource_group):
@@ -323,7 +325,10 @@ def _prepare_and_move(
         )
     phases.start("move")
     platform.info(f"Moving {len(resources)} resource(s) to {target_group} …")
-    poller = move.start_move(clients, source_group, resources, target_group)
+    try:
+        poller = move.start_move(clients, source_group, resources, target_group)
+    except move.MoveFailed as refused:
+        _not_started(clients, refused, report, resources, source_group, target_group)
     state = move.MoveState(
         approved["digest"], "accepted", move.utc_now(), resources, target_group, poller.continuation_token()
     )
@@ -332,6 +337,43 @@ def _prepare_and_move(
     platform.info(f"ARM accepted the move; state saved to {state_path}")
     _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
     return state.started()
+
+
+def _not_started(
+    clients: Any, refused: move.MoveFailed, report: Report, resources: list[str], source_group: str, target_group: str
+) -> None:
+    """ARM did not accept the move (or never answered): say exactly where everything is and what to do."""
+    positions = move.locate(clients, resources, source_group, target_group)
+    report.status = "failed"
+    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+    report.error = {"code": refused.code, "message": refused.message, "correlationId": refused.correlation_id}
+    where = f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination"
+    if refused.status is None:
+        fix = (
+            f"ARM never answered the move request, so it may or may not have started it ({where} now). Re-run apply "
+            "with the same plan in a few minutes: it first checks where each resource is and never starts a "
+            "second move while one runs"
+        )
+    elif refused.lost_track or refused.code == "ResourceGroupMoveInProgress":
+        fix = (
+            f"ARM did not start the move ({where}): wait until the other operation or the throttling is over, then "
+            "re-run apply with the same plan (it checks where each resource is first and never moves twice)"
+        )
+    else:
+        fix = f"ARM refused to start the move ({where}). Fix what ARM names (report.md), plan again and get it approved"
+    raise AzureError(
+        "moveResources",
+        status=refused.status,
+        code=refused.code,
+        message=refused.message,
+        correlation_id=refused.correlation_id,
+        fix=fix,
+    )
+
+
+# When ARM's operation URL misbehaves (404, garbage, errors after the retries) the move itself is still ARM's to
+# finish: poll again from the saved continuation token after these pauses, then stop and say so.
+LOST_TRACK_PAUSES = (1, 2, 4, 8, 15)
 
 
 def _wait(
@@ -352,46 +394,98 @@ def _wait(
     def heartbeat(elapsed: Any, status: str) -> None:
         platform.info(f"Move in progress: {move.elapsed_text(elapsed)} elapsed, ARM status {status}")
 
-    try:
-        move.wait(poller, deadline, started, heartbeat)
-    except move.MoveTimedOut:
-        positions = move.locate(clients, resources, source_group, target_group)
-        report.status = "timed-out"
-        report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
-        raise RuntimeFailure(
-            "Move",
-            f"ARM was still moving after move-timeout ({settings.move_timeout}); "
-            f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination so far",
-            "ARM keeps trying for up to 4 hours: re-run apply with the same plan and output-dir to "
-            "resume waiting (it never starts a second move)",
-        ) from None
-    except move.MoveFailed as failed:
-        positions = move.locate(clients, resources, source_group, target_group)
-        state.status, state.error = "failed", {"code": failed.code, "message": failed.message}
-        move.save_state(state_path, state)
-        report.status = "failed"
-        report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
-        report.error = {
-            "code": failed.code,
-            "message": failed.message,
-            "correlationId": failed.correlation_id,
-            "details": failed.details,
-        }
-        raise AzureError(
-            "moveResources",
-            code=failed.code,
-            message=failed.message,
-            correlation_id=failed.correlation_id,
-            fix=f"{len(positions.moved)} of {len(resources)} resource(s) moved, "
-            f"{len(positions.stayed)} stayed in the source group: see report.md before "
-            "planning again",
-        ) from None
+    lost = 0
+    while True:
+        try:
+            move.wait(poller, deadline, started, heartbeat)
+        except move.MoveTimedOut:
+            positions = move.locate(clients, resources, source_group, target_group)
+            report.status = "timed-out"
+            report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+            raise RuntimeFailure(
+                "Move",
+                f"ARM was still moving after move-timeout ({settings.move_timeout}); "
+                f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination so far",
+                "ARM keeps trying for up to 4 hours: re-run apply with the same plan and output-dir to "
+                "resume waiting (it never starts a second move)",
+            ) from None
+        except move.MoveFailed as failed:
+            if not failed.lost_track:  # ARM's verdict: the move failed (maybe after moving part of it)
+                positions = move.locate(clients, resources, source_group, target_group)
+                state.status, state.error = "failed", {"code": failed.code, "message": failed.message}
+                move.save_state(state_path, state)
+                report.status = "failed"
+                report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+                report.error = {
+                    "code": failed.code,
+                    "message": failed.message,
+                    "correlationId": failed.correlation_id,
+                    "details": failed.details,
+                }
+                raise AzureError(
+                    "moveResources",
+                    code=failed.code,
+                    message=failed.message,
+                    correlation_id=failed.correlation_id,
+                    fix=f"{len(positions.moved)} of {len(resources)} resource(s) moved, "
+                    f"{len(positions.stayed)} stayed in the source group: see report.md before "
+                    "planning again",
+                ) from None
+            problem = failed
+            positions = move.locate(clients, resources, source_group, target_group)
+            if positions.all_moved:  # it finished meanwhile: that is the verdict
+                break
+        else:
+            positions = move.locate(clients, resources, source_group, target_group)
+            if positions.all_moved or not state.continuation_token:
+                break
+            # "Succeeded" while the resources have not moved is no verdict of ARM's (a garbage answer, say)
+            problem = move.MoveFailed(
+                "UnconfirmedSuccess", "the operation URL said done but the resources have not moved", None, []
+            )
+        if lost >= len(LOST_TRACK_PAUSES) or not state.continuation_token:
+            _lost_track(clients, problem, state, report, resources, source_group, target_group)
+        pause = LOST_TRACK_PAUSES[lost]
+        lost += 1
+        platform.info(
+            f"ARM's operation URL gave no verdict ({problem.code or 'no answer'}); the move it accepted is ARM's "
+            f"to finish: polling it again in {pause}s"
+        )
+        time.sleep(pause)
+        poller = move.resume_move(clients, source_group, state)
     state.status = "succeeded"
     move.save_state(state_path, state)
-    positions = move.locate(clients, resources, source_group, target_group)
     report.status = "moved"
     report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
     platform.info(f"Move finished: {len(positions.moved)} resource(s) now in {target_group}")
+
+
+def _lost_track(
+    clients: Any,
+    problem: move.MoveFailed,
+    state: move.MoveState,
+    report: Report,
+    resources: list[str],
+    source_group: str,
+    target_group: str,
+) -> None:
+    """Stop waiting without a verdict: state.json keeps the token (a re-run resumes), the report says what is known."""
+    positions = move.locate(clients, resources, source_group, target_group)
+    report.status = "timed-out"  # apply stopped waiting; ARM has not said the move failed
+    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+    report.error = {
+        "code": problem.code or "NoAnswer",
+        "message": f"ARM accepted the move at {state.started_at} but its operation URL gave no verdict: "
+        f"{problem.message}"[:500],
+        "correlationId": problem.correlation_id,
+    }
+    raise RuntimeFailure(
+        "Waiting for the move",
+        f"ARM accepted the move but its operation URL keeps failing ({problem.code or 'no answer'}); "
+        f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination so far",
+        "ARM keeps moving for up to 4 hours: re-run apply with the same plan and output-dir to check again "
+        "(it resumes from state.json and never starts a second move)",
+    )
 
 
 def _register_providers(clients: Any, subscription_id: str, resources: list[str], platform: Any) -> None:
@@ -409,7 +503,8 @@ def _register_providers(clients: Any, subscription_id: str, resources: list[str]
 
 
 def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], session: Session, report: Report) -> None:
-    from ..postmove import PostMove
+    from ..errors import one_line
+    from ..postmove import FollowUp, PostMove
 
     pm = PostMove(
         session.clients,
@@ -418,9 +513,23 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
         report.moved,
         platform.mask,
     )
-    pm.verify(expected_datastores=approved["inventory"].get("datastores") or 0)
+
+    def step(kind: str, target: str, call: Any) -> None:
+        """Run one follow-up; if it breaks (Azure still failing after the retries, an unreadable snapshot) record
+        it as failed and go on: a follow-up never undoes the move, never hides the others, and a re-run retries."""
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - reported in report.json and in the exit line
+            pm.results.append(FollowUp(kind, target, "failed", one_line(f"{type(exc).__name__}: {exc}")[:400]))
+
+    step(
+        "verify",
+        pm.new_workspace_id,
+        lambda: pm.verify(expected_datastores=approved["inventory"].get("datastores") or 0),
+    )
     snapshot_file = settings.output_dir / "snapshots" / "role-assignments.json"
-    if settings.restore_role_assignments:
+
+    def restore() -> None:
         snapshot = (
             json.loads(snapshot_file.read_text("utf-8"))
             if snapshot_file.exists()
@@ -435,9 +544,16 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
             ]
         )
         pm.restore_role_assignments(snapshot)
+
+    if settings.restore_role_assignments:
+        step("role-assignment", "role assignments at the moved scopes", restore)
     if settings.repair_datastores:
-        pm.repair_datastores()
-    pm.private_endpoints(settings.approve_private_endpoints)
+        step("datastore", "datastores of the moved workspace", pm.repair_datastores)
+    step(
+        "private-endpoint",
+        "private endpoint connections of the moved workspace",
+        lambda: pm.private_endpoints(settings.approve_private_endpoints),
+    )
     if settings.recreate_computes and report.exports:
         from ..exports import Export, recreate_computes
 
