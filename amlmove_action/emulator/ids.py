@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 _RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
 
 
+@lru_cache(maxsize=1 << 17)
 def key(resource_id: str) -> str:
     """The case-insensitive identity of an ARM id (ARM compares ids ignoring case)."""
     return normalise(resource_id).lower()
 
 
+@lru_cache(maxsize=1 << 17)
 def normalise(path: str) -> str:
     """Collapse `//`, drop a trailing `/`, keep the caller's casing."""
     path = re.sub(r"/{2,}", "/", path)
@@ -72,6 +75,7 @@ def build(subscription: str, group: str | None, namespace: str | None, chain) ->
     return out
 
 
+@lru_cache(maxsize=1 << 17)  # pure, and ResourceId is frozen: every request parses the ids it walks
 def parse(resource_id: str) -> ResourceId | None:
     """Parse a subscription-, group- or resource-level id (not extension resources); None if it is not one."""
     parts = normalise(resource_id).strip("/").split("/")
