@@ -35,7 +35,7 @@ def role_definition(store: Store, role_definition_id: str) -> catalog.RoleDefini
     guid = role_guid(role_definition_id)
     if guid in catalog.BUILT_IN_ROLES:
         return catalog.BUILT_IN_ROLES[guid]
-    for stored in store.resources.values():  # custom roles: scenario resources of type roleDefinitions
+    for stored in store.authz_resources():  # custom roles: scenario resources of type roleDefinitions
         if stored.id.lower().endswith("/roledefinitions/" + guid):
             props = stored.body.get("properties", {})
             perms = (props.get("permissions") or [{}])[0]
@@ -53,7 +53,7 @@ def role_definition(store: Store, role_definition_id: str) -> catalog.RoleDefini
 def assignments_for(store: Store, principal_object_id: str, scope: str) -> list[tuple[str, dict]]:
     """Role assignments of a principal that apply at `scope` (assigned at the scope or above)."""
     out = []
-    for stored in store.resources.values():
+    for stored in store.authz_resources():
         if "/providers/microsoft.authorization/roleassignments/" not in stored.id.lower():
             continue
         props = stored.body.get("properties", {})

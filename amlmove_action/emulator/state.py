@@ -126,6 +126,9 @@ class Store:
             self.principals: dict[str, Principal] = {}
             self.resources: dict[str, StoredResource] = {}
             self.children: dict[str, dict[str, None]] = {}
+            # Keys of Microsoft.Authorization resources (role assignments, locks, role definitions), in store order:
+            # RBAC and lock checks run on every request and must not scan every job of a large workspace.
+            self.authz: dict[str, None] = {}
             self.operations: dict[str, MoveOperation] = {}
             self.request_log: list[dict[str, Any]] = []
             self.faults: list[Fault] = []
@@ -158,6 +161,8 @@ class Store:
         stored = StoredResource(resource_id, body, secrets or {})
         self.resources[k] = stored
         self.children.setdefault(_parent_key(resource_id), {})[k] = None
+        if _is_authz(k):
+            self.authz[k] = None
         return stored
 
     def delete_tree(self, resource_id: str) -> list[StoredResource]:
@@ -167,10 +172,16 @@ class Store:
         removed = []
         for k in doomed:
             stored = self.resources.pop(k)
+            self.authz.pop(k, None)
             removed.append(stored)
             self.children.get(_parent_key(stored.id), {}).pop(k, None)
             self.children.pop(k, None)
         return removed
+
+    def authz_resources(self) -> list[StoredResource]:
+        """Every stored id containing `/roleDefinitions/` or `/providers/Microsoft.Authorization/`, in store order
+        (a superset of what the RBAC and lock scans look at; they keep their own filters)."""
+        return [self.resources[k] for k in self.authz if k in self.resources]
 
     def children_of(self, parent_id: str) -> list[StoredResource]:
         return [self.resources[k] for k in self.children.get(ids.key(parent_id), {}) if k in self.resources]
@@ -190,6 +201,7 @@ class Store:
             suffix = ids.normalise(stored.id)[len(ids.normalise(old_id)) :]
             new_resource_id = new_id + suffix
             self.resources.pop(k)
+            self.authz.pop(k, None)
             self.children.get(_parent_key(stored.id), {}).pop(k, None)
             stored.id = new_resource_id
             if "id" in stored.body:
@@ -197,11 +209,17 @@ class Store:
             nk = ids.key(new_resource_id)
             self.resources[nk] = stored
             self.children.setdefault(_parent_key(new_resource_id), {})[nk] = None
+            if _is_authz(nk):
+                self.authz[nk] = None
             moved.append((old_resource_id, new_resource_id))
         return moved
 
     def snapshot(self) -> dict[str, Any]:
         return {k: copy.deepcopy(v.body) for k, v in self.resources.items()}
+
+
+def _is_authz(key: str) -> bool:
+    return "/providers/microsoft.authorization/" in key or "/roledefinitions/" in key
 
 
 def _parent_key(resource_id: str) -> str:
