@@ -143,7 +143,7 @@ class Arm:
         ]
 
     def _has_any_access(self, oid: str, subscription_scope: str) -> bool:
-        for stored in self.store.resources.values():
+        for stored in self.store.authz_resources():
             low = stored.id.lower()
             if (
                 "/providers/microsoft.authorization/roleassignments/" in low
@@ -349,7 +349,7 @@ class Arm:
         self._require(oid, group_id, "Microsoft.Resources/subscriptions/resourceGroups/resources/read")
         matcher = _odata_filter(req.query.get("$filter"))
         items = []
-        for stored in self.store.resources.values():
+        for stored in self.store.children_of(group_id):  # a group's top-level resources, in store order
             parsed = ids.parse(stored.id)
             if parsed is None or not parsed.is_top_level or ids.key(parsed.group_id) != ids.key(group_id):
                 continue
@@ -496,7 +496,7 @@ class Arm:
         for name in ("count", "$top", "top"):
             if req.query.get(name, "").isdigit() and int(req.query[name]) > 0:
                 page_size = int(req.query[name])
-        return self._page(req, [self._present(s) for s in items], wanted, page_size)
+        return self._page(req, items, wanted, page_size, present=self._present)
 
     def _action(self, req: Request, oid: str, resource_id: str, action: str) -> Response:
         parsed = ids.parse(resource_id)
@@ -592,7 +592,7 @@ class Arm:
             self._require(oid, scope, "Microsoft.Authorization/locks/read")
             at_scope = "atscope()" in req.query.get("$filter", "").lower().replace(" ", "")
             found = []
-            for stored in self.store.resources.values():
+            for stored in self.store.authz_resources():
                 low = stored.id.lower()
                 if "/providers/microsoft.authorization/locks/" not in low:
                     continue
@@ -682,7 +682,7 @@ class Arm:
             flt = req.query.get("$filter", "").replace(" ", "").lower()
             principal = re.search(r"principalid eq '?([0-9a-f-]+)'?", req.query.get("$filter", "").lower())
             found = []
-            for stored in self.store.resources.values():
+            for stored in self.store.authz_resources():
                 if "/providers/microsoft.authorization/roleassignments/" not in stored.id.lower():
                     continue
                 body = self._assignment_body(stored)
@@ -743,7 +743,7 @@ class Arm:
                     f"Principal {principal_id.replace('-', '')} does not exist "
                     "in the directory. Check that you have the correct principal ID.",
                 )
-            for other in self.store.resources.values():
+            for other in self.store.authz_resources():
                 if "/providers/microsoft.authorization/roleassignments/" not in other.id.lower():
                     continue
                 ob = self._assignment_body(other)["properties"]
@@ -881,7 +881,7 @@ class Arm:
     ) -> None:
         """ARM management locks: ReadOnly blocks writes and deletes, CanNotDelete blocks deletes, at any ancestor."""
         self._refuse_if_moving(resource_id)
-        for stored in self.store.resources.values():
+        for stored in self.store.authz_resources():
             low = stored.id.lower()
             if "/providers/microsoft.authorization/locks/" not in low:
                 continue
@@ -915,11 +915,17 @@ class Arm:
             raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
         return body
 
-    def _page(self, req: Request, items: list[Any], rtype: str = "", page_size: int | None = None) -> Response:
+    def _page(
+        self, req: Request, items: list[Any], rtype: str = "", page_size: int | None = None, present=None
+    ) -> Response:
+        """One page of `items`; `present` (when given) turns the page's items into bodies, so a large collection
+        is not rendered in full for every page."""
         size = page_size or self.store.settings.page_sizes.get(rtype, self.store.settings.default_page_size)
         token = req.query.get("$skiptoken") or req.query.get("$skipToken") or "0"
         start = int(token) if token.isdigit() else 0
         page = items[start : start + size]
+        if present is not None:
+            page = [present(item) for item in page]
         body: dict[str, Any] = {"value": page}
         if start + size < len(items):
             query = {k: v for k, v in req.query.items() if k.lower() != "$skiptoken"}
