@@ -247,7 +247,7 @@ def _take_shape(store: Store, kind: str) -> LroShape:
 
 
 def _read_only_lock(store: Store, scope: str) -> str | None:
-    for stored in store.resources.values():
+    for stored in store.authz_resources():
         low = stored.id.lower()
         if "/providers/microsoft.authorization/locks/" not in low:
             continue
@@ -319,8 +319,9 @@ def _apply(store: Store, op: MoveOperation, resources: list[str]) -> None:
         new_id = _moved_id(rid, target.subscription, op.target_group)
         for old, new in store.rekey(rid, new_id):
             renames[ids.key(old)] = new
+    renamed = {ids.key(v) for v in renames.values()}  # built once, not once per stored resource
     for stored in store.resources.values():
-        if ids.key(stored.id) not in {ids.key(v) for v in renames.values()}:
+        if ids.key(stored.id) not in renamed:
             continue
         rtype = (ids.parse(stored.id).type if ids.parse(stored.id) else "").lower()
         props = stored.body.get("properties")
