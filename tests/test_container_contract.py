@@ -1,0 +1,247 @@
+"""The runner's container-action contract, played without Docker (issue 5, acceptance 3-5).
+
+A fresh virtual environment is installed from requirements/runtime.txt exactly as the Dockerfile does; the action's
+code is copied as the Dockerfile copies it; the tool runs with only what the runner gives a container action: INPUT_*
+names with hyphens filled from action.yml defaults, GITHUB_OUTPUT / GITHUB_STEP_SUMMARY files, HOME in a separate
+directory, the workspace as working directory, and OIDC request variables (GitHub) or the Azure Pipelines ones (ADO).
+Outputs and logs are parsed with the runners' own rules."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+from amlmove_action.emulator import samples
+from tests.conftest import NETGUARD, ROOT
+from tests.runner_rules import parse_github_commands, parse_github_file_commands, parse_vso_commands
+
+RUNNER_ONLY = ("PATH", "LANG", "LC_ALL", "TMPDIR")
+
+
+def _dockerfile_install_command() -> list[str]:
+    text = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    match = re.search(r"RUN python -m pip install (.*?) -r /tmp/runtime.txt", text)
+    assert match, "Dockerfile no longer installs /tmp/runtime.txt with pip"
+    return [*match.group(1).split(), "-r", str(ROOT / "requirements" / "runtime.txt")]
+
+
+@pytest.fixture(scope="session")
+def image(tmp_path_factory) -> tuple[Path, Path]:
+    """(python of the fresh venv, /app folder) — the container image, without Docker."""
+    root = tmp_path_factory.mktemp("image")
+    venv = root / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+    python = venv / "bin" / "python"
+    subprocess.run([str(python), "-m", "pip", "install", "--quiet", *_dockerfile_install_command()], check=True)
+    app = root / "app"
+    app.mkdir()
+    shutil.copy(ROOT / "entrypoint.py", app / "entrypoint.py")
+    shutil.copytree(
+        ROOT / "amlmove_action", app / "amlmove_action", ignore=shutil.ignore_patterns("__pycache__", "emulator")
+    )
+    return python, app
+
+
+def _action_defaults() -> dict[str, str]:
+    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
+    return {
+        f"INPUT_{name.replace(' ', '_').upper()}": str(spec.get("default", ""))
+        for name, spec in action["inputs"].items()
+    }
+
+
+def _run(image, workspace: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    python, app = image
+    result = subprocess.run(
+        [str(python), str(app / "entrypoint.py")],
+        cwd=workspace,
+        env=env,
+        text=True,
+        capture_output=True,
+        timeout=300,
+        check=False,
+    )
+    assert "Traceback" not in result.stdout + result.stderr
+    return result
+
+
+def _runner_env(emulator, workspace: Path, home: Path, inputs: dict[str, str], platform: str) -> dict[str, str]:
+    import os
+
+    env = {k: os.environ[k] for k in RUNNER_ONLY if k in os.environ}
+    env.update(_action_defaults())
+    env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
+    env.update(
+        {
+            "HOME": str(home),
+            "CI": "true",
+            "PYTHONPATH": f"{NETGUARD}:{workspace.parent / 'app'}",
+            "REQUESTS_CA_BUNDLE": str(emulator.ca_file),
+            "INPUT_CLOUD": "custom",
+            "INPUT_ARM-ENDPOINT": emulator.url,
+            "INPUT_AUTHORITY-HOST": emulator.url,
+            "INPUT_CLIENT-ID": emulator.info["clientId"],
+            "INPUT_TENANT-ID": emulator.info["tenantId"],
+            "AMLMOVE_NETGUARD_LOG": os.environ.get("AMLMOVE_NETGUARD_LOG", ""),
+        }
+    )
+    if platform == "github":
+        files = workspace.parent / "file_commands"
+        files.mkdir(exist_ok=True)
+        for name in ("GITHUB_OUTPUT", "GITHUB_STEP_SUMMARY"):
+            path = files / f"{name.lower()}_{len(list(files.iterdir()))}"
+            path.write_text("")
+            env[name] = str(path)
+        env.update(
+            {
+                "GITHUB_ACTIONS": "true",
+                "GITHUB_WORKSPACE": str(workspace),
+                "ACTIONS_ID_TOKEN_REQUEST_URL": f"{emulator.url}/_emulator/github-oidc?api-version=2.0",
+                "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "emulated-github-oidc-request-token",
+            }
+        )
+    else:
+        env.update(
+            {
+                "TF_BUILD": "True",
+                "AGENT_TEMPDIRECTORY": str(workspace.parent),
+                "SYSTEM_OIDCREQUESTURI": f"{emulator.url}/_emulator/ado-oidc",
+                "SYSTEM_ACCESSTOKEN": "emulated-ado-system-access-token",
+                "AZURESUBSCRIPTION_SERVICE_CONNECTION_ID": "amlmove-connection",
+            }
+        )
+    return env
+
+
+def _layout(tmp_path: Path, image) -> tuple[Path, Path]:
+    workspace = tmp_path / "workspace"
+    home = tmp_path / "home"
+    workspace.mkdir()
+    home.mkdir()
+    (tmp_path / "app").symlink_to(image[1])
+    return workspace, home
+
+
+def _scenario(**kwargs):
+    s = samples.WorkspaceScenario(**kwargs)
+    s.settings = {"retryAfterSeconds": 0.2}
+    return s
+
+
+def test_github_container_action_plan_then_apply(emulator, image, tmp_path):
+    scenario = _scenario()
+    emulator.load_scenario(scenario.build())
+    workspace, home = _layout(tmp_path, image)
+    ids = {"SOURCE-WORKSPACE-ID": scenario.workspace_id, "DESTINATION-RESOURCE-GROUP-ID": scenario.dest_rg}
+
+    plan_env = _runner_env(emulator, workspace, home, ids, "github")
+    plan = _run(image, workspace, plan_env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    outputs = parse_github_file_commands(Path(plan_env["GITHUB_OUTPUT"]).read_text())
+    assert outputs["status"] == "ready"
+    assert outputs["plan-file"] == "amlmove-output/plan.json"
+    assert re.fullmatch(r"[0-9a-f]{64}", outputs["plan-digest"])
+    assert (workspace / "amlmove-output" / "plan.json").exists()
+    assert "Ready to move" in Path(plan_env["GITHUB_STEP_SUMMARY"]).read_text()
+    commands = parse_github_commands(plan.stdout) + parse_github_commands(plan.stderr)
+    assert {c[0] for c in commands} <= {"add-mask", "warning", "notice", "debug"}
+
+    apply_env = _runner_env(
+        emulator, workspace, home, {**ids, "COMMAND": "apply", "PLAN-FILE": outputs["plan-file"]}, "github"
+    )
+    applied = _run(image, workspace, apply_env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    out = parse_github_file_commands(Path(apply_env["GITHUB_OUTPUT"]).read_text())
+    assert out["status"] == "moved" and out["moved"] == "true"
+    assert (
+        out["destination-workspace-id"].lower()
+        == scenario.workspace_id.replace(samples.SOURCE_SUB, samples.DEST_SUB)
+        .replace("rg-ml-test", "rg-ml-prod")
+        .lower()
+    )
+    state = {r["id"].lower() for r in emulator.state()["resources"]}
+    assert out["destination-workspace-id"].lower() in state
+    report = json.loads((workspace / "amlmove-output" / "report.json").read_text())
+    assert report["status"] == "moved"
+    # The OIDC path really ran: tokens were issued to the federated principal, no secret was configured.
+    assert "INPUT_CLIENT-SECRET" not in apply_env and "AZURE_CLIENT_SECRET" not in apply_env
+
+
+def test_azure_devops_plan_then_apply(emulator, image, tmp_path):
+    scenario = _scenario()
+    emulator.load_scenario(scenario.build())
+    workspace, home = _layout(tmp_path, image)
+    ids = {"SOURCE-WORKSPACE-ID": scenario.workspace_id, "DESTINATION-RESOURCE-GROUP-ID": scenario.dest_rg}
+
+    plan = _run(image, workspace, _runner_env(emulator, workspace, home, ids, "ado"))
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    vso = parse_vso_commands(plan.stdout) + parse_vso_commands(plan.stderr)
+    variables = {c[1].get("variable"): c[2] for c in vso if c[0] == "task.setvariable"}
+    assert variables["status"] == "ready" and variables["planDigest"]
+    assert all(c[1].get("isoutput") == "true" for c in vso if c[0] == "task.setvariable")
+    summaries = [c[2] for c in vso if c[0] == "task.uploadsummary"]
+    assert summaries and Path(summaries[0]).exists()
+    assert {c[0] for c in vso} <= {
+        "task.setvariable",
+        "task.uploadsummary",
+        "task.logissue",
+        "task.complete",
+        "task.setsecret",
+    }
+
+    applied = _run(image, workspace, _runner_env(emulator, workspace, home, {**ids, "COMMAND": "apply"}, "ado"))
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    vso = parse_vso_commands(applied.stdout)
+    variables = {c[1].get("variable"): c[2] for c in vso if c[0] == "task.setvariable"}
+    assert variables["status"] == "moved" and variables["moved"] == "true"
+    assert any(c[0] == "task.complete" and c[1].get("result") == "Succeeded" for c in vso)
+
+
+def test_fleet_moves_three_workspaces(emulator, image, tmp_path):
+    """The fleet workflow's `moves` list fans out to one plan and one apply per workspace (as its matrix does)."""
+    scenario = _scenario()
+    extra = []
+    for name in ("mlw-fraud", "mlw-forecast"):
+        other = samples.WorkspaceScenario(workspace=name, source_group=f"rg-{name}", dest_group=f"rg-{name}-prod")
+        scenario.resources += [
+            r
+            for r in other.resources
+            if "/resourceGroups/rg-" + name in r["id"]
+            and "/providers/Microsoft.Authorization/roleAssignments/b0" not in r["id"]
+        ]
+        extra.append(other)
+    emulator.load_scenario(scenario.build())
+    moves = [{"source": s.workspace_id, "destination": s.dest_rg} for s in (scenario, *extra)]
+    fleet = json.dumps(moves)
+    for i, move in enumerate(json.loads(fleet)):
+        (tmp_path / f"m{i}").mkdir()
+        workspace, home = _layout(tmp_path / f"m{i}", image)
+        ids = {"SOURCE-WORKSPACE-ID": move["source"], "DESTINATION-RESOURCE-GROUP-ID": move["destination"]}
+        plan = _run(image, workspace, _runner_env(emulator, workspace, home, ids, "github"))
+        assert plan.returncode == 0, plan.stdout + plan.stderr
+        applied = _run(image, workspace, _runner_env(emulator, workspace, home, {**ids, "COMMAND": "apply"}, "github"))
+        assert applied.returncode == 0, applied.stdout + applied.stderr
+    state = {r["id"].lower() for r in emulator.state()["resources"]}
+    for move in moves:
+        new = (
+            move["destination"]
+            + "/providers/Microsoft.MachineLearningServices/workspaces/"
+            + move["source"].rsplit("/", 1)[-1]
+        )
+        assert new.lower() in state
+    log = emulator.requests()
+    assert (
+        sum(
+            1
+            for r in log
+            if r["method"] == "POST" and r["path"].lower().endswith("/moveresources") and r["status"] == 202
+        )
+        == 3
+    )
