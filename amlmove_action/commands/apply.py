@@ -249,12 +249,26 @@ def _refuse_on_drift(
         report.drift = [{"what": d.what, "approved": d.approved, "now": d.now} for d in diffs]
         for row in drift.table(diffs):
             platform.info(row)
+        verdict = fresh.get("validation") or {}
+        if _move_in_progress(verdict):  # not a change to plan for: a move (maybe this plan's) holds the groups
+            raise PlanRefused(
+                str(settings.plan_file),
+                f"ARM says a move is in progress on these resource groups ({verdict.get('code')})",
+                "Nothing was changed. Wait until it finishes (ARM allows it up to 4 hours), then re-run apply with "
+                "the same plan: if it is this plan's move (started by a run that died), apply finds the resources "
+                "moved and only does the follow-ups",
+            )
         raise PlanRefused(
             str(settings.plan_file),
             f"Azure changed since the plan was approved ({len(diffs)} "
             f"difference(s): {', '.join(d.what for d in diffs)})",
             "Nothing was changed. Plan again and have the new plan approved",
         )
+
+
+def _move_in_progress(validation: dict[str, Any]) -> bool:
+    code, message = str(validation.get("code") or ""), str(validation.get("message") or "").lower()
+    return code == "ResourceGroupMoveInProgress" or ("move" in message and "in progress" in message)
 
 
 def _prepare_and_move(
@@ -318,6 +332,13 @@ def _prepare_and_move(
     verdict = validate_move(clients, source_group, resources, target_group)
     if verdict.status is not inv.ValidationStatus.PASSED:
         report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
+        if _move_in_progress(report.error):
+            raise PlanRefused(
+                str(settings.plan_file),
+                f"ARM says a move is in progress on these resource groups ({verdict.code})",
+                "Nothing was moved by this run. Wait until that move finishes, then re-run apply with the same plan "
+                "(if it was this plan's, apply finds the resources moved and only does the follow-ups)",
+            )
         raise PlanRefused(
             str(settings.plan_file),
             f"ARM's validateMoveResources now fails with {verdict.code}: {(verdict.message or '')[:300]}",
