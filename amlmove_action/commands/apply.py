@@ -214,8 +214,8 @@ def _apply(
                 max_age=settings.max_plan_age,
             )
             phases.start("re-plan")
-            _refuse_on_drift(settings, session, platform, approved, report)
-            _prepare_and_move(settings, platform, approved, session, state_path, report, phases)
+            fresh = _refuse_on_drift(settings, session, platform, approved, report)
+            _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh)
     phases.start("follow-ups")
     _follow_ups(settings, platform, approved, session, report)
     phases.stop()
@@ -240,7 +240,8 @@ def _apply(
 
 def _refuse_on_drift(
     settings: Settings, session: Session, platform: Any, approved: dict[str, Any], report: Report
-) -> None:
+) -> dict[str, Any]:
+    """The fresh plan, when nothing move-relevant changed; PlanRefused otherwise."""
     from .plan import make_plan
 
     fresh, _ = make_plan(planned_settings(settings, approved), session, platform)
@@ -264,6 +265,7 @@ def _refuse_on_drift(
             f"difference(s): {', '.join(d.what for d in diffs)})",
             "Nothing was changed. Plan again and have the new plan approved",
         )
+    return fresh
 
 
 def _move_in_progress(validation: dict[str, Any]) -> bool:
@@ -279,6 +281,7 @@ def _prepare_and_move(
     state_path: Path,
     report: Report,
     phases: Phases,
+    fresh: dict[str, Any] | None = None,
 ) -> datetime:
     from ..exports import delete_computes_and_endpoints, export_all
     from ..postmove import snapshot_role_assignments
@@ -296,11 +299,23 @@ def _prepare_and_move(
     (out / "snapshots" / "role-assignments.json").write_text(json.dumps(snapshot, indent=2) + "\n", "utf-8")
     platform.info(f"Snapshot: {len(snapshot)} role assignment(s) at the scopes that move")
     post = approved["postMove"]
+    planned = [*post["computesToRemove"], *post["endpointsToRemove"]]
+    # A run that died after its removals left them deleted: export and delete only what is still there now (the
+    # fresh plan lists it), or the re-run would fail on a missing compute forever.
+    if fresh is not None:
+        present = {i.lower() for i in (*fresh["postMove"]["computesToRemove"], *fresh["postMove"]["endpointsToRemove"])}
+        gone = [i for i in planned if i.lower() not in present]
+        if gone:
+            platform.info(
+                f"{len(gone)} compute(s)/endpoint(s) of the plan are already deleted (by an earlier run of this "
+                "plan): not exporting or deleting them again; their definitions are in that run's exports/"
+            )
+        planned = [i for i in planned if i.lower() in present]
     names = lambda ids, kind: [i.rsplit("/", 1)[-1] for i in ids if f"/{kind}/" in i.lower()]  # noqa: E731
-    computes = names(post["computesToRemove"], "computes")
-    online = names(post["endpointsToRemove"], "onlineendpoints")
-    batch = names(post["endpointsToRemove"], "batchendpoints")
-    serverless = names(post["endpointsToRemove"], "serverlessendpoints")
+    computes = names(planned, "computes")
+    online = names(planned, "onlineendpoints")
+    batch = names(planned, "batchendpoints")
+    serverless = names(planned, "serverlessendpoints")
     if computes or online or batch:
         phases.start("export")
         exported = export_all(clients, ws_id, out / "exports", computes, online, batch)
