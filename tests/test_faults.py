@@ -705,6 +705,26 @@ def test_runner_killed_at_a_phase_boundary_then_rerun_moves_exactly_once(emu, tm
     assert [f for f in rerun.report["followUps"] if f["status"] == "failed"] == []
 
 
+def test_runner_killed_after_the_removals_then_rerun_moves_exactly_once(emu, tmp_path) -> None:
+    """The killed run had exported and deleted the compute and the endpoint (opt-ins): the re-run does not try to
+    export or delete them again (they are gone), moves once, and keeps the first run's exports."""
+    s = scenario()
+    s.compute("cpu-cluster")
+    s.online_endpoint("churn-endpoint")
+    emu.load_scenario(s.build())
+    opt_ins = ("--remove-computes", "--remove-endpoints")
+    the_plan = plan(emu, tmp_path, *opt_ins)
+    fault(emu, "DELETE", r"/computes/", latencyMs=3000, count=1)
+    kill_at(spawn_apply(emu, tmp_path, "run", *opt_ins), "Deleting")
+    time.sleep(3.2)  # the held DELETE reaches ARM: the compute is gone
+    emu.call("DELETE", "faults")
+    assert not [r for r in emu.state()["resources"] if "/computes/" in r["id"].lower()]
+    rerun = apply(emu, tmp_path, "run", *opt_ins)
+    assert_success(emu, rerun, the_plan)
+    assert "already deleted" in rerun.stdout
+    assert (tmp_path / "run" / "exports" / "compute-cpu-cluster.yml").exists()
+
+
 # --- 8. Two applies of the same workspace at once -------------------------------------------------------------------
 
 
