@@ -641,7 +641,9 @@ def _checklist(approved: dict[str, Any], report: Report, settings: Settings) -> 
 def _publish(report: Report, phases: Phases, settings: Settings, platform: Any) -> None:
     phases.stop()
     report.phases = phases.done
-    data = report.to_json(move.utc_now())
+    # Artifacts are not masked by any runner: ARM's words kept verbatim in the report (follow-up details, errors)
+    # could echo a secret amlmove holds (a listed storage key, say), so the registered secrets are redacted here too.
+    data = _redacted(report.to_json(move.utc_now()), getattr(platform, "secrets", ()))
     path = write_report(data, settings.output_dir)
     markdown = report_markdown(data)
     (settings.output_dir / "report.md").write_text(markdown, encoding="utf-8")
@@ -650,3 +652,18 @@ def _publish(report: Report, phases: Phases, settings: Settings, platform: Any) 
     platform.set_output("report-file", str(path))
     if report.status not in ("moved", "already-moved"):
         platform.set_output("moved", "false")
+
+
+def _redacted(value: Any, secrets: Any) -> Any:
+    """`value` (JSON-like) with every registered secret in its strings replaced by *** (see safetext.redact)."""
+    from ..safetext import redact
+
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [_redacted(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v, secrets) for k, v in value.items()}
+    return value
