@@ -47,6 +47,7 @@ from amlmove_action.plan import digest_of, moved_id
 from amlmove_action.planfile import load_plan, verify_plan
 from amlmove_action.report import Report, report_markdown
 from tests.conftest import ROOT, subprocess_env
+from tests.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
 
 pytestmark = pytest.mark.fuzz
 
@@ -328,16 +329,16 @@ def run_main(argv: list[str], env: dict[str, str]) -> tuple[int | str, str, str]
     return code, out.getvalue(), err.getvalue()
 
 
-def assert_only_own_commands(stdout: str) -> None:
-    """What a runner would execute from stdout: only amlmove's own error annotation (and debug lines)."""
-    for line in stdout.splitlines():
-        stripped = line.lstrip()
-        if stripped.startswith("::"):
-            assert stripped.startswith(("::error title=amlmove::", "::debug::")), line
-            body = stripped.split("::", 2)[2]
-            assert "::" not in body and "##" not in body, line
-        else:
-            assert "##[" not in line and "##vso[" not in line, line
+def assert_only_own_commands(stdout: str, stderr: str = "") -> None:
+    """What the runners would execute (tests/runner_rules.py): only amlmove's own error annotation and debug lines;
+    nothing for an Azure DevOps agent, no `##[` marker."""
+    for stream in (stdout, stderr):
+        for command in parse_github_commands(stream):
+            assert command.name in ("error", "debug"), command
+            if command.name == "error":
+                assert command.properties.get("title") == "amlmove", command
+    assert parse_vso_commands(stdout + "\n" + stderr) == []
+    assert find_formatting_markers(stdout + "\n" + stderr) == []
 
 
 def assert_invalid_input_exit(code: int | str, stdout: str, stderr: str, names: set[str]) -> None:
@@ -348,7 +349,7 @@ def assert_invalid_input_exit(code: int | str, stdout: str, stderr: str, names: 
     assert_one_safe_line(lines[0])
     assert any(lines[0].startswith(f"amlmove: Input {n}") for n in names), lines[0]
     assert lines[0].endswith("[invalid-input]"), lines[0]
-    assert_only_own_commands(stdout)
+    assert_only_own_commands(stdout, stderr)
 
 
 @fuzz("cli-main")
@@ -520,7 +521,7 @@ def check_plan_outcome(code: int | str, stdout: str, stderr: str) -> str:
         lines = stderr.splitlines()
         assert len(lines) == 1 and lines[0].startswith("amlmove: Refusing plan"), stderr
         assert_one_safe_line(lines[0])
-        assert_only_own_commands(stdout)
+        assert_only_own_commands(stdout, stderr)
         return "refused"
     assert_invalid_input_exit(code, stdout, stderr, {"plan-file"})
     return "invalid"
