@@ -186,13 +186,21 @@ def token_claims(credential: Any, scope: str) -> dict[str, Any]:
             "Check client-id, tenant-id and the federated credential's subject (issuer, subject and "
             "audience must match exactly)",
         ) from None
-    try:
-        import jwt
+    claims = unverified_claims(token)
+    return {k: claims.get(k) for k in ("tid", "oid", "appid", "aud") if k in claims}
 
-        claims = jwt.decode(token, options={"verify_signature": False})
+
+def unverified_claims(token: str) -> dict[str, Any]:
+    """The payload of a JWT, not verified (only for messages); {} for an opaque token. Base64 and JSON by hand:
+    importing PyJWT (and through it cryptography) cost ~75 ms of every run's start."""
+    import base64
+
+    try:
+        payload = token.split(".")[1]
+        claims = json.loads(base64.urlsafe_b64decode(payload + "=" * (-len(payload) % 4)))
     except Exception:  # noqa: BLE001 - an opaque token is fine; claims are only for messages
         return {}
-    return {k: claims.get(k) for k in ("tid", "oid", "appid", "aud") if k in claims}
+    return claims if isinstance(claims, dict) else {}
 
 
 def _first_line(text: str) -> str:
@@ -218,6 +226,7 @@ class Clients:
         }
         self._lock = threading.Lock()
         self._cache: dict[tuple[str, str], Any] = {}
+        self._arm: Any = None
 
     def _get(self, kind: str, subscription_id: str, factory: Callable[[], Any]) -> Any:
         with self._lock:
@@ -256,30 +265,127 @@ class Clients:
             lambda: AuthorizationManagementClient(self.credential, subscription_id, **self.kwargs),
         )
 
-    # ---- raw ARM calls for types without a management client in the lock (ML children, Databricks) ------------
-    def get_json(self, path: str, api_version: str, subscription_id: str) -> dict[str, Any] | None:
-        """GET an ARM path through the same pipeline (auth, retry, throttling); None on 404."""
+    # ---- raw ARM calls (reads, and types without a management client in the lock) -------------------------------
+    def arm(self) -> Any:
+        """One ARM pipeline for raw JSON calls, with the management clients' policies (ARM's challenge-aware auth,
+        the same retry settings honouring Retry-After and throttling, redirects, logging) but without importing a
+        management SDK (each costs ~0.1 s of CPU to import), and a connection pool as large as discovery's
+        concurrency."""
+        with self._lock:
+            if self._arm is None:
+                self._arm = _arm_pipeline(self.credential, self.cloud, self.kwargs)
+            return self._arm
+
+    def get_json(
+        self,
+        path: str,
+        api_version: str,
+        subscription_id: str = "",
+        *,
+        missing_ok: bool = True,
+        operation: str | None = None,
+    ) -> dict[str, Any] | None:
+        """GET an ARM path (or a nextLink URL) through the ARM pipeline; None on 404 unless not `missing_ok`.
+        (`subscription_id` is no longer needed: one pipeline serves every subscription.)"""
         from azure.core.rest import HttpRequest
 
-        client = self.resources(subscription_id)
         sep = "&" if "?" in path else "?"
         url = path if path.startswith("https://") else f"{self.cloud.arm_endpoint}{path}{sep}api-version={api_version}"
-        response = client.send_request(HttpRequest("GET", url))
-        if response.status_code == 404:
+        response = self.arm().send_request(HttpRequest("GET", url))
+        if response.status_code == 404 and missing_ok:
             return None
         if response.status_code != 200:
-            raise arm_error(f"GET {path.split('?')[0]}", response)
+            raise arm_error(operation or f"GET {path.split('?')[0]}", response)
         return response.json()
 
-    def list_json(self, path: str, api_version: str, subscription_id: str) -> Iterator[dict[str, Any]]:
-        """Every item of an ARM list, following nextLink; a 404 on the collection yields nothing."""
-        page = self.get_json(path, api_version, subscription_id)
+    def list_json(
+        self,
+        path: str,
+        api_version: str,
+        subscription_id: str = "",
+        *,
+        missing_ok: bool = True,
+        operation: str | None = None,
+    ) -> Iterator[dict[str, Any]]:
+        """Every item of an ARM list, following nextLink (each page read once); a 404 on the collection yields
+        nothing unless not `missing_ok`."""
+        page = self.get_json(path, api_version, missing_ok=missing_ok, operation=operation)
         while page is not None:
             yield from page.get("value") or []
             next_link = page.get("nextLink")
             if not next_link:
                 return
-            page = self.get_json(next_link, api_version, subscription_id)
+            page = self.get_json(next_link, api_version, missing_ok=missing_ok, operation=operation)
+
+
+POOL_CONNECTIONS = 16  # at least discovery's concurrency: a smaller pool reopens connections (TLS handshakes)
+
+
+def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any]) -> Any:
+    """An ARMPipelineClient with the policies the azure-mgmt clients build (ResourceManagementClient's list)."""
+    import requests
+    from azure.core.pipeline import policies
+    from azure.core.pipeline.transport import RequestsTransport
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import (
+        ARMAutoResourceProviderRegistrationPolicy,
+        ARMChallengeAuthenticationPolicy,
+        ARMHttpLoggingPolicy,
+    )
+    from urllib3.util.retry import Retry
+
+    try:
+        from azure.core.pipeline.transport._requests_basic import BiggerBlockSizeHTTPAdapter as Adapter
+    except ImportError:  # pragma: no cover - a future azure-core
+        from requests.adapters import HTTPAdapter as Adapter
+
+    options = {k: v for k, v in kwargs.items() if k not in ("base_url", "credential_scopes")}
+    scopes = kwargs.get("credential_scopes") or [cloud.scope]
+    session = requests.Session()  # what RequestsTransport would make, with a larger pool
+    adapter = Adapter(
+        max_retries=Retry(total=False, redirect=False, raise_on_status=False),  # retrying is the pipeline's job
+        pool_connections=POOL_CONNECTIONS,
+        pool_maxsize=POOL_CONNECTIONS,
+    )
+    for scheme in ("https://", "http://"):
+        session.mount(scheme, adapter)
+    pipeline_policies = [
+        policies.RequestIdPolicy(**options),
+        policies.HeadersPolicy(**options),
+        policies.UserAgentPolicy(sdk_moniker="amlmove", **options),
+        policies.ProxyPolicy(**options),
+        policies.ContentDecodePolicy(**options),
+        ARMAutoResourceProviderRegistrationPolicy(),
+        policies.RedirectPolicy(**options),
+        policies.RetryPolicy(**options),
+        ARMChallengeAuthenticationPolicy(credential, *scopes, **options),
+        policies.CustomHookPolicy(**options),
+        policies.NetworkTraceLoggingPolicy(**options),
+        policies.DistributedTracingPolicy(**options),
+        policies.SensitiveHeaderCleanupPolicy(**options),
+        ARMHttpLoggingPolicy(**options),
+    ]
+    transport = RequestsTransport(session=session, session_owner=True, **options)
+    return ARMPipelineClient(base_url=cloud.arm_endpoint, policies=pipeline_policies, transport=transport, **options)
+
+
+def warm_imports(*modules: str) -> None:
+    """Import `modules` in a background thread while the caller waits on the network (the next step's SDK)."""
+    import importlib
+    import sys
+
+    wanted = [m for m in modules if m not in sys.modules]
+    if not wanted:
+        return
+
+    def load() -> None:
+        for module in wanted:
+            try:
+                importlib.import_module(module)
+            except Exception:  # noqa: BLE001, S110 - only a warm-up: the real import reports any problem
+                pass
+
+    threading.Thread(target=load, name="amlmove-warm-imports", daemon=True).start()
 
 
 def no_verdict(exc: Any) -> bool:
