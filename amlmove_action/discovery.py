@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any
 
 from . import inventory as inv
-from .azure import Clients, from_http_error
+from .azure import Clients, warm_imports
 from .errors import AmlMoveError, AzureError
 
 ML = "Microsoft.MachineLearningServices"
@@ -18,22 +18,42 @@ ML_API = "2024-10-01"
 LABELING_API = "2024-04-01-preview"
 DATABRICKS_API = "2024-05-01"
 AUTHZ_API = "2022-04-01"
+# The API versions the azure-mgmt clients used for these reads before discovery called ARM directly.
+RESOURCES_API = "2025-04-01"
+SUBSCRIPTIONS_API = "2022-12-01"
+LOCKS_API = "2020-05-01"
+ASSET_KINDS = {"models": "models", "environments": "environments", "data": "data_assets"}
 ASSOCIATED_API = {
     "microsoft.storage/storageaccounts": "2023-05-01",
     "microsoft.keyvault/vaults": "2023-07-01",
     "microsoft.containerregistry/registries": "2023-07-01",
     "microsoft.insights/components": "2020-02-02",
 }
-MAX_WORKERS = 8
+MAX_WORKERS = 16  # concurrent reads (ARM allows far more per identity; azure-core backs off on 429)
 
 
-def _http(operation: str, call: Callable[[], Any]) -> Any:
-    from azure.core.exceptions import HttpResponseError
+def _then(future: Future, submit: Callable[[Any], Any]) -> Future:
+    """A future for `submit(result)`, called as soon as `future` succeeds (in the thread that finished it)."""
+    out: Future = Future()
 
-    try:
-        return call()
-    except HttpResponseError as exc:
-        raise from_http_error(operation, exc) from None
+    def done(f: Future) -> None:
+        try:
+            out.set_result(submit(f.result()))
+        except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on `out`
+            out.set_exception(exc)
+
+    future.add_done_callback(done)
+    return out
+
+
+def _subscription_of(body: dict[str, Any], registered: list[str]) -> inv.Subscription:
+    return inv.Subscription(
+        body.get("subscriptionId"),
+        body.get("tenantId") or "",
+        str(body.get("state")),
+        body.get("displayName") or "",
+        frozenset(registered),
+    )
 
 
 class Discovery:
@@ -51,35 +71,69 @@ class Discovery:
 
     # ---- the whole inventory ------------------------------------------------------------------------------------
     def run(self, principal_id: str | None = None) -> inv.Inventory:
+        """Every read starts as soon as what it depends on has answered: most at once, the associated resources
+        when the workspace is known, deployments when the endpoint list is, permissions at the destination when
+        its group's existence is. Pages of a list are the only other chain. Each distinct read is made once."""
+        warm_imports("azure.mgmt.resource.resources")  # validation's SDK, the plan's next step
         with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="discovery") as pool:
-            first = {
-                "workspace": pool.submit(self.workspace),
-                "source_subscription": pool.submit(self.subscription, self.source_sub),
-                "destination_subscription": pool.submit(self.subscription, self.dest_sub),
-                "destination_group": pool.submit(self.destination_group),
-                "group_resources": pool.submit(self.group_resources),
-                "locks": pool.submit(self.locks),
-                "computes": pool.submit(self.computes),
-                "online_endpoints": pool.submit(self.online_endpoints),
-                "batch_endpoints": pool.submit(self.batch_endpoints),
-                "serverless_endpoints": pool.submit(self.serverless_endpoints),
-                "jobs": pool.submit(self.jobs),
-                "labeling_jobs": pool.submit(self.labeling_jobs),
-                "schedules": pool.submit(self.schedules),
-                "datastores": pool.submit(self.datastores),
-                "databricks": pool.submit(self.databricks),
-                "role_assignments": pool.submit(self.role_assignments, self.workspace_id),
-                "workspaces_in_subscription": pool.submit(self.workspaces_in_subscription),
-                "asset_counts": pool.submit(self.asset_counts),
-                "source_permissions": pool.submit(self.permissions, self.source_group_id),
+            go = pool.submit
+            # The longest chains first: lists whose page count grows with the workspace.
+            jobs = go(self.jobs)
+            datastores = go(self.datastores)
+            workspace = go(self.workspace)
+            group_resources = go(self.group_resources)
+            destination_group = go(self.destination_group)
+            online_endpoints = go(self.online_endpoints)
+            subs = dict.fromkeys([self.source_sub, self.dest_sub])
+            sub_bodies = {s: go(self._subscription_body, s) for s in subs}
+            registered = {s: go(self._registered_providers, s) for s in subs}
+            locks = {s: go(self._locks_in, s) for s in subs}
+            computes = go(self.computes)
+            batch = go(self.batch_endpoints)
+            serverless = go(self.serverless_endpoints)
+            labeling = go(self.labeling_jobs)
+            schedules = go(self.schedules)
+            databricks = {s: go(self._databricks_in, s) for s in subs}
+            roles = go(self.role_assignments, self.workspace_id)
+            shared = go(self.workspaces_in_subscription)
+            assets = {kind: go(self._count, kind) for kind in ASSET_KINDS}
+            source_perms = go(self.permissions, self.source_group_id)
+            # Dependent reads, chained on what they need (callbacks submit them; nothing blocks a worker).
+            associated = _then(
+                workspace, lambda ws: {rid: go(self.associated, role, rid) for role, rid in ws.associated_ids}
+            )
+            deployments = _then(
+                online_endpoints, lambda eps: {ep.id: go(self.online_deployments, ep.name) for ep in eps}
+            )
+            dest_perms = _then(
+                destination_group,
+                lambda d: go(self.permissions, d.id if d.exists else f"/subscriptions/{self.dest_sub}"),
+            )
+            # Collected in the order the reads were listed before they ran concurrently (the first error wins).
+            ws: inv.Workspace = _result(workspace)
+            source_subscription = self._subscription(self.source_sub, sub_bodies, registered)
+            destination_subscription = self._subscription(self.dest_sub, sub_bodies, registered)
+            destination: inv.DestinationGroup = _result(destination_group)
+            got = {
+                "group_resources": _result(group_resources),
+                "locks": tuple(lock for s in subs for lock in _result(locks[s])),
+                "computes": _result(computes),
+                "online_endpoints": _result(online_endpoints),
+                "batch_endpoints": _result(batch),
+                "serverless_endpoints": _result(serverless),
+                "jobs": _result(jobs),
+                "labeling_jobs": _result(labeling),
+                "schedules": _result(schedules),
+                "datastores": _result(datastores),
+                "databricks": tuple(w for s in subs for w in _result(databricks[s])),
+                "role_assignments": _result(roles),
+                "workspaces_in_subscription": _result(shared),
+                "asset_counts": inv.AssetCounts(
+                    **{field: _result(assets[kind]) for kind, field in ASSET_KINDS.items()}
+                ),
+                "source_permissions": _result(source_perms),
             }
-            got = {name: _result(future) for name, future in first.items()}
-            workspace: inv.Workspace = got["workspace"]
-            destination: inv.DestinationGroup = got["destination_group"]
-            dest_scope = destination.id if destination.exists else f"/subscriptions/{self.dest_sub}"
-            dest_perms = pool.submit(self.permissions, dest_scope)
-            associated = {rid: pool.submit(self.associated, role, rid) for role, rid in workspace.associated_ids}
-            deployments = {ep.id: pool.submit(self.online_deployments, ep.name) for ep in got["online_endpoints"]}
+            dest_permissions = _result(_result(dest_perms))
             associated_resources = tuple(
                 replace(
                     _result(f),
@@ -89,14 +143,15 @@ class Discovery:
                         if any(inv.same_id(r, rid) for r in refs)
                     ),
                 )
-                for rid, f in associated.items()
+                for rid, f in _result(associated).items()
             )
-            endpoints = tuple(replace(ep, deployments=_result(deployments[ep.id])) for ep in got["online_endpoints"])
-            permissions = (got["source_permissions"], _result(dest_perms))
+            by_endpoint = _result(deployments)
+            endpoints = tuple(replace(ep, deployments=_result(by_endpoint[ep.id])) for ep in got["online_endpoints"])
+            permissions = (got["source_permissions"], dest_permissions)
         return inv.Inventory(
-            workspace=workspace,
-            source_subscription=got["source_subscription"],
-            destination_subscription=got["destination_subscription"],
+            workspace=ws,
+            source_subscription=source_subscription,
+            destination_subscription=destination_subscription,
             destination_group=destination,
             validation=inv.ValidationResult(inv.ValidationStatus.SKIPPED, message="not run yet"),
             signed_in_principal_id=principal_id,
@@ -119,9 +174,21 @@ class Discovery:
 
     # ---- subscriptions and groups -------------------------------------------------------------------------------
     def subscription(self, subscription_id: str) -> inv.Subscription:
-        subs = self.clients.subscriptions()
+        body = self._subscription_body(subscription_id)
+        return _subscription_of(body, self._registered_providers(subscription_id))
+
+    def _subscription(self, subscription_id: str, bodies: dict[str, Any], registered: dict[str, Any]):
+        body = _result(bodies[subscription_id])  # its error (with the fix) comes before the provider list's
+        return _subscription_of(body, _result(registered[subscription_id]))
+
+    def _subscription_body(self, subscription_id: str) -> dict[str, Any]:
         try:
-            sub = _http(f"GET subscription {subscription_id}", lambda: subs.subscriptions.get(subscription_id))
+            body = self.clients.get_json(
+                f"/subscriptions/{subscription_id}",
+                SUBSCRIPTIONS_API,
+                missing_ok=False,
+                operation=f"GET subscription {subscription_id}",
+            )
         except AzureError as err:
             if err.status in (403, 404):
                 raise AzureError(
@@ -133,56 +200,63 @@ class Discovery:
                     fix="Check the subscription ID and give the signed-in identity Reader on it",
                 ) from None
             raise
-        rc = self.clients.resources(subscription_id)
-        registered = _http(
-            f"GET providers of {subscription_id}",
-            lambda: [p.namespace for p in rc.providers.list() if (p.registration_state or "").lower() == "registered"],
-        )
-        state = sub.state.value if hasattr(sub.state, "value") else str(sub.state)
-        return inv.Subscription(
-            sub.subscription_id, sub.tenant_id or "", state, sub.display_name or "", frozenset(registered)
-        )
+        return body or {}
+
+    def _registered_providers(self, subscription_id: str) -> list[str]:
+        return [
+            p.get("namespace")
+            for p in self.clients.list_json(
+                f"/subscriptions/{subscription_id}/providers",
+                RESOURCES_API,
+                missing_ok=False,
+                operation=f"GET providers of {subscription_id}",
+            )
+            if (p.get("registrationState") or "").lower() == "registered"
+        ]
 
     def destination_group(self) -> inv.DestinationGroup:
-        from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
-
-        rc = self.clients.resources(self.dest_sub)
-        try:
-            group = rc.resource_groups.get(self.dest.resource_group)
-        except ResourceNotFoundError:
+        group = self.clients.get_json(
+            f"/subscriptions/{self.dest_sub}/resourcegroups/{self.dest.resource_group}",
+            RESOURCES_API,
+            operation="GET destination group",
+        )
+        if group is None:
             return inv.DestinationGroup(self.destination_group_id, exists=False)
-        except HttpResponseError as exc:
-            raise from_http_error("GET destination group", exc) from None
-        state = group.properties.provisioning_state if group.properties else None
-        return inv.DestinationGroup(group.id, True, group.location, state, group.managed_by)
+        state = (group.get("properties") or {}).get("provisioningState")
+        return inv.DestinationGroup(group.get("id"), True, group.get("location"), state, group.get("managedBy"))
 
     def group_resources(self) -> tuple[inv.GroupResource, ...]:
-        rc = self.clients.resources(self.source_sub)
-        items = _http(
-            "list resources of the source group",
-            lambda: list(rc.resources.list_by_resource_group(self.ws.resource_group, expand="provisioningState")),
+        items = self.clients.list_json(
+            f"/subscriptions/{self.source_sub}/resourcegroups/{self.ws.resource_group}/resources"
+            "?$expand=provisioningState",
+            RESOURCES_API,
+            missing_ok=False,
+            operation="list resources of the source group",
         )
-        return tuple(inv.GroupResource(r.id, r.type, r.location, getattr(r, "provisioning_state", None)) for r in items)
+        return tuple(
+            inv.GroupResource(r.get("id"), r.get("type"), r.get("location"), r.get("provisioningState")) for r in items
+        )
 
     def locks(self) -> tuple[inv.Lock, ...]:
-        out: list[inv.Lock] = []
-        for sub in dict.fromkeys([self.source_sub, self.dest_sub]):
-            client = self.clients.locks(sub)
-            items = _http(
-                f"list locks in subscription {sub}",
-                lambda c=client: list(c.management_locks.list_at_subscription_level()),
-            )
-            for lock in items:
-                level = str(getattr(lock.level, "value", lock.level))
-                out.append(
-                    inv.Lock(
-                        lock.id,
-                        inv.LockLevel(level)
-                        if level in inv.LockLevel._value2member_map_
-                        else inv.LockLevel.NOT_SPECIFIED,
-                        lock.notes,
-                    )
+        return tuple(lock for sub in dict.fromkeys([self.source_sub, self.dest_sub]) for lock in self._locks_in(sub))
+
+    def _locks_in(self, sub: str) -> tuple[inv.Lock, ...]:
+        out = []
+        for lock in self.clients.list_json(
+            f"/subscriptions/{sub}/providers/Microsoft.Authorization/locks",
+            LOCKS_API,
+            missing_ok=False,
+            operation=f"list locks in subscription {sub}",
+        ):
+            props = lock.get("properties") or {}
+            level = str(props.get("level"))
+            out.append(
+                inv.Lock(
+                    lock.get("id"),
+                    inv.LockLevel(level) if level in inv.LockLevel._value2member_map_ else inv.LockLevel.NOT_SPECIFIED,
+                    props.get("notes"),
                 )
+            )
         return tuple(out)
 
     def permissions(self, scope: str) -> inv.ScopePermissions:
@@ -323,43 +397,49 @@ class Discovery:
         return tuple(out)
 
     def databricks(self) -> tuple[inv.DatabricksWorkspace, ...]:
+        return tuple(w for sub in dict.fromkeys([self.source_sub, self.dest_sub]) for w in self._databricks_in(sub))
+
+    def _databricks_in(self, sub: str) -> tuple[inv.DatabricksWorkspace, ...]:
         out = []
-        for sub in dict.fromkeys([self.source_sub, self.dest_sub]):
-            for w in self.clients.list_json(
-                f"/subscriptions/{sub}/providers/Microsoft.Databricks/workspaces", DATABRICKS_API, sub
-            ):
-                params = (w.get("properties") or {}).get("parameters") or {}
-                linked = (params.get("amlWorkspaceId") or {}).get("value")
-                out.append(inv.DatabricksWorkspace(w["id"], w["name"], linked))
+        for w in self.clients.list_json(
+            f"/subscriptions/{sub}/providers/Microsoft.Databricks/workspaces", DATABRICKS_API, sub
+        ):
+            params = (w.get("properties") or {}).get("parameters") or {}
+            linked = (params.get("amlWorkspaceId") or {}).get("value")
+            out.append(inv.DatabricksWorkspace(w["id"], w["name"], linked))
         return tuple(out)
 
     def role_assignments(self, scope: str) -> tuple[inv.RoleAssignment, ...]:
         """Assignments made AT the scope (not inherited): exactly what a move orphans."""
-        client = self.clients.authorization(inv.ResourceId.parse(scope).subscription_id)
-        items = _http(
-            f"list role assignments at {scope}",
-            lambda: list(client.role_assignments.list_for_scope(scope, filter="atScope()")),
+        items = self.clients.list_json(
+            f"{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()",
+            AUTHZ_API,
+            missing_ok=False,
+            operation=f"list role assignments at {scope}",
         )
-        return tuple(
-            inv.RoleAssignment(
-                a.id,
-                a.scope,
-                a.role_definition_id,
-                a.principal_id,
-                str(getattr(a.principal_type, "value", a.principal_type) or "User"),
-            )
-            for a in items
-            if inv.same_id(a.scope, scope)
-        )
+        out = []
+        for a in items:
+            p = a.get("properties") or {}
+            if inv.same_id(p.get("scope"), scope):
+                out.append(
+                    inv.RoleAssignment(
+                        a.get("id"),
+                        p.get("scope"),
+                        p.get("roleDefinitionId"),
+                        p.get("principalId"),
+                        str(p.get("principalType") or "User"),
+                    )
+                )
+        return tuple(out)
 
     def asset_counts(self) -> inv.AssetCounts:
-        def count(kind: str) -> int | None:
-            try:
-                return sum(1 for _ in self.clients.list_json(f"{self.workspace_id}/{kind}", ML_API, self.source_sub))
-            except AzureError:
-                return None
+        return inv.AssetCounts(**{field: self._count(kind) for kind, field in ASSET_KINDS.items()})
 
-        return inv.AssetCounts(models=count("models"), environments=count("environments"), data_assets=count("data"))
+    def _count(self, kind: str) -> int | None:
+        try:
+            return sum(1 for _ in self.clients.list_json(f"{self.workspace_id}/{kind}", ML_API, self.source_sub))
+        except AzureError:
+            return None
 
 
 def workspace_from_arm(body: dict[str, Any]) -> inv.Workspace:
