@@ -7,9 +7,10 @@ Definitions (README.md repeats them):
 
 - key of a request: method + lower-cased path + its query without `api-version` (keys lower-cased, `$skipToken`
   spelled one way); every page of a list is its own key.
-- duplicate: a request whose key was already sent since the last write (a PUT/PATCH/DELETE or a state-changing POST;
-  the move counts as written when its operation finishes). Status polls are not duplicates: see below.
-- needed requests: the distinct keys (per write epoch) plus the status polls an ideal client needs, which is one per
+- duplicate: a read whose key was already sent, with no write since then that could change its answer (a write to
+  the same resource, one below it, or the collection it is listed in) and no move finished in between; a second
+  token request; validateMoveResources again with no write at all in between. Status polls are not duplicates.
+- needed requests: everything that is not a duplicate, with the status polls an ideal client needs: one per
   long-running operation (LRO) that finished within one Retry-After, else ceil(server duration / Retry-After).
 - critical-path bound: the earliest a client could finish if it sent every needed request as soon as the requests
   it depends on had answered, each taking exactly the time the emulator measured for it (injected latency + server
@@ -177,24 +178,37 @@ def link_lros(reqs: list[Req], durations: dict[str, float], retry_after: float) 
     return lros
 
 
+def _touches(write: Req, read_path: str) -> bool:
+    """A write to `write.low` can change what a read of `read_path` returns: the same resource, one below it, or
+    a collection (or parent) it is listed in."""
+    w = write.low
+    return read_path == w or read_path.startswith(w + "/") or w.startswith(read_path + "/")
+
+
 def mark(reqs: list[Req], lros: list[Lro]) -> None:
-    """Epochs, duplicates and the needed set (in place)."""
-    epoch, seen = 0, set()
+    """Epochs (moves finished so far), page numbers, duplicates and the needed set (in place)."""
     move_ends = sorted(lro.final.end for lro in lros if lro.post.kind == "move" and lro.final is not None)
+    last_by_key: dict[str, Req] = {}
+    last_by_base: dict[str, Req] = {}
+    writes: list[Req] = []
     for r in reqs:
-        while move_ends and move_ends[0] <= r.start:
-            move_ends.pop(0)
-            epoch, seen = epoch + 1, set()
-        r.epoch = epoch
+        r.epoch = sum(1 for end in move_ends if end <= r.start)
+        if r.kind == "read":
+            prev_page = last_by_base.get(r.base)
+            r.page = prev_page.page + 1 if "$skiptoken" in r.query and prev_page is not None else 0
+            last_by_base[r.base] = r
         if r.kind == "poll":
             continue
-        if r.kind in ("read", "validate", "discovery", "token"):
-            r.duplicate = r.key in seen
-            seen.add(r.key)
-        else:  # a write (or the move): later reads may see something new
-            r.duplicate = r.key in seen
-            seen = {r.key}
-            epoch += 1
+        prev = last_by_key.get(r.key)
+        if prev is not None and prev.epoch == r.epoch:
+            between = [w for w in writes if w.start > prev.start]
+            if r.kind in ("validate", "move"):
+                r.duplicate = not between
+            elif r.kind in ("read", "discovery", "token"):
+                r.duplicate = not any(_touches(w, r.low) for w in between)
+        last_by_key[r.key] = r
+        if r.kind in ("write", "move"):
+            writes.append(r)
     dropped_posts = {r.index for r in reqs if r.duplicate and r.kind in ("validate", "move")}
     for lro in lros:
         keep = needed_polls(lro.server_seconds, lro.retry_after)
@@ -203,13 +217,6 @@ def mark(reqs: list[Req], lros: list[Lro]) -> None:
     for r in reqs:
         if r.kind != "poll":
             r.needed = not r.duplicate
-    # pages: number them within their list
-    counters: dict[tuple[int, str], int] = {}
-    for r in reqs:
-        if r.kind == "read":
-            k = (r.epoch, r.base)
-            r.page = counters.get(k, 0)
-            counters[k] = r.page + 1
 
 
 @dataclass
@@ -273,7 +280,7 @@ def dependencies(r: Req, earlier: list[Req], ctx: Context) -> list[Req]:
     if move_done:
         deps.append(move_done)
     if r.page > 0:
-        prev = last(lambda e: e.base == r.base and e.epoch == r.epoch and e.page == r.page - 1)
+        prev = last(lambda e: e.base == r.base and e.page == r.page - 1)
         if prev:
             deps.append(prev)
     low = r.low
@@ -290,8 +297,8 @@ def dependencies(r: Req, earlier: list[Req], ctx: Context) -> list[Req]:
             grp = last(lambda e: e.kind == "read" and e.low == ctx.dest)
             if grp:
                 deps.append(grp)
-    for w in earlier:
-        if w.kind == "write" and (low.startswith(w.low) or w.low.startswith(low)):
+    for w in earlier:  # reading back what was written (not a collection a member of it was written to)
+        if w.kind == "write" and (low == w.low or low.startswith(w.low + "/")):
             deps.append(w)
     return deps
 
@@ -302,7 +309,7 @@ def _lro_kind(poll: Req, earlier: list[Req]) -> str | None:
 
 
 def _last_page(r: Req, earlier: list[Req]) -> bool:
-    return not any(e.base == r.base and e.epoch == r.epoch and e.page > r.page for e in earlier)
+    return not any(e.base == r.base and e.start > r.start and e.page == r.page + 1 for e in earlier)
 
 
 def critical_path(reqs: list[Req], lros: list[Lro], ctx: Context) -> Bound:

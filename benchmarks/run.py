@@ -52,6 +52,7 @@ class Config:
     scenario_kwargs: dict[str, Any] = field(default_factory=dict)
     repeats: int = 5  # start-up timings: median of this many runs
     fresh_venv: bool = False
+    logs_dir: Path | None = None
 
 
 # ---- running processes ----------------------------------------------------------------------------------------------
@@ -73,9 +74,17 @@ def timed(argv: list[str], env: dict[str, str], cwd: Path | None = None) -> Time
 class Bench:
     """One emulator, the scenarios loaded into it in turn, and the processes measured against it."""
 
-    def __init__(self, emu: EmulatorProcess, base_env: dict[str, str], work: Path, log: Callable[[str], None]):
+    def __init__(
+        self,
+        emu: EmulatorProcess,
+        base_env: dict[str, str],
+        work: Path,
+        log: Callable[[str], None],
+        logs_dir: Path | None = None,
+    ):
         self.emu, self.base_env, self.work, self.say = emu, base_env, work, log
         self.scenario: samples.WorkspaceScenario | None = None
+        self.logs_dir = logs_dir  # when set, each measured run's raw request log is kept there
 
     # ---- emulator state ---------------------------------------------------------------------------------------
     def load(self, scenario: samples.WorkspaceScenario, latency_ms: float) -> float:
@@ -102,6 +111,11 @@ class Bench:
         before = len(self.emu.requests())
         run = timed(argv, env)
         log = self.emu.requests()[before:]
+        if self.logs_dir is not None:
+            self.logs_dir.mkdir(parents=True, exist_ok=True)
+            stem = f"{len(list(self.logs_dir.iterdir())):02d}-{name}-{extra.get('latencyMs', 0):g}ms".replace(" ", "_")
+            raw = {"spawn": run.spawn, "exit": run.exit, "context": vars(self.context()), "log": log}
+            (self.logs_dir / f"{stem}.json").write_text(json.dumps(raw), encoding="utf-8")
         figures = analysis.summarize(log, self.context(), run.spawn, run.exit, LRO_SECONDS, RETRY_AFTER)
         figures = {"phase": name, **extra, "exitCode": run.code, **figures}
         if run.code not in extra.get("expect", (0,)):
@@ -406,7 +420,7 @@ def run(config: Config, base_env: dict[str, str], work: Path, say: Callable[[str
     needs_emulator = {"plan", "apply", "az", "scaling"} & set(config.sections)
     if needs_emulator:
         with EmulatorProcess(state_dir=work / "emulator", extra_env=base_env) as emu:
-            bench = Bench(emu, base_env, work, say)
+            bench = Bench(emu, base_env, work, say, config.logs_dir)
             results["phases"] = _phases(bench, config, work)
             if "scaling" in config.sections:
                 results["scaling"] = _scaling(bench, config, work)
@@ -446,7 +460,7 @@ def _phases(bench: Bench, config: Config, work: Path) -> list[dict[str, Any]]:
                 phases.append(bench.apply(latency, out))
         if "az" in config.sections and AZ.exists() and resources:
             bench.load(scenarios.large(jobs=config.jobs, **clean_kwargs), 0.0)
-            config_dir = work / "azconfig"
+            config_dir = work / f"azconfig-{tag}"  # a fresh one per scenario load: old cached tokens are invalid
             phases.append(bench.az_setup(config_dir))
             bench.set_latency(latency)
             phases += bench.az_procedure(config_dir, latency, resources)
@@ -548,6 +562,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling-latencies", default="50")
     parser.add_argument("--fresh-venv", action="store_true", help="reinstall the locked environment")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.json")
+    parser.add_argument("--logs", type=Path, help="keep each measured run's raw request log in this directory")
     args = parser.parse_args(argv)
     config = Config(
         latencies=tuple(float(x) for x in args.latencies.split(",") if x),
@@ -555,6 +570,7 @@ def main(argv: list[str] | None = None) -> int:
         scaling_jobs=tuple(int(x) for x in args.scaling_jobs.split(",") if x),
         scaling_latencies=tuple(float(x) for x in args.scaling_latencies.split(",") if x),
         fresh_venv=args.fresh_venv,
+        logs_dir=args.logs,
     )
     if args.quick:
         config.jobs, config.repeats = 200, 3
