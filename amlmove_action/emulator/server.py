@@ -40,13 +40,11 @@ class Emulator:
         self.arm = Arm(self.store)
         self.capture = capture
         self._capture_lock = threading.Lock()
-        self.github_subject = "repo:contoso/ml-platform:environment:production"
-        self.external_token_lifetime = 300
 
     # ---- dispatch ----------------------------------------------------------------------------------------------
     def dispatch(self, req: Request) -> Response:
         if req.path.lower() == "/metadata/endpoints":
-            return Response(200, entra.cloud_metadata(self.base_url))
+            return Response(200, entra.cloud_metadata(self.base_url, req.query.get("api-version")))
         if m := OPENID.match(req.path):
             return Response(200, entra.openid_configuration(self.base_url, m.group(1)))
         if (m := TOKEN.match(req.path)) and req.method == "POST":
@@ -141,19 +139,15 @@ class Emulator:
             return Response(200, {"shapes": len(store.lro_shapes)})
         if name == "settings" and m == "POST":
             scenario.apply_settings(store, body)
-            if "githubSubject" in body:
-                self.github_subject = str(body["githubSubject"])
-            if "externalTokenLifetimeSeconds" in body:
-                self.external_token_lifetime = int(body["externalTokenLifetimeSeconds"])
             return Response(200, {"ok": True})
         if name == "github-oidc" and m == "GET":  # what ACTIONS_ID_TOKEN_REQUEST_URL answers on a runner
             if req.headers.get("authorization") != f"Bearer {GITHUB_OIDC_REQUEST_TOKEN}":
                 return Response(401, {"message": "Bad credentials"})
             token = entra.mint_external_token(
                 entra.GITHUB_ISSUER,
-                self.github_subject,
+                store.settings.github_subject,
                 req.query.get("audience", "api://AzureADTokenExchange"),
-                self.external_token_lifetime,
+                store.settings.external_token_lifetime_seconds,
                 store.secret_issuer,
                 repository="contoso/ml-platform",
                 environment="production",
@@ -167,7 +161,7 @@ class Emulator:
                 "https://vstoken.dev.azure.com/emulated-org",
                 f"sc://contoso/ml/{conn}",
                 "api://AzureADTokenExchange",
-                self.external_token_lifetime,
+                store.settings.external_token_lifetime_seconds,
                 store.secret_issuer,
             )
             return Response(200, {"oidcToken": token})
@@ -200,7 +194,7 @@ class Emulator:
         }
         with self.store.lock:
             self.store.request_log.append(entry)
-        if self.capture is not None and resp.raw is None:  # injected garbage is not ARM's to conform
+        if self.capture is not None and resp.raw is None and resp.status != 0:  # injected garbage or a reset: not ARM
             line = json.dumps(
                 {"method": req.method, "path": req.path, "query": req.query, "status": resp.status, "body": resp.body}
             )
