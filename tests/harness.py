@@ -302,7 +302,9 @@ def collect(
     for stream, text in (("stdout", stdout), ("stderr", stderr)):
         assert "Traceback" not in text, f"a Python traceback on {stream}:\n{text[-4000:]}"
     run = Run(mode, code, stdout, stderr, workspace, paths["out_dir"])
-    if mode == "local":
+    if mode == "local":  # a terminal runs nothing, but a log pasted into CI would: both runners' rules apply
+        run.stdout_commands = parse_github_commands(stdout) + parse_vso_commands(stdout)
+        run.stderr_commands = parse_github_commands(stderr) + parse_vso_commands(stderr)
         run.outputs = _local_outputs(stdout)
     elif mode == "github":
         run.stdout_commands = parse_github_commands(stdout)
