@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import json
+import math
 import re
 import uuid
 from datetime import UTC, datetime
@@ -455,7 +456,7 @@ class Arm:
             new_body, secrets = _accept_put_body(resource_id, rtype, body, stored)
             created = stored is None
             stored = self.store.put(resource_id, new_body, secrets if secrets or created else None)
-            return Response(201 if created else 200, self._present(stored))
+            return Response(_created_status(rtype) if created else 200, self._present(stored))
         if m == "DELETE":
             self._require(oid, resource_id, f"{rtype}/delete")
             if stored is None:
@@ -488,10 +489,7 @@ class Arm:
         self._require(oid, parent_id, f"{collection_type}/read")
         wanted = collection_type.lower()
         items = [s for s in self.store.children_of(parent_id) if ids.parse(s.id).type.lower() == wanted]
-        if wanted.endswith("/jobs") and req.query.get("listViewType", "ActiveOnly") == "ActiveOnly":
-            items = [s for s in items if not s.body.get("properties", {}).get("isArchived")]
-        if wanted.endswith("/jobs") and req.query.get("jobType"):
-            items = [s for s in items if s.body.get("properties", {}).get("jobType") == req.query["jobType"]]
+        items = _ml_list_filters(wanted, req.query, items)
         page_size = None
         for name in ("count", "$top", "top"):
             if req.query.get(name, "").isdigit() and int(req.query[name]) > 0:
@@ -837,12 +835,14 @@ class Arm:
             result_status=status,
         )
         self.store.operations[op.op_id] = op
+        # Whole seconds, as ARM sends them: the SDKs parse this header of a group delete as an int (a fractional
+        # retryAfterSeconds, fine for the move polls, made `begin_delete` raise ValueError before polling).
         return Response(
             202,
             None,
             {
                 "Location": f"{base_url}/subscriptions/{sub}/operationresults/{op.op_id}?api-version=2025-04-01",
-                "Retry-After": _format_seconds(self.store.settings.retry_after_seconds),
+                "Retry-After": str(max(1, math.ceil(self.store.settings.retry_after_seconds))),
             },
         )
 
@@ -934,6 +934,14 @@ class Arm:
         return Response(200, body)
 
 
+# Types whose RP answers a creating PUT with 200, not 201 (Workspaces_CreateOrUpdate lists only 200 and 202).
+_CREATED_WITH_200 = frozenset({"microsoft.machinelearningservices/workspaces"})
+
+
+def _created_status(rtype: str) -> int:
+    return 200 if rtype.lower() in _CREATED_WITH_200 else 201
+
+
 def _format_seconds(value: float) -> str:
     return str(int(value)) if float(value).is_integer() else str(value)
 
@@ -989,6 +997,31 @@ def _accept_put_body(resource_id: str, rtype: str, body: dict[str, Any], existin
         "lastModifiedByType": "Application",
     }
     return new, secrets
+
+
+def _ml_list_filters(collection_type: str, query: dict[str, str], items: list[StoredResource]) -> list[StoredResource]:
+    """The query filters of the Azure ML lists: jobs by listViewType (ActiveOnly by default, ArchivedOnly, All) and
+    jobType; datastores by isDefault and names (MLClient's `datastores.get_default()` asks `isDefault=true`)."""
+
+    def prop(stored: StoredResource, name: str) -> Any:
+        return (stored.body.get("properties") or {}).get(name)
+
+    if collection_type.endswith("/jobs"):
+        view = query.get("listViewType", "ActiveOnly").lower()
+        if view == "activeonly":
+            items = [s for s in items if not prop(s, "isArchived")]
+        elif view == "archivedonly":
+            items = [s for s in items if prop(s, "isArchived")]
+        if query.get("jobType"):
+            items = [s for s in items if str(prop(s, "jobType")).lower() == query["jobType"].lower()]
+    if collection_type.endswith("/datastores"):
+        if query.get("isDefault", "").lower() in ("true", "false"):
+            wanted = query["isDefault"].lower() == "true"
+            items = [s for s in items if bool(prop(s, "isDefault")) == wanted]
+        if query.get("names"):
+            names = {n.strip().lower() for n in query["names"].split(",") if n.strip()}
+            items = [s for s in items if s.id.rsplit("/", 1)[-1].lower() in names]
+    return items
 
 
 def _derived_keys(store: Store, resource_id: str) -> list[str]:

@@ -47,53 +47,57 @@ def openid_configuration(base_url: str, tenant: str) -> dict[str, Any]:
     }
 
 
-def cloud_metadata(base_url: str) -> list[dict[str, Any]]:
-    """ARM's `/metadata/endpoints` list (api-version 2022-09-01 shape); used by `az cloud register` and MLClient."""
-    return [
-        {
-            "portal": "https://portal.azure.com",
-            "authentication": {
-                "loginEndpoint": base_url,
-                "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
-                "tenant": "common",
-                "identityProvider": "AAD",
-            },
-            "media": "https://rest.media.azure.net",
-            "graphAudience": "https://graph.windows.net/",
-            "graph": "https://graph.windows.net/",
-            "name": "AzureEmulator",
-            "suffixes": {
-                "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
-                "acrLoginServer": "azurecr.io",
-                "sqlServerHostname": "database.windows.net",
-                "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
-                "keyVaultDns": "vault.azure.net",
-                "storage": "core.windows.net",
-                "azureFrontDoorEndpointSuffix": "azurefd.net",
-                "storageSyncEndpointSuffix": "afs.azure.net",
-                "mhsmDns": "managedhsm.azure.net",
-                "mysqlServerEndpoint": "mysql.database.azure.com",
-                "postgresqlServerEndpoint": "postgres.database.azure.com",
-                "mariadbServerEndpoint": "mariadb.database.azure.com",
-                "synapseAnalytics": "dev.azuresynapse.net",
-                "attestationEndpoint": "attest.azure.net",
-            },
-            "batch": "https://batch.core.windows.net/",
-            "resourceManager": base_url + "/",
-            "vmImageAliasDoc": "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/arm-compute/"
-            "quickstart-templates/aliases.json",
-            "activeDirectoryDataLake": "https://datalake.azure.net/",
-            "sqlManagement": "https://management.core.windows.net:8443/",
-            "gallery": "https://gallery.azure.com/",
-            "microsoftGraphResourceId": "https://graph.microsoft.com/",
-            "appInsightsResourceId": "https://api.applicationinsights.io",
-            "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
-            "attestationResourceId": "https://attest.azure.net",
-            "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
-            "logAnalyticsResourceId": "https://api.loganalytics.io",
-            "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net",
-        }
-    ]
+def cloud_metadata(base_url: str, api_version: str | None = None) -> dict[str, Any] | list[dict[str, Any]]:
+    """ARM's `/metadata/endpoints`: from api-version 2022-09-01 on, the one cloud this host serves (an object: what
+    `az cloud register` reads); before it (2019-05-01, MLClient's ARM_CLOUD_METADATA_URL), a list of clouds."""
+    cloud = _cloud(base_url)
+    return cloud if api_version and api_version >= "2022-09-01" else [cloud]
+
+
+def _cloud(base_url: str) -> dict[str, Any]:
+    return {
+        "portal": "https://portal.azure.com",
+        "authentication": {
+            "loginEndpoint": base_url,
+            "audiences": ["https://management.core.windows.net/", "https://management.azure.com/"],
+            "tenant": "common",
+            "identityProvider": "AAD",
+        },
+        "media": "https://rest.media.azure.net",
+        "graphAudience": "https://graph.windows.net/",
+        "graph": "https://graph.windows.net/",
+        "name": "AzureEmulator",
+        "suffixes": {
+            "azureDataLakeStoreFileSystem": "azuredatalakestore.net",
+            "acrLoginServer": "azurecr.io",
+            "sqlServerHostname": "database.windows.net",
+            "azureDataLakeAnalyticsCatalogAndJob": "azuredatalakeanalytics.net",
+            "keyVaultDns": "vault.azure.net",
+            "storage": "core.windows.net",
+            "azureFrontDoorEndpointSuffix": "azurefd.net",
+            "storageSyncEndpointSuffix": "afs.azure.net",
+            "mhsmDns": "managedhsm.azure.net",
+            "mysqlServerEndpoint": "mysql.database.azure.com",
+            "postgresqlServerEndpoint": "postgres.database.azure.com",
+            "mariadbServerEndpoint": "mariadb.database.azure.com",
+            "synapseAnalytics": "dev.azuresynapse.net",
+            "attestationEndpoint": "attest.azure.net",
+        },
+        "batch": "https://batch.core.windows.net/",
+        "resourceManager": base_url + "/",
+        "vmImageAliasDoc": "https://raw.githubusercontent.com/Azure/azure-rest-api-specs/main/arm-compute/"
+        "quickstart-templates/aliases.json",
+        "activeDirectoryDataLake": "https://datalake.azure.net/",
+        "sqlManagement": "https://management.core.windows.net:8443/",
+        "gallery": "https://gallery.azure.com/",
+        "microsoftGraphResourceId": "https://graph.microsoft.com/",
+        "appInsightsResourceId": "https://api.applicationinsights.io",
+        "appInsightsTelemetryChannelResourceId": "https://dc.applicationinsights.azure.com/v2/track",
+        "attestationResourceId": "https://attest.azure.net",
+        "synapseAnalyticsResourceId": "https://dev.azuresynapse.net",
+        "logAnalyticsResourceId": "https://api.loganalytics.io",
+        "ossrDbmsResourceId": "https://ossrdbms-aad.database.windows.net",
+    }
 
 
 class TokenError(Exception):
