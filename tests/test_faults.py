@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import io
 import json
+import os
 import re
 import signal
 import ssl
-import subprocess
-import sys
 import threading
 import time
 import urllib.request
@@ -31,7 +30,8 @@ import pytest
 from amlmove_action import cli
 from amlmove_action.emulator import catalog, samples
 from amlmove_action.plan import moved_id
-from tests.conftest import ROOT, subprocess_env
+from tests.harness import Run as HarnessRun
+from tests.harness import Runner, Started
 
 RETRY = 0.1
 DEFAULT_SUBJECT = "repo:contoso/ml-platform:environment:production"
@@ -164,20 +164,23 @@ def apply(emulator: Any, tmp: Path, name: str = "apply", *extra: str, oidc: bool
     return run_tool(emulator, "apply", tmp / name, *extra, oidc=oidc)
 
 
-def spawn_apply(emulator: Any, tmp: Path, name: str, *extra: str) -> subprocess.Popen[str]:
-    """`python entrypoint.py apply …` as a separate process (for SIGKILL and concurrency)."""
-    out = tmp / name
-    out.mkdir(parents=True, exist_ok=True)
-    env = {**subprocess_env(emulator.ca_file), **github_env(emulator, out)}
-    Path(env["GITHUB_OUTPUT"]).write_text("", "utf-8")
-    argv = [sys.executable, str(ROOT / "entrypoint.py"), "apply", *common_args(emulator, out)]
-    argv += ["--plan-file", str(tmp / "plan" / "plan.json"), *extra]
-    return subprocess.Popen(argv, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp)
+def spawn_apply(emulator: Any, tmp: Path, name: str, *extra: str) -> Started:
+    """`python entrypoint.py` as a GitHub container step in its own process (tests/harness.py), for SIGKILL and
+    concurrency; output-dir is tmp/<name>, shared with the in-process re-runs."""
+    inputs = {
+        "source-workspace-id": WS_ID,
+        "destination-resource-group-id": DEST_ID,
+        "output-dir": str(tmp / name),
+        "plan-file": str(tmp / "plan" / "plan.json"),
+    }
+    flags = iter(extra)
+    for flag in flags:
+        inputs[flag.removeprefix("--")] = "true"
+    return Runner(emulator, tmp / "runners").start("apply", inputs, name=name, auth="secret")
 
 
-def finish(proc: subprocess.Popen[str], out: Path, timeout: float = 120) -> Run:
-    stdout, stderr = proc.communicate(timeout=timeout)
-    return Run(proc.returncode, stdout, stderr, out, parse_outputs(out.parent / f"{out.name}.github-output"))
+def finish(started: Started) -> HarnessRun:
+    return started.finish()
 
 
 # --- Reading the end state --------------------------------------------------------------------------------------------
@@ -676,23 +679,22 @@ KILL_POINTS = {
 }
 
 
-def kill_at(proc: subprocess.Popen[str], marker: str, timeout: float = 60) -> str:
-    """Read stdout until `marker` appears, then SIGKILL the process (no cleanup, like a lost runner)."""
-    seen: list[str] = []
+def kill_at(started: Started, marker: str, timeout: float = 60) -> str:
+    """Watch the process's stdout until `marker` appears, then SIGKILL it (no cleanup, like a lost runner)."""
     deadline = time.monotonic() + timeout
-    assert proc.stdout is not None
+    seen = ""
     while time.monotonic() < deadline:
-        line = proc.stdout.readline()
-        if not line:
-            break
-        seen.append(line)
-        if marker in line:
+        seen = os.pread(started.out.fileno(), 1 << 20, 0).decode("utf-8", "replace")
+        if marker in seen:
             time.sleep(0.2)
-            proc.send_signal(signal.SIGKILL)
-            proc.wait(timeout=10)
-            return "".join(seen)
-    proc.kill()
-    raise AssertionError(f"never saw {marker!r}: {''.join(seen)[-2000:]} {proc.stderr.read() if proc.stderr else ''}")
+            started.proc.send_signal(signal.SIGKILL)
+            started.proc.wait(timeout=10)
+            return seen
+        if started.proc.poll() is not None:
+            break
+        time.sleep(0.02)
+    started.proc.kill()
+    raise AssertionError(f"never saw {marker!r}: {seen[-2000:]}")
 
 
 @pytest.mark.parametrize("marker, hold", list(KILL_POINTS.values()), ids=list(KILL_POINTS))
@@ -749,7 +751,7 @@ def test_two_applies_at_once_move_exactly_once(emu, tmp_path) -> None:
     the_plan = plan(emu, tmp_path)
     emu.shape_lro(durationSeconds=2.0, outcome="succeeded")
     first, second = spawn_apply(emu, tmp_path, "a"), spawn_apply(emu, tmp_path, "b")
-    runs = [finish(first, tmp_path / "a"), finish(second, tmp_path / "b")]
+    runs = [finish(first), finish(second)]
     assert len(moves_accepted(emu)) == 1
     winners = [r for r in runs if r.code == 0]
     losers = [r for r in runs if r.code != 0]
