@@ -24,8 +24,6 @@ import math
 import os
 import random
 import socket
-import subprocess
-import sys
 import tempfile
 from collections import Counter
 from collections.abc import Iterator
@@ -46,7 +44,7 @@ from amlmove_action.inputs import INPUT_SPECS, Command, settings_from_argv, sett
 from amlmove_action.plan import digest_of, moved_id
 from amlmove_action.planfile import load_plan, verify_plan
 from amlmove_action.report import Report, report_markdown
-from tests.conftest import ROOT, subprocess_env
+from tests.harness import Runner
 from tests.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
 
 pytestmark = pytest.mark.fuzz
@@ -758,6 +756,7 @@ def test_entrypoint_subprocess_sample_never_calls_azure(emulator, oidc_listener,
     plan_file = tmp_path / "plan.json"
     plan_file.write_text(json.dumps(real_plan), "utf-8")
     ran = 0
+    runner = Runner(emulator, tmp_path / "runs")
 
     @settings(max_examples=SUBPROCESS_SAMPLE, deadline=None, suppress_health_check=list(HealthCheck), database=None)
     @given(data=st.data(), name=st.sampled_from(INPUT_NAMES))
@@ -775,32 +774,23 @@ def test_entrypoint_subprocess_sample_never_calls_azure(emulator, oidc_listener,
         breaker = "max-plan-age" if name != "max-plan-age" else "move-timeout"
         if check_input_outcome(name, value, lambda: settings_from_env(action_env(inputs))) == "valid":
             inputs[breaker] = "forever"  # every sample must be invalid: a valid one would sign in
-        outputs, summary = tmp_path / f"output-{ran}", tmp_path / f"summary-{ran}"
-        env = {
-            **subprocess_env(emulator.ca_file),
-            **{f"INPUT_{k.upper()}": v for k, v in inputs.items()},
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_OUTPUT": str(outputs),
-            "GITHUB_STEP_SUMMARY": str(summary),
-            "ACTIONS_ID_TOKEN_REQUEST_URL": oidc,
-            "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "fuzz-request-token",
-            "RUNNER_DEBUG": "1" if rng.random() < 0.5 else "",
-        }
-        proc = subprocess.run(
-            [sys.executable, str(ROOT / "entrypoint.py")],
-            env=env,
-            capture_output=True,
-            text=True,
+        debug = {"RUNNER_DEBUG": "1"} if rng.random() < 0.5 else {}
+        run = runner.run(  # tests/harness.py: INPUT_* over action.yml's defaults, GitHub's files, GitHub OIDC
+            inputs.pop("command"),
+            inputs,
+            mode="github",
+            name=f"sample-{ran}",
+            auth="oidc",
+            extra_env={"ACTIONS_ID_TOKEN_REQUEST_URL": oidc, **debug},
             timeout=60,
-            check=False,
-            cwd=tmp_path,
         )
         ran += 1
         COUNTS["subprocess"] += 1
         names = {*RELATED.get(name, {name}), breaker}
-        assert_invalid_input_exit(proc.returncode, proc.stdout, proc.stderr, names)
+        assert_invalid_input_exit(run.code, run.stdout, run.stderr, names)
+        assert run.foreign_commands() == []
         assert pending_connections(oidc_listener) == 0
-        assert not outputs.exists() or outputs.read_text("utf-8") == ""
+        assert run.output_file == ""
 
     one()
     after = emulator.requests()
