@@ -1,10 +1,18 @@
 """Shared fixtures: one emulator for the session (traffic captured and checked against Microsoft's OpenAPI shapes at
-the end), the environment a subprocess needs to reach it, and the network guard (nothing leaves 127.0.0.1)."""
+the end), the environment a subprocess needs to reach it, and the network guard (nothing leaves 127.0.0.1).
+
+At session end the session FAILS (exit status 1, each problem printed) when
+- the network guard recorded an attempt to leave 127.0.0.1, in this process or any subprocess;
+- a captured emulator response does not match its operation's schema in shared/specs, or emulator traffic was
+  captured (or the session emulator ran) and not one response matched a spec operation;
+- the session emulator wrote a traceback (a handler raised: an emulator bug answered as 500).
+"""
 
 from __future__ import annotations
 
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -14,26 +22,128 @@ NETGUARD = ROOT / "tests" / "netguard"
 sys.path.insert(0, str(NETGUARD))
 sys.path.insert(0, str(ROOT))
 
-from tests_netguard import install  # noqa: E402
+from tests_netguard import LOG_ENV, install  # noqa: E402
+
+from amlmove_action.emulator.control import EmulatorProcess  # noqa: E402
 
 SESSION_DIR: Path | None = None
+_started: list[EmulatorProcess] = []  # emulators started through start_emulator(), checked at session end
+_session_emulator_started: list[bool] = []
+_MAX_PROBLEMS = 40
 
 
 def pytest_configure(config: pytest.Config) -> None:
     global SESSION_DIR
-    import tempfile
-
     SESSION_DIR = Path(tempfile.mkdtemp(prefix="amlmove-tests-"))
-    os.environ["AMLMOVE_NETGUARD_LOG"] = str(SESSION_DIR / "netguard.log")
-    os.environ["AMLMOVE_CAPTURE_DIR"] = str(SESSION_DIR / "captures")
     (SESSION_DIR / "captures").mkdir()
+    os.environ[LOG_ENV] = str(netguard_log())
     install()
 
 
-def capture_file(name: str) -> Path:
-    """A capture file in the session's directory; every emulator the tests start should write one."""
+def netguard_log() -> Path:
     assert SESSION_DIR is not None
-    return SESSION_DIR / "captures" / f"{name}-{os.getpid()}-{len(list((SESSION_DIR / 'captures').iterdir()))}.jsonl"
+    return SESSION_DIR / "netguard.log"
+
+
+def capture_file(name: str) -> Path:
+    """A fresh capture file in the session's directory: every emulator the tests start writes one."""
+    assert SESSION_DIR is not None
+    folder = SESSION_DIR / "captures"
+    return Path(tempfile.mkstemp(prefix=f"{name}-", suffix=".jsonl", dir=folder)[1])
+
+
+def subprocess_env(ca_file: Path | None = None) -> dict[str, str]:
+    """What any Python subprocess of the tests gets: the guard first on PYTHONPATH, then the repository; the session's
+    guard log; no CI or Azure variables of the machine; no proxy (the emulator is on loopback)."""
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_", "RUNNER_", "AZURE_", "SYSTEM_", "TF_BUILD"))
+        and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
+    }
+    env["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(ROOT)])
+    env[LOG_ENV] = str(netguard_log())
+    env["NO_PROXY"] = env["no_proxy"] = "127.0.0.1,localhost"
+    env["AZURE_CORE_INSTANCE_DISCOVERY"] = "false"
+    env["PYTHONDONTWRITEBYTECODE"] = "1"
+    if ca_file is not None:
+        env["REQUESTS_CA_BUNDLE"] = str(ca_file)
+    return env
+
+
+def start_emulator(name: str, scenario: Path | None = None, **kwargs) -> EmulatorProcess:
+    """An emulator process of its own (for tests that need one beside the session's), guarded and captured."""
+    emu = EmulatorProcess(scenario=scenario, capture=capture_file(name), extra_env=subprocess_env(), **kwargs)
+    _started.append(emu)
+    return emu.start()
+
+
+class SdkClients:
+    """The real Azure SDK clients aimed at an emulator as reference/arm-api.md §5 says (base_url, the emulator's CA),
+    signed in through the emulator's Entra with a real azure-identity credential (the scenario's default principal
+    unless told otherwise). Extra keyword arguments (retry_total, polling_interval, ...) go to every client."""
+
+    def __init__(self, emulator: EmulatorProcess, credential=None, **client_kwargs) -> None:
+        from azure.identity import ClientSecretCredential
+
+        info, ca = emulator.info, str(emulator.ca_file)
+        self.emulator = emulator
+        self.credential = credential or ClientSecretCredential(
+            info["tenantId"],
+            info["clientId"],
+            info["clientSecret"],
+            authority=emulator.url,
+            disable_instance_discovery=True,
+            connection_verify=ca,
+        )
+        self.kwargs = {"base_url": emulator.url, "connection_verify": ca, **client_kwargs}
+
+    def subscriptions(self):
+        from azure.mgmt.resource.subscriptions import SubscriptionClient
+
+        return SubscriptionClient(self.credential, **self.kwargs)
+
+    def resources(self, subscription_id: str):
+        from azure.mgmt.resource.resources import ResourceManagementClient
+
+        return ResourceManagementClient(self.credential, subscription_id, **self.kwargs)
+
+    def locks(self, subscription_id: str):
+        from azure.mgmt.resource.locks import ManagementLockClient
+
+        return ManagementLockClient(self.credential, subscription_id, **self.kwargs)
+
+    def authorization(self, subscription_id: str):
+        from azure.mgmt.authorization import AuthorizationManagementClient
+
+        return AuthorizationManagementClient(self.credential, subscription_id, **self.kwargs)  # base_url by keyword
+
+    def ml(self, subscription_id: str, group: str, workspace: str | None = None):
+        from azure.ai.ml import MLClient
+
+        url = self.emulator.url
+        metadata = {
+            "azure_portal": "https://portal.azure.com/",
+            "resource_manager": url + "/",
+            "active_directory": url,
+            "aml_resource_id": "https://ml.azure.com/",
+            "storage_endpoint": "core.windows.net",
+            "registry_discovery_endpoint": url + "/",
+        }
+        kwargs = {k: v for k, v in self.kwargs.items() if k != "base_url"}  # MLClient drops base_url silently
+        return MLClient(
+            self.credential, subscription_id, group, workspace, cloud="AzureEmulator", cloud_metadata=metadata, **kwargs
+        )
+
+    def send(self, method: str, path: str, api_version: str | None = "2025-04-01", body=None, subscription_id=None):
+        """One request through a ResourceManagementClient's own pipeline (auth, retries), for what no SDK method
+        covers; `path` may carry its own query. Returns azure.core's HttpResponse (not raised on error status)."""
+        from azure.core.rest import HttpRequest
+
+        client = self.resources(subscription_id or "00000000-0000-0000-0000-000000000000")
+        params = {"api-version": api_version} if api_version else {}
+        request = HttpRequest(method, self.emulator.url + path, params=params, json=body)
+        return client.send_request(request)
 
 
 @pytest.fixture(scope="session")
@@ -43,70 +153,81 @@ def repo_root() -> Path:
 
 @pytest.fixture(scope="session")
 def emulator():
-    from amlmove_action.emulator.control import EmulatorProcess
-
-    emu = EmulatorProcess(capture=capture_file("session"), extra_env=subprocess_env())
-    emu.start()
+    """The session's emulator (captured). Tests call `emulator.load_scenario(...)` first: it replaces all state."""
+    emu = start_emulator("session")
+    _session_emulator_started.append(True)
     yield emu
     emu.stop()
 
 
-def subprocess_env(ca_file: Path | None = None) -> dict[str, str]:
-    """What any Python subprocess of the tests gets: the guard first on PYTHONPATH, the repo, no CI variables."""
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_", "RUNNER_", "AZURE_", "SYSTEM_", "TF_BUILD"))
-    }
-    env["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(ROOT)])
-    env["AZURE_CORE_INSTANCE_DISCOVERY"] = "false"
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    if ca_file is not None:
-        env["REQUESTS_CA_BUNDLE"] = str(ca_file)
-    return env
-
-
 @pytest.fixture
 def emulator_env(emulator) -> dict[str, str]:
+    """Environment for a subprocess that talks to the session emulator (CA bundle, guard, repository on the path)."""
     return subprocess_env(emulator.ca_file)
+
+
+# ---- session-end checks ------------------------------------------------------------------------------------------
+
+
+def guard_problems(log: Path) -> list[str]:
+    lines = log.read_text(encoding="utf-8").splitlines() if log.exists() else []
+    if not lines:
+        return []
+    return [f"network guard: {len(lines)} attempt(s) to leave 127.0.0.1", *lines[:10]]
+
+
+def spec_problems(captures: list[Path], emulator_ran: bool) -> tuple[list[str], str]:
+    """(problems, summary line) of checking every capture file against shared/specs."""
+    from tests.spec_conformance import SpecIndex, check_capture, find_specs_root
+
+    if not captures and not emulator_ran:
+        return [], "spec conformance: no emulator traffic in this session"
+    try:
+        index = SpecIndex.load(find_specs_root())
+    except (FileNotFoundError, ValueError) as exc:
+        return [f"spec conformance could not run: {exc}"], "spec conformance: not run"
+    seen = checked = 0
+    problems: list[str] = []
+    for capture in captures:
+        s, c, errors = check_capture(capture, index)
+        seen, checked = seen + s, checked + c
+        problems += errors
+    summary = (
+        f"spec conformance: {checked} of {seen} emulator responses (in {len(captures)} capture file(s)) checked "
+        f"against shared/specs; {len(problems)} violation(s)"
+    )
+    if not checked:  # a vacuous pass would hide a capture or a checker that is not wired
+        problems.append(
+            f"spec conformance: not one emulator response matched a spec operation ({seen} captured); a session "
+            "that starts the emulator must send it at least one ARM request the specs describe"
+        )
+    return problems, summary
+
+
+def emulator_log_problems(emulators: list[EmulatorProcess]) -> list[str]:
+    problems = []
+    for emu in emulators:
+        text = emu.log_file.read_text(encoding="utf-8", errors="replace") if emu.log_file.exists() else ""
+        if "Traceback" in text:
+            problems.append(f"emulator {emu.log_file} raised inside a handler (answered 500):\n{text[:3000]}")
+    return problems
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if SESSION_DIR is None:
         return
-    problems: list[str] = []
-    log = SESSION_DIR / "netguard.log"
-    if log.exists() and log.read_text().strip():
-        lines = [
-            line for line in log.read_text().splitlines() if "10.255.255.1" not in line and "guard-probe" not in line
-        ]
-        if lines:
-            problems.append(f"network guard: {len(lines)} connection(s) tried to leave 127.0.0.1: {lines[:5]}")
-    captures = sorted((SESSION_DIR / "captures").glob("*.jsonl"))
-    if captures and os.environ.get("AMLMOVE_SKIP_SPEC_CHECK") != "1":
-        from tests.spec_conformance import SpecIndex, check_capture, find_specs_root
-
-        seen = checked = 0
-        try:
-            index = SpecIndex.load(find_specs_root())
-        except FileNotFoundError as exc:
-            problems.append(f"spec conformance could not run: {exc}")
-            captures = []
-        for capture in captures:
-            s, c, errors = check_capture(capture, index)
-            seen, checked = seen + s, checked + c
-            problems += errors[:20]
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter:
-            reporter.write_line(
-                f"spec conformance: {checked} of {seen} emulator responses checked against "
-                f"shared/specs; {len(problems)} problem(s)"
-            )
-        if seen and not checked:
-            problems.append("spec conformance: no response matched any spec operation")
+    captures = sorted(p for p in (SESSION_DIR / "captures").glob("*.jsonl") if p.stat().st_size)
+    problems = guard_problems(netguard_log())
+    spec, summary = spec_problems(captures, emulator_ran=bool(_session_emulator_started))
+    problems += spec + emulator_log_problems(_started)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if reporter:
+        reporter.write_sep("-", "session checks")
+    write = reporter.write_line if reporter else print
+    write(summary)
     if problems:
-        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
-        for p in problems[:40]:
-            if reporter:
-                reporter.write_line(f"SESSION CHECK FAILED: {p}")
+        for problem in problems[:_MAX_PROBLEMS]:
+            write(f"SESSION CHECK FAILED: {problem}")
+        if len(problems) > _MAX_PROBLEMS:
+            write(f"SESSION CHECK FAILED: ... and {len(problems) - _MAX_PROBLEMS} more")
         session.exitstatus = 1

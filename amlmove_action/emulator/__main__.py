@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         server, emulator = make_server(args.port, args.state_dir, args.capture)
         scenarios.apply(emulator.store, data)
     except (scenarios.ScenarioError, OSError) as exc:
-        print(f"emulator: {exc}", file=sys.stderr)
+        print(f"emulator: {' '.join(str(exc).split())}", file=sys.stderr)  # one line, whatever the cause says
         return 2
     principal = scenarios.default_principal(emulator.store)
     info = {

@@ -111,6 +111,8 @@ class Arm:
             return self._subscription_providers(req, oid, sub, seg)
         if low[2] == "operationresults" and len(low) == 4 and m == "GET":
             return self._operation_result(seg[3])
+        if low[2] == "resources" and len(low) == 3 and m == "GET":
+            return self._list_subscription_resources(req, oid, sub)
         if low[2] != "resourcegroups":
             raise ArmError(404, "InvalidResourceType", f"The resource type '{seg[2]}' could not be found.")
         if len(low) == 3:
@@ -348,11 +350,25 @@ class Arm:
                 f"Resource group '{ids.parse(group_id).resource_group}' could not be found.",
             )
         self._require(oid, group_id, "Microsoft.Resources/subscriptions/resourceGroups/resources/read")
+        return self._list_resources(req, [group_id])
+
+    def _list_subscription_resources(self, req: Request, oid: str, sub) -> Response:
+        """`GET /subscriptions/{sub}/resources`: the top-level resources of every group the caller may read."""
+        action = "Microsoft.Resources/subscriptions/resourceGroups/resources/read"
+        groups = [
+            g.id
+            for g in self.store.children_of(f"/subscriptions/{sub.subscription_id}")
+            if authz.is_allowed(self.store, oid, g.id, action)
+        ]
+        return self._list_resources(req, groups)
+
+    def _list_resources(self, req: Request, group_ids: list[str]) -> Response:
         matcher = _odata_filter(req.query.get("$filter"))
         items = []
-        for stored in self.store.children_of(group_id):  # a group's top-level resources, in store order
+        stored_resources = [s for group_id in group_ids for s in self.store.children_of(group_id)]
+        for stored in stored_resources:  # each group's top-level resources, in store order
             parsed = ids.parse(stored.id)
-            if parsed is None or not parsed.is_top_level or ids.key(parsed.group_id) != ids.key(group_id):
+            if parsed is None or not parsed.is_top_level:
                 continue
             item = {
                 "id": stored.id,
@@ -419,6 +435,9 @@ class Arm:
             if stored is None:
                 raise self._not_found(parsed)
             return Response(200, self._present(stored))
+        if m == "HEAD":  # Resources_CheckExistenceById: 204 or 404, no body
+            self._require(oid, resource_id, f"{rtype}/read")
+            return Response(404 if stored is None else 204)
         if m in ("PUT", "PATCH"):
             self._require(oid, resource_id, f"{rtype}/write")
             if ptype is None:
@@ -1038,6 +1057,18 @@ _FILTER_TERM = re.compile(r"^\s*(resourceType|name|tagName|tagValue)\s+eq\s+'([^
 _SUBSTRING = re.compile(r"^\s*substringof\(\s*'([^']*)'\s*,\s*name\s*\)\s*$", re.IGNORECASE)
 
 
+def _unwrap(term: str) -> str:
+    """Drop the parentheses that group a term, not the ones it needs (`substringof('x', name)` keeps its own)."""
+    term = term.strip()
+    while term.startswith("(") and term.count("(") > term.count(")"):
+        term = term[1:].strip()
+    while term.endswith(")") and term.count(")") > term.count("("):
+        term = term[:-1].strip()
+    while term.startswith("(") and term.endswith(")"):
+        term = term[1:-1].strip()
+    return term
+
+
 def _odata_filter(expression: str | None):
     """The small part of ARM's OData `$filter` that resource listing supports (eq on type/name/tag, substringof)."""
     if not expression:
@@ -1046,7 +1077,7 @@ def _odata_filter(expression: str | None):
     for alternative in re.split(r"\s+or\s+", expression, flags=re.IGNORECASE):
         terms = []
         for term in re.split(r"\s+and\s+", alternative, flags=re.IGNORECASE):
-            term = term.strip().strip("()")
+            term = _unwrap(term)
             if (m := _FILTER_TERM.match(term)) is not None:
                 terms.append((m.group(1).lower(), m.group(2).lower()))
             elif (m := _SUBSTRING.match(term)) is not None:

@@ -56,12 +56,15 @@ class EmulatorProcess:
             argv += ["--capture", str(self.capture)]
         root = str(Path(__file__).resolve().parents[2])
         base = {**os.environ, **self.extra_env}
-        env = {**base, "PYTHONPATH": base.get("PYTHONPATH", "") + os.pathsep + root}
-        self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        env = {**base, "PYTHONPATH": os.pathsep.join(p for p in (base.get("PYTHONPATH"), root) if p)}
+        # stderr goes to a file, not a pipe: nobody reads a pipe while the emulator runs, and once its buffer is full
+        # (a few dozen tracebacks) the emulator would block on its next write.
+        with self.log_file.open("wb") as log:
+            self.proc = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=log)
         deadline = time.monotonic() + timeout
         while not ready.exists():
             if self.proc.poll() is not None:
-                err = self.proc.stderr.read().decode(errors="replace") if self.proc.stderr else ""
+                err = self.log_file.read_text(encoding="utf-8", errors="replace")
                 raise RuntimeError(f"emulator exited with {self.proc.returncode}: {err.strip()}")
             if time.monotonic() > deadline:
                 self.stop()
@@ -80,10 +83,7 @@ class EmulatorProcess:
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
-        code = self.proc.returncode
-        if self.proc.stderr:
-            self.proc.stderr.close()
-        return code
+        return self.proc.returncode
 
     def __enter__(self) -> EmulatorProcess:
         return self.start()
@@ -99,6 +99,11 @@ class EmulatorProcess:
     @property
     def ca_file(self) -> Path:
         return self.state_dir / "ca.pem"
+
+    @property
+    def log_file(self) -> Path:
+        """The emulator's stderr: empty unless it failed to start or a handler raised (a traceback per 500)."""
+        return self.state_dir / "emulator.log"
 
     # ---- hooks -------------------------------------------------------------------------------------------------
     def call(self, method: str, hook: str, body: Any = None, raw: bytes | None = None) -> Any:

@@ -36,8 +36,11 @@ def parse_text(text: str) -> dict[str, Any]:
     except ValueError:
         try:
             data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            raise ScenarioError(f"scenario is neither valid JSON nor YAML: {exc}") from None
+        except yaml.YAMLError as exc:  # its str() spans lines (context, excerpt, caret): name the problem and place
+            mark = getattr(exc, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark is not None else ""
+            problem = getattr(exc, "problem", None) or type(exc).__name__
+            raise ScenarioError(f"scenario is neither valid JSON nor YAML: {problem}{where}") from None
     if not isinstance(data, dict):
         raise ScenarioError("scenario must be an object with 'subscriptions', 'principals' and 'resources'")
     return data
@@ -51,20 +54,37 @@ def load_file(path: Path) -> dict[str, Any]:
 
 
 def apply(store: Store, scenario: dict[str, Any]) -> None:
-    """Replace the store's state with the scenario (the request log and faults are emptied too)."""
-    with store.lock:
-        store.reset()
-        settings = scenario.get("settings") or {}
-        _apply_settings(store, settings)
-        for i, raw in enumerate(scenario.get("subscriptions") or []):
+    """Replace the store's state with the scenario (the request log, faults and LRO shapes are emptied too).
+
+    The scenario is built apart first: one that cannot be loaded raises ScenarioError and leaves the state as it was.
+    """
+    staged = Store()
+    where = "settings"
+    try:
+        _apply_settings(staged, scenario.get("settings") or {})
+        for i, raw in enumerate(_entries(scenario, "subscriptions")):
+            where = f"subscriptions[{i}]"
             sub = _subscription(i, raw)
-            store.subscriptions[sub.subscription_id.lower()] = sub
-        principals = scenario.get("principals") or [DEFAULT_PRINCIPAL]
-        for i, raw in enumerate(principals):
+            staged.subscriptions[sub.subscription_id.lower()] = sub
+        for i, raw in enumerate(_entries(scenario, "principals") or [DEFAULT_PRINCIPAL]):
+            where = f"principals[{i}]"
             p = _principal(i, raw)
-            store.principals[p.client_id.lower()] = p
-        for i, entry in enumerate(scenario.get("resources") or []):
-            _resource(store, i, entry)
+            staged.principals[p.client_id.lower()] = p
+        for i, entry in enumerate(_entries(scenario, "resources")):
+            where = f"resources[{i}]"
+            _resource(staged, i, entry)
+    except ScenarioError:
+        raise
+    except (AttributeError, KeyError, TypeError, ValueError) as exc:  # a value of the wrong type somewhere
+        raise ScenarioError(f"{where}: a value has the wrong type ({type(exc).__name__}: {exc})") from None
+    store.replace_with(staged)
+
+
+def _entries(scenario: dict[str, Any], key: str) -> list[Any]:
+    value = scenario.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
+        raise ScenarioError(f"'{key}' must be a list of objects")
+    return value
 
 
 def default_principal(store: Store) -> Principal:
@@ -86,6 +106,10 @@ def _apply_settings(store: Store, settings: dict[str, Any]) -> None:
         s.page_sizes = {str(k).lower(): max(1, int(v)) for k, v in dict(settings["pageSizes"]).items()}
     if "clockSpeed" in settings:
         store.set_clock_speed(float(settings["clockSpeed"]))
+    if "githubSubject" in settings:
+        s.github_subject = str(settings["githubSubject"])
+    if "externalTokenLifetimeSeconds" in settings:
+        s.external_token_lifetime_seconds = int(settings["externalTokenLifetimeSeconds"])
 
 
 def apply_settings(store: Store, settings: dict[str, Any]) -> None:

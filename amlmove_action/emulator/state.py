@@ -48,6 +48,9 @@ class Settings:
     default_page_size: int = 100
     page_sizes: dict[str, int] = field(default_factory=dict)  # lower-case full type -> page size
     clock_speed: float = 1.0  # emulator seconds per real second, for LRO durations
+    # The workload tokens the /_emulator/github-oidc and ado-oidc hooks mint (what a runner would be given).
+    github_subject: str = "repo:contoso/ml-platform:environment:production"
+    external_token_lifetime_seconds: int = 300
 
 
 @dataclass
@@ -108,6 +111,9 @@ class Store:
         self.settings = Settings()
         self._mono0 = time.monotonic()
         self._emu0 = 0.0
+        # HMAC key for the tokens this emulator mints. It outlives scenario loads, as Entra's signing keys outlive any
+        # change to a directory: a client signed in before a reload (an az login shared by tests) stays signed in.
+        self.secret_issuer = uuid.uuid4().hex
         self.reset()
 
     # ---- clock -------------------------------------------------------------------------------------------------
@@ -133,8 +139,17 @@ class Store:
             self.request_log: list[dict[str, Any]] = []
             self.faults: list[Fault] = []
             self.lro_shapes: list[LroShape] = []
-            self.secret_issuer = uuid.uuid4().hex  # HMAC key for the tokens this emulator mints
-            self.settings = Settings(clock_speed=self.settings.clock_speed)
+            self.set_clock_speed(1.0)  # emulator time stays continuous; a new scenario runs at real speed
+            self.settings = Settings()
+
+    def replace_with(self, staged: Store) -> None:
+        """Take the scenario state built in `staged` (all of it or, when loading it failed, none of it)."""
+        with self.lock:
+            self.reset()
+            self.subscriptions, self.principals = staged.subscriptions, staged.principals
+            self.resources, self.children, self.authz = staged.resources, staged.children, staged.authz
+            self.settings = staged.settings
+            self.set_clock_speed(staged.settings.clock_speed)
 
     # ---- subscriptions and principals -------------------------------------------------------------------------
     def subscription(self, sub_id: str) -> Subscription | None:
