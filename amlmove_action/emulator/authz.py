@@ -20,7 +20,13 @@ class Grant:
 
 @lru_cache(maxsize=1024)
 def _pattern(wildcard: str) -> re.Pattern[str]:
-    return re.compile("^" + ".*".join(re.escape(p) for p in wildcard.split("*")) + "$", re.IGNORECASE)
+    """`*` matches any text; a whole `/*/` segment also matches none, so `workspaces/*/read` covers
+    `workspaces/read`. The built-in roles rely on it: AzureML Data Scientist's actions are `workspaces/*/write` and
+    its notActions name `workspaces/write` (it may not change the workspace) and `computes/*/write` (nor create
+    computes, whose action is `computes/write`); a literal `/.*/` would let it create computes but not read the
+    workspace it works in."""
+    parts = [".*".join(re.escape(p) for p in piece.split("*")) for piece in wildcard.split("/*/")]
+    return re.compile("^" + "/(?:.*/)?".join(parts) + "$", re.IGNORECASE)
 
 
 def matches(wildcard: str, action: str) -> bool:
