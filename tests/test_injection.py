@@ -26,6 +26,7 @@ import pytest
 
 from amlmove_action import cli
 from amlmove_action.emulator import samples
+from tests.harness import Runner
 from tests.runner_rules import (
     find_formatting_markers,
     parse_github_commands,
@@ -322,6 +323,23 @@ def test_plan_quoting_hostile_azure_text_injects_nothing(emu, tmp_path, mode, de
     assert {"INJ01", "INJ07", "INJ13", "INJ15", "INJ22", "INJ24"} <= reached(s), reached(s)
     if mode != "local":
         assert s.summaries and "INJ13" in s.summaries[0]
+
+
+@pytest.mark.parametrize("mode", ["github", "azure-devops", "local"])
+def test_hostile_plan_through_a_real_process_injects_nothing(emu, tmp_path, mode) -> None:
+    """The same as above through `python entrypoint.py` (tests/harness.py): the real process's stdout encoding and
+    stream interleaving, action.yml's defaults, debug on."""
+    emu.load_scenario(scenario_dict(hostile_scenario(blocked=True), disabled_destination=True))
+    hostile_arm_error(emu, "POST", r"/validateMoveResources$", 409, errorCode="ResourceMoveProviderValidationFailed")
+    debug = {"github": {"RUNNER_DEBUG": "1"}, "azure-devops": {"SYSTEM_DEBUG": "true"}}.get(mode, {})
+    run = Runner(emu, tmp_path).run("plan", Runner.target(), mode=mode, auth="secret", extra_env=debug)
+    assert run.code == 1, run.explain()
+    assert run.foreign_commands() == []
+    s = Sinks(mode, run.code, run.stdout, run.stderr, run.output_file, [run.summary] if run.summary else [])
+    s.secrets = {emu.info["clientSecret"], *STORAGE_KEYS}
+    TOTALS["runs"] += 1
+    check_sinks(s)
+    assert {"INJ01", "INJ07", "INJ13", "INJ24"} <= reached(s), reached(s)
 
 
 # --- Apply: ARM's words in a failing follow-up, a failed move, a refused move POST ------------------------------------
