@@ -25,6 +25,7 @@ import pytest
 
 from amlmove_action import cli
 from amlmove_action.emulator import samples
+from tests.harness import Runner
 from tests.runner_rules import parse_github_line, parse_vso_line
 from tests.test_faults import DEFAULT_SUBJECT, RETRY, common_args
 
@@ -231,6 +232,36 @@ def test_no_secret_reaches_any_sink_and_each_is_masked(emu, tmp_path, mode, sign
         assert STORAGE_KEYS[0] in masked and ADO_ACCESS_TOKEN in masked
     else:
         assert masked == set()  # a terminal has no masking: the values are simply never printed
+
+
+@pytest.mark.parametrize("mode", ["github", "azure-devops", "local"])
+def test_no_secret_leaves_a_real_process(emu, tmp_path, mode) -> None:
+    """Plan and apply through `python entrypoint.py` (tests/harness.py; GitHub signs in with OIDC), debug on."""
+    emu.load_scenario(canary_scenario())
+    emu.settings(tokenLifetimeSeconds=2, externalTokenLifetimeSeconds=5)
+    emu.shape_lro(durationSeconds=2.5, outcome="succeeded")
+    runner = Runner(emu, tmp_path)
+    debug = {"github": {"RUNNER_DEBUG": "1"}, "azure-devops": {"SYSTEM_DEBUG": "true"}}.get(mode, {})
+    plan = runner.run("plan", Runner.target(), mode=mode, name="plan", extra_env=debug)
+    assert plan.code == 0, plan.explain()
+    inputs = {**Runner.target(), "plan-file": str(plan.out_dir / "plan.json")}
+    apply = runner.run("apply", inputs, mode=mode, name="apply", extra_env=debug)
+    assert apply.code == 0, apply.explain()
+    for run in (plan, apply):
+        files = {
+            str(f.relative_to(tmp_path)): f.read_text("utf-8", errors="replace")
+            for f in sorted(run.workspace.parent.rglob("*"))
+            if f.is_file() and "/home/" not in str(f)
+        }
+        result = Result(mode, run.code, run.stdout, run.stderr, files)
+        LEAKS["runs"] += 1
+        LEAKS["files scanned"] += len(files)
+        assert leaks(result, CANARIES) == [], leaks(result, CANARIES)
+    masked = mask_commands(Result(mode, 0, plan.stdout + apply.stdout, plan.stderr + apply.stderr))[0]
+    if mode == "github":
+        assert GITHUB_REQUEST_TOKEN in masked and [m for m in masked if emulator_jwts(m)]
+    if mode != "local":
+        assert STORAGE_KEYS[0] in masked
 
 
 def test_secret_in_an_arm_error_is_redacted(emu, tmp_path) -> None:
