@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import Any
 
 from .. import checks, render
 from .. import inventory as inv
+from ..errors import AzureError
 from ..inputs import Settings
 from ..plan import PlanOptions, build_plan, write_plan
 from ..session import Session, sign_in
@@ -47,15 +49,32 @@ def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict
     from ..validation import validate_move
 
     platform.info(f"Reading workspace {settings.source_workspace.id} and its surroundings …")
-    inventory = Discovery(session.clients, settings.source_workspace.id, settings.destination_group.id).run(
-        session.principal_id
-    )
+    foreign_tenant = None
+    try:
+        inventory = Discovery(session.clients, settings.source_workspace.id, settings.destination_group.id).run(
+            session.principal_id
+        )
+    except AzureError as err:
+        foreign_tenant, refused = _foreign_tenant(session, settings, err), err
+        if foreign_tenant is None:
+            raise
+        platform.info(
+            f"The destination subscription {settings.destination_group.subscription_id} belongs to tenant "
+            f"{foreign_tenant}, which this sign-in cannot read: planning from the source side only"
+        )
+        inventory = _source_only_inventory(session, settings, foreign_tenant)
     selection = checks.select_associated_resources(
         inventory,
         settings.include_associated_resources,
         create_destination_group=settings.create_destination_resource_group,
     )
-    if inventory.destination_group.exists:
+    if foreign_tenant is not None:
+        validation = inv.ValidationResult(
+            inv.ValidationStatus.SKIPPED,
+            message=f"the destination subscription is in tenant {foreign_tenant} and ARM never moves resources "
+            "between tenants",
+        )
+    elif inventory.destination_group.exists:
         platform.info(f"Asking ARM to validate moving {len(selection.moved_ids)} resource(s) (validateMoveResources) …")
         validation = validate_move(
             session.clients, inventory.source_group_id, list(selection.moved_ids), inventory.destination_group.id
@@ -68,6 +87,8 @@ def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict
         )
     inventory = replace(inventory, validation=validation)
     findings = checks.run_checks(inventory, selection, settings.skip_checks)
+    if foreign_tenant is not None:
+        findings = _source_side_findings(findings, inventory, refused)
     findings = apply_removal_intent(findings, settings, inventory)
     return build_plan(inventory, selection, findings, options_of(settings)), inventory
 
@@ -106,6 +127,94 @@ def apply_removal_intent(
             )
         out.append(f)
     return sorted(out, key=lambda f: ("blocker", "warning", "info").index(str(f.severity)))
+
+
+# ARM's 401 when a token of one tenant reads a subscription of another names the subscription's tenant:
+# "InvalidAuthenticationTokenTenant: The access token is from the wrong issuer '…'. It must match the tenant
+# 'https://sts.windows.net/{tenant}/' associated with this subscription. …"
+_SUBSCRIPTION_TENANT = re.compile(
+    r"tenant '(?:https?://[^'/]+/)?([0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12})/?' "
+    r"associated with this subscription"
+)
+
+
+def _foreign_tenant(session: Session, settings: Settings, err: AzureError) -> str | None:
+    """The destination subscription's tenant when it is not the signed-in one, else None.
+
+    A move never crosses tenants, and a token of the source's tenant cannot read anything of a subscription in
+    another: every destination read fails with InvalidAuthenticationTokenTenant, so the tenant-mismatch check could
+    never run. ARM's refusal names the tenant; asking for the destination subscription once more confirms that it
+    is the destination (not the source) that is foreign."""
+    from ..discovery import SUBSCRIPTIONS_API
+
+    if err.code != "InvalidAuthenticationTokenTenant":
+        return None
+    destination = settings.destination_group.subscription_id
+    if destination.lower() == settings.source_workspace.subscription_id.lower():
+        return None
+    try:
+        session.clients.get_json(f"/subscriptions/{destination}", SUBSCRIPTIONS_API, missing_ok=False)
+    except AzureError as probe:
+        found = _SUBSCRIPTION_TENANT.search(probe.azure_message or "")
+        if probe.code == "InvalidAuthenticationTokenTenant" and found:
+            return found.group(1).lower()
+    return None
+
+
+def _source_only_inventory(session: Session, settings: Settings, tenant: str) -> inv.Inventory:
+    """Discovery when the destination subscription is in another tenant: nothing of it can be read with this token,
+    so its tenant is what ARM said, and its group, providers, locks, Databricks workspaces and the caller's
+    permissions there are unknown (never guessed: the findings built from them are dropped, see
+    `_source_side_findings`)."""
+    from ..discovery import Discovery
+
+    destination = settings.destination_group.subscription_id.lower()
+
+    def foreign(subscription_id: str) -> bool:
+        return subscription_id.lower() == destination
+
+    class SourceOnly(Discovery):
+        def _subscription_body(self, subscription_id: str) -> dict[str, Any]:
+            if foreign(subscription_id):
+                return {"subscriptionId": subscription_id, "tenantId": tenant, "state": "Unknown"}
+            return super()._subscription_body(subscription_id)
+
+        def _registered_providers(self, subscription_id: str) -> list[str]:
+            return [] if foreign(subscription_id) else super()._registered_providers(subscription_id)
+
+        def _locks_in(self, sub: str) -> tuple[inv.Lock, ...]:
+            return () if foreign(sub) else super()._locks_in(sub)
+
+        def _databricks_in(self, sub: str) -> tuple[inv.DatabricksWorkspace, ...]:
+            return () if foreign(sub) else super()._databricks_in(sub)
+
+        def destination_group(self) -> inv.DestinationGroup:
+            return inv.DestinationGroup(self.destination_group_id, exists=False)
+
+        def permissions(self, scope: str) -> inv.ScopePermissions:
+            parts = scope.split("/")
+            if len(parts) > 2 and foreign(parts[2]):
+                return inv.ScopePermissions(scope, known=False)
+            return super().permissions(scope)
+
+    discovery = SourceOnly(session.clients, settings.source_workspace.id, settings.destination_group.id)
+    return discovery.run(session.principal_id)
+
+
+def _source_side_findings(
+    findings: list[checks.Finding], inventory: inv.Inventory, refused: AzureError
+) -> list[checks.Finding]:
+    """With the destination in another tenant, keep tenant-mismatch and every finding about the source side; drop
+    those that only name the unreadable destination subscription (its providers, state, group, permissions)."""
+    prefix = f"/subscriptions/{inventory.destination_subscription.subscription_id}".lower()
+
+    def destination_only(f: checks.Finding) -> bool:
+        ids = [r.lower() for r in f.resource_ids]
+        return bool(ids) and all(r == prefix or r.startswith(prefix + "/") for r in ids)
+
+    if not any(f.id == "tenant-mismatch" for f in findings):  # ARM named a tenant the checks do not see as foreign
+        raise refused
+    return [f for f in findings if f.id == "tenant-mismatch" or not destination_only(f)]
 
 
 def _only_names(validation: inv.ValidationResult, removed: list[str]) -> bool:
