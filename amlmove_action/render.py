@@ -44,7 +44,7 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
         "|---|---|---|",
         f"| Subscription | {code(src['subscriptionId'])} | {code(dst['subscriptionId'])} |",
         f"| Resource group | {code(_name(src['resourceGroupId']))} | {code(_name(dst['resourceGroupId']))}"
-        f"{'' if dst['exists'] else ' (created by apply)'} |",
+        f"{_group_note(src, dst)} |",
         f"| Region | {md(src['location'])} | {md(dst['location'] or src['location'])} |",
         f"| Workspace id | {code(src['workspaceId'])} | {code(dst['workspaceId'])} |",
         "",
@@ -53,8 +53,15 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
         lines += ["### Blockers", ""]
         for f in by["blocker"]:
             lines += _finding(f)
-    lines += ["### What moves", ""]
-    lines += [f"- {code(r)}" for r in plan["resources"]]
+    # Each associated resource's decision comes with its reason, moving or staying, so a reviewer sees why `auto`
+    # (or the list) chose what it chose without opening plan.json.
+    include = plan.get("options", {}).get("includeAssociatedResources", "auto")
+    mode = include if include in ("auto", "none", "all") else "a list of resource IDs"
+    why = {a["id"].lower(): a["reason"] for a in plan["associatedResources"] if a["decision"] == "move"}
+    lines += ["### What moves", "", f"Associated resources chosen by include-associated-resources: {md(mode)}", ""]
+    for r in plan["resources"]:
+        reason = "the workspace" if r.lower() == src["workspaceId"].lower() else why.get(r.lower())
+        lines.append(f"- {code(r)}" + (f" — {md(reason)}" if reason else ""))
     stays = [a for a in plan["associatedResources"] if a["decision"] != "move"]
     if stays:
         lines += ["", "### What stays", ""]
@@ -103,6 +110,12 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
         f"Plan digest `{plan['digest']}` · created {md(plan['createdAt'])} · amlmove {md(plan['tool']['version'])}",
     ]
     return truncate("\n".join(lines) + "\n", artifact_hint)
+
+
+def _group_note(src: dict[str, Any], dst: dict[str, Any]) -> str:
+    if str(src["tenantId"]).lower() != str(dst["tenantId"]).lower():
+        return " (in another tenant: not readable with this sign-in)"
+    return "" if dst["exists"] else " (created by apply)"
 
 
 def _finding(f: dict[str, Any]) -> list[str]:
