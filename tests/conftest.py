@@ -11,8 +11,10 @@ At session end the session FAILS (exit status 1, each problem printed) when
 from __future__ import annotations
 
 import os
+import subprocess
 import sys
 import tempfile
+import textwrap
 from pathlib import Path
 
 import pytest
@@ -144,6 +146,22 @@ class SdkClients:
         params = {"api-version": api_version} if api_version else {}
         request = HttpRequest(method, self.emulator.url + path, params=params, json=body)
         return client.send_request(request)
+
+
+def run_pytest_session(folder: Path, test_source: str) -> subprocess.CompletedProcess[str]:
+    """Run `test_source` as the only test file of a separate pytest session that loads this conftest as a plugin
+    (its own session directory, guard log and session-end checks); for tests of those checks."""
+    test = folder / "test_inner.py"
+    test.write_text(textwrap.dedent(test_source), encoding="utf-8")
+    return subprocess.run(
+        [sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "--rootdir", str(folder), str(test)],
+        cwd=ROOT,
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -11,7 +11,6 @@ import socket
 import ssl
 import subprocess
 import sys
-import textwrap
 import urllib.error
 from pathlib import Path
 
@@ -21,7 +20,7 @@ from cryptography import x509
 
 from amlmove_action.emulator import samples
 from amlmove_action.emulator.control import SCENARIOS
-from tests.conftest import ROOT, SdkClients, capture_file, start_emulator, subprocess_env
+from tests.conftest import SdkClients, capture_file, run_pytest_session, start_emulator, subprocess_env
 
 SUB = samples.SOURCE_SUB
 REQUEST_LOG_FIELDS = {"method", "path", "query", "status", "startedAt", "durationMs", "principal"}
@@ -185,23 +184,8 @@ def test_generated_scenario_files_equal_the_builders(tmp_path: Path) -> None:
 # ---- the session-end checks, run in a pytest session of their own ---------------------------------------------------
 
 
-def inner_session(tmp_path: Path, test_body: str) -> subprocess.CompletedProcess[str]:
-    """Run one test in a separate pytest session with this conftest as a plugin; return the finished process."""
-    test = tmp_path / "test_inner.py"
-    test.write_text(textwrap.dedent(test_body))
-    return subprocess.run(
-        [sys.executable, "-m", "pytest", "-q", "-p", "tests.conftest", "--rootdir", str(tmp_path), str(test)],
-        cwd=ROOT,
-        env=subprocess_env(),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-
-
 def test_session_fails_when_a_captured_response_violates_its_schema(tmp_path: Path) -> None:
-    proc = inner_session(
+    proc = run_pytest_session(
         tmp_path,
         f"""
         import json
@@ -219,7 +203,7 @@ def test_session_fails_when_a_captured_response_violates_its_schema(tmp_path: Pa
 
 
 def test_session_fails_when_no_captured_response_was_checked(tmp_path: Path) -> None:
-    proc = inner_session(
+    proc = run_pytest_session(
         tmp_path,
         """
         import json
