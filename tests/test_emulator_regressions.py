@@ -1,0 +1,156 @@
+"""Emulator bugs found by driving the real clients against it, each pinned by the client call that exposed it (the
+test fails on the emulator before its fix): cloud metadata shapes, a group delete's Retry-After, an ML workspace's
+create status, the Azure ML list filters, and RBAC wildcards of the built-in roles."""
+
+from __future__ import annotations
+
+import json
+import ssl
+import subprocess
+import sys
+import textwrap
+import urllib.request
+
+import pytest
+from azure.core.exceptions import HttpResponseError
+
+from amlmove_action.emulator import samples
+from tests.test_emulator_support import ML, credential, find, ml_client, resources, send
+
+WS_API = "2025-12-01"
+
+
+def get_json(emu, path: str):
+    context = ssl.create_default_context(cafile=str(emu.ca_file))
+    with urllib.request.urlopen(emu.url + path, context=context, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def test_cloud_metadata_is_one_cloud_for_az_and_a_list_for_older_api_versions(emulator):
+    """az 2.91 `cloud register` (no --skip-endpoint-discovery) reads api-version 2022-09-01 as ONE object (it crashed
+    with `list indices must be integers` on a list); azure-ai-ml's ARM_CLOUD_METADATA_URL uses 2019-05-01, a list."""
+    emulator.load_scenario(samples.clean())
+    current = get_json(emulator, "/metadata/endpoints?api-version=2022-09-01")
+    assert isinstance(current, dict)
+    assert current["resourceManager"] == emulator.url + "/"
+    assert current["authentication"]["loginEndpoint"] == emulator.url
+    assert get_json(emulator, "/metadata/endpoints?api-version=2019-05-01") == [current]
+
+
+def test_mlclient_finds_the_emulator_through_arm_cloud_metadata_url(emulator, emulator_env):
+    """MLClient without cloud kwargs: ARM_CLOUD_METADATA_URL is fetched at construction (a list of clouds), the
+    cloud whose resourceManager is in that URL is chosen, and the workspace is read from the emulator. In a
+    subprocess: MLClient sets AZUREML_CURRENT_CLOUD in its process's environment."""
+    emulator.load_scenario(samples.clean())
+    info = emulator.info
+    script = textwrap.dedent(
+        f"""
+        from azure.ai.ml import MLClient
+        from azure.identity import ClientSecretCredential
+        cred = ClientSecretCredential({info["tenantId"]!r}, {info["clientId"]!r}, {info["clientSecret"]!r},
+                                      authority={emulator.url!r}, disable_instance_discovery=True)
+        ml = MLClient(cred, {samples.SOURCE_SUB!r}, "rg-ml-test", "mlw-churn")
+        print(ml.workspaces.get("mlw-churn").id)
+        """
+    )
+    env = {**emulator_env, "ARM_CLOUD_METADATA_URL": f"{emulator.url}/metadata/endpoints?api-version=2019-05-01"}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    workspace_id = samples.WorkspaceScenario().workspace_id
+    assert done.stdout.strip().lower() == workspace_id.lower()
+    log = emulator.requests()
+    metadata = [r for r in log if r["path"] == "/metadata/endpoints"]
+    assert metadata and metadata[0]["query"] == {"api-version": "2019-05-01"}
+    assert any(r["path"].lower() == workspace_id.lower() and r["status"] == 200 for r in log)
+
+
+def test_group_delete_polls_with_a_fractional_retry_after_setting(emulator):
+    """`retryAfterSeconds: 0.1` keeps move polls fast, but the SDK parses a group delete's Retry-After as an int:
+    `begin_delete` raised ValueError before its first poll. ARM sends whole seconds there."""
+    scenario = samples.clean()
+    scenario["settings"] = {"retryAfterSeconds": 0.1}
+    emulator.load_scenario(scenario)
+    rc = resources(emulator, samples.DEST_SUB, polling_interval=0)
+    rc.resource_groups.create_or_update("rg-scratch", {"location": "eastus"})
+    poller = rc.resource_groups.begin_delete("rg-scratch")
+    assert poller.result() is None
+    assert rc.resource_groups.check_existence("rg-scratch") is False
+    delete = next(r for r in emulator.requests() if r["method"] == "DELETE")
+    assert delete["status"] == 202
+
+
+def test_creating_an_ml_workspace_answers_200_as_its_spec_says(emulator):
+    """Workspaces_CreateOrUpdate lists 200 and 202, not 201 (the session's spec check flagged the emulator's 201)."""
+    s = samples.WorkspaceScenario()
+    emulator.load_scenario(s.build())
+    rc = resources(emulator)
+    new_id = f"{s.source_rg}/providers/{ML}/workspaces/mlw-second"
+    body = {
+        "location": "eastus",
+        "kind": "Default",
+        "identity": {"type": "SystemAssigned"},
+        "properties": {"storageAccount": s.associated("storage"), "keyVault": s.associated("keyVault")},
+    }
+    created = rc.resources.begin_create_or_update_by_id(new_id, body, api_version=WS_API).result()
+    assert created.id == new_id
+    assert created.properties["provisioningState"] == "Succeeded"
+    assert created.properties["workspaceId"]
+    rc.resources.begin_create_or_update_by_id(new_id, body, api_version=WS_API).result()
+    puts = [r["status"] for r in emulator.requests() if r["method"] == "PUT" and r["path"] == new_id]
+    assert puts == [200, 200]
+    other = f"{s.source_rg}/providers/Microsoft.Storage/storageAccounts/stsecond01"
+    assert send(rc, "PUT", f"{emulator.url}{other}?api-version=2024-01-01", {"location": "eastus"}).status_code == 201
+
+
+def test_mlclient_default_datastore_and_job_list_views(emulator):
+    """`datastores.get_default()` sends isDefault=true and takes the first item: the emulator ignored the filter, so
+    whichever datastore was stored first came back. Jobs' listViewType ArchivedOnly returned every job."""
+    s = samples.WorkspaceScenario()
+    archived = s.job("old_archived_job", "Completed")
+    scenario = s.build()
+    find(scenario, archived)["body"]["properties"]["isArchived"] = True
+    default = find(scenario, f"{s.workspace_id}/datastores/workspaceblobstore")
+    scenario["resources"] = [r for r in scenario["resources"] if r is not default] + [default]  # stored last
+    emulator.load_scenario(scenario)
+    from azure.ai.ml.constants import ListViewType
+
+    ml = ml_client(emulator, s.source_group, s.workspace)
+    assert ml.datastores.list().__next__().name != "workspaceblobstore"  # not listed first
+    assert ml.datastores.get_default().name == "workspaceblobstore"
+    assert {j.name for j in ml.jobs.list()} == {"quiet_river_1", "brave_lamp_2"}
+    assert {j.name for j in ml.jobs.list(list_view_type=ListViewType.ARCHIVED_ONLY)} == {"old_archived_job"}
+    assert len(list(ml.jobs.list(list_view_type=ListViewType.ALL))) == 3
+
+
+@pytest.fixture
+def data_scientist(emulator):
+    """The clean scenario's data scientist (AzureML Data Scientist on the workspace only), able to sign in."""
+    s = samples.WorkspaceScenario()
+    s.principals = [dict(samples.DATA_SCIENTIST, clientSecret="data-scientist-secret"), samples.SP]  # first: default
+    emulator.load_scenario(s.build())
+    return s
+
+
+def test_azureml_data_scientist_reads_its_workspace_but_creates_no_compute(emulator, data_scientist):
+    """RBAC wildcards: a whole `/*/` segment also matches none. The built-in role's actions are `workspaces/*/read`
+    and its notActions `workspaces/write` and `computes/*/write`; matched literally, the data scientist got 403 on
+    its own workspace and 201 on a new compute."""
+    s = data_scientist
+    assert emulator.info["clientId"] == samples.DATA_SCIENTIST["clientId"]
+    rc = resources(emulator, cred=credential(emulator), retry_total=0)
+    assert rc.resources.get_by_id(s.workspace_id, api_version=WS_API).name == s.workspace
+    job = {"properties": {"jobType": "Command", "command": "python train.py", "experimentName": "x"}}
+    assert (
+        send(rc, "PUT", f"{emulator.url}{s.workspace_id}/jobs/new-job?api-version=2024-01-01-preview", job).status_code
+        == 201
+    )
+    compute = {"location": "eastus", "properties": {"computeType": "AmlCompute"}}
+    refused = send(rc, "PUT", f"{emulator.url}{s.workspace_id}/computes/gpu?api-version=2024-01-01-preview", compute)
+    assert refused.status_code == 403
+    assert "Microsoft.MachineLearningServices/workspaces/computes/write" in refused.json()["error"]["message"]
+    with pytest.raises(HttpResponseError) as caught:
+        rc.resources.begin_update_by_id(s.workspace_id, {"tags": {"x": "y"}}, api_version=WS_API).result()
+    assert caught.value.status_code == 403
+    with pytest.raises(HttpResponseError) as caught:  # nothing above the workspace
+        rc.resource_groups.get(s.source_group)
+    assert caught.value.error.code == "AuthorizationFailed"
