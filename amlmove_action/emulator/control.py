@@ -38,6 +38,7 @@ class EmulatorProcess:
 
     # ---- lifecycle ---------------------------------------------------------------------------------------------
     def start(self, timeout: float = 30.0) -> EmulatorProcess:
+        self.state_dir.mkdir(parents=True, exist_ok=True)  # the log file below is opened before the emulator runs
         ready = self.state_dir / "emulator.json"
         ready.unlink(missing_ok=True)
         argv = [
