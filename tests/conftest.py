@@ -82,13 +82,14 @@ def start_emulator(name: str, scenario: Path | None = None, **kwargs) -> Emulato
 
 class SdkClients:
     """The real Azure SDK clients aimed at an emulator as reference/arm-api.md §5 says (base_url, the emulator's CA),
-    signed in through the emulator's Entra with a real azure-identity credential (the scenario's default principal
-    unless told otherwise). Extra keyword arguments (retry_total, polling_interval, ...) go to every client."""
+    signed in through the emulator's Entra with a real azure-identity credential: the scenario's default principal,
+    or `principal` (a scenario principal with clientId, clientSecret, tenantId), or any `credential`. Extra keyword
+    arguments (retry_total, polling_interval, ...) go to every client."""
 
-    def __init__(self, emulator: EmulatorProcess, credential=None, **client_kwargs) -> None:
+    def __init__(self, emulator: EmulatorProcess, credential=None, principal=None, **client_kwargs) -> None:
         from azure.identity import ClientSecretCredential
 
-        info, ca = emulator.info, str(emulator.ca_file)
+        info, ca = {**emulator.info, **(principal or {})}, str(emulator.ca_file)
         self.emulator = emulator
         self.credential = credential or ClientSecretCredential(
             info["tenantId"],
