@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,9 +33,23 @@ def sign_in(settings: Settings, env: Mapping[str, str], platform: Any) -> Sessio
         client_id=settings.client_id, tenant_id=settings.tenant_id, cloud=cloud, env=env, on_secret=platform.mask
     )
     platform.info(f"Signing in with {chosen.method} …")
+    clients = Clients(chosen.credential, cloud)
+    # While the token request is in flight, build the ARM pipeline and load discovery (no network: CPU the first
+    # ARM request would otherwise wait for).
+    prepare = threading.Thread(target=_prepare, args=(clients,), name="amlmove-prepare", daemon=True)
+    prepare.start()
     claims = token_claims(chosen.credential, cloud.scope)
+    prepare.join()
     platform.info(
         f"Signed in: tenant {claims.get('tid', '?')}, object id {claims.get('oid', '?')}, "
         f"app id {claims.get('appid', '?')}"
     )
-    return Session(Clients(chosen.credential, cloud), claims.get("oid"), chosen.method)
+    return Session(clients, claims.get("oid"), chosen.method)
+
+
+def _prepare(clients: Clients) -> None:
+    try:
+        clients.arm()
+        from . import discovery  # noqa: F401
+    except Exception:  # noqa: BLE001, S110 - only a head start: the same calls run again where they are needed
+        pass
