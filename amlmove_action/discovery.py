@@ -74,7 +74,6 @@ class Discovery:
         """Every read starts as soon as what it depends on has answered: most at once, the associated resources
         when the workspace is known, deployments when the endpoint list is, permissions at the destination when
         its group's existence is. Pages of a list are the only other chain. Each distinct read is made once."""
-        warm_imports("azure.mgmt.resource.resources")  # validation's SDK, the plan's next step
         with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="discovery") as pool:
             go = pool.submit
             # The longest chains first: lists whose page count grows with the workspace.
@@ -109,6 +108,9 @@ class Discovery:
                 destination_group,
                 lambda d: go(self.permissions, d.id if d.exists else f"/subscriptions/{self.dest_sub}"),
             )
+            # Validation's SDK (the plan's next step) is imported while the reads wait on the network; only now, so
+            # that its CPU does not delay starting the workers.
+            warm_imports("azure.mgmt.resource.resources")
             # Collected in the order the reads were listed before they ran concurrently (the first error wins).
             ws: inv.Workspace = _result(workspace)
             source_subscription = self._subscription(self.source_sub, sub_bodies, registered)
