@@ -53,6 +53,9 @@ class Config:
     repeats: int = 5  # start-up timings: median of this many runs
     fresh_venv: bool = False
     logs_dir: Path | None = None
+    capture: Path | None = None  # the emulator's traffic capture (the tests check it against the specs)
+    retry_after: float = RETRY_AFTER
+    lro_seconds: dict[str, float] = field(default_factory=lambda: dict(LRO_SECONDS))
 
 
 # ---- running processes ----------------------------------------------------------------------------------------------
@@ -81,8 +84,11 @@ class Bench:
         work: Path,
         log: Callable[[str], None],
         logs_dir: Path | None = None,
+        retry_after: float = RETRY_AFTER,
+        lro_seconds: dict[str, float] | None = None,
     ):
         self.emu, self.base_env, self.work, self.say = emu, base_env, work, log
+        self.retry_after, self.lro_seconds = retry_after, dict(LRO_SECONDS if lro_seconds is None else lro_seconds)
         self.scenario: samples.WorkspaceScenario | None = None
         self.logs_dir = logs_dir  # when set, each measured run's raw request log is kept there
 
@@ -91,8 +97,8 @@ class Bench:
         started = time.monotonic()
         self.emu.load_scenario(scenario.build())
         self.scenario = scenario
-        self.emu.settings(retryAfterSeconds=RETRY_AFTER)
-        for kind, seconds in LRO_SECONDS.items():
+        self.emu.settings(retryAfterSeconds=self.retry_after)
+        for kind, seconds in self.lro_seconds.items():
             self.emu.shape_lro(operation=kind, durationSeconds=seconds)
         self.set_latency(latency_ms)
         return time.monotonic() - started
@@ -116,7 +122,7 @@ class Bench:
             stem = f"{len(list(self.logs_dir.iterdir())):02d}-{name}-{extra.get('latencyMs', 0):g}ms".replace(" ", "_")
             raw = {"spawn": run.spawn, "exit": run.exit, "context": vars(self.context()), "log": log}
             (self.logs_dir / f"{stem}.json").write_text(json.dumps(raw), encoding="utf-8")
-        figures = analysis.summarize(log, self.context(), run.spawn, run.exit, LRO_SECONDS, RETRY_AFTER)
+        figures = analysis.summarize(log, self.context(), run.spawn, run.exit, self.lro_seconds, self.retry_after)
         figures = {"phase": name, **extra, "exitCode": run.code, **figures}
         if run.code not in extra.get("expect", (0,)):
             figures["error"] = (run.stderr or run.stdout).strip()[-800:]
@@ -407,9 +413,10 @@ def run(config: Config, base_env: dict[str, str], work: Path, say: Callable[[str
             "commit": _git_commit(),
             "python": platform.python_version(),
             "cpus": os.cpu_count(),
-            "retryAfterSeconds": RETRY_AFTER,
-            "lroServerSeconds": LRO_SECONDS,
+            "retryAfterSeconds": config.retry_after,
+            "lroServerSeconds": config.lro_seconds,
             "latenciesMs": list(config.latencies),
+            "loadAverage": [round(x, 2) for x in os.getloadavg()],  # other work on the machine skews wall times
         },
         "phases": [],
     }
@@ -419,8 +426,9 @@ def run(config: Config, base_env: dict[str, str], work: Path, say: Callable[[str
         say(json.dumps(results["startup"]))
     needs_emulator = {"plan", "apply", "az", "scaling"} & set(config.sections)
     if needs_emulator:
-        with EmulatorProcess(state_dir=work / "emulator", extra_env=base_env) as emu:
-            bench = Bench(emu, base_env, work, say, config.logs_dir)
+        (work / "emulator").mkdir(parents=True, exist_ok=True)
+        with EmulatorProcess(state_dir=work / "emulator", capture=config.capture, extra_env=base_env) as emu:
+            bench = Bench(emu, base_env, work, say, config.logs_dir, config.retry_after, config.lro_seconds)
             results["phases"] = _phases(bench, config, work)
             if "scaling" in config.sections:
                 results["scaling"] = _scaling(bench, config, work)
