@@ -187,12 +187,16 @@ def test_missing_destination_provider_registration(emulator, runner) -> None:
     assert f"/subscriptions/{samples.DEST_SUB}" in finding["resourceIds"]
 
 
-def test_missing_permission_with_only_reader(emulator, runner) -> None:
-    s = samples.WorkspaceScenario()
+def _reader_only(s: samples.WorkspaceScenario) -> None:
     for r in s.resources:  # the pipeline's identity is Reader, not Owner, on both subscriptions
         if "/roleAssignments/b0000000-" in r["id"]:
             props = r["body"]["properties"]
             props["roleDefinitionId"] = props["roleDefinitionId"].replace(catalog.OWNER, catalog.READER)
+
+
+def test_missing_permission_with_only_reader(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    _reader_only(s)
     load(emulator, s)
     run = runner.run("plan", inputs(s))
     finding = assert_blocked_by(run, "missing-permission", "az role assignment create --assignee")
@@ -333,3 +337,38 @@ def test_hostile_workspace_injects_nothing(emulator, runner, mode) -> None:
                 assert "</details>" not in line and "<img" not in line and "::" not in line, line
     outputs_seen = set(run.outputs) | {c.properties.get("variable") for c in run.commands}
     assert outputs_seen - {None} <= {camel(n) for n in OUTPUT_NAMES} | set(OUTPUT_NAMES)
+
+
+# --- bounded annotations; fail-on-blockers ----------------------------------------------------------------------------
+
+
+def test_more_than_ten_blockers_give_ten_error_annotations_and_all_of_them_in_the_summary(emulator, runner) -> None:
+    s = samples.WorkspaceScenario(
+        dest_location="westeurope", dest_providers=[p for p in samples.PROVIDERS if p != "Microsoft.KeyVault"]
+    )
+    seed = (_computes, _online_endpoint, _customer_managed_key, _labeling, _databricks, _running_job, _reader_only)
+    for mutate in seed:
+        mutate(s)
+    s.lock(s.source_rg, "change-freeze", "ReadOnly")
+    load(emulator, s, "Microsoft.Databricks")
+    run = runner.run("plan", inputs(s))
+    assert run.code == 1, run.explain()
+    blockers = run.ids("blocker")
+    assert len(blockers) > 10, blockers
+    errors = [c for c in run.commands if c.name == "error"]
+    warnings = [c for c in run.commands if c.name == "warning"]
+    assert len(errors) == 10 and len(warnings) <= 10  # GitHub shows at most 10 of each per step
+    assert run.outputs["blockers"] == str(len(blockers))
+    for check_id in blockers:  # the rest are in the summary
+        assert f"`{check_id}`" in run.summary.split("### What moves", 1)[0]
+
+
+def test_fail_on_blockers_false_writes_the_blocked_plan_and_exits_0(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    _running_job(s)
+    load(emulator, s)
+    run = runner.run("plan", inputs(s, **{"fail-on-blockers": "false"}))
+    assert run.code == 0, run.explain()
+    assert run.outputs["status"] == "blocked" and run.plan["status"] == "blocked"
+    assert "running-jobs" in run.ids("blocker") and run.stderr.strip() == ""
+    assert any(c.name == "error" and c.properties.get("title") == "amlmove running-jobs" for c in run.commands)
