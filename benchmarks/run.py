@@ -51,6 +51,7 @@ class Config:
     sections: tuple[str, ...] = SECTIONS
     scenario_kwargs: dict[str, Any] = field(default_factory=dict)
     repeats: int = 5  # start-up timings: median of this many runs
+    runs: int = 3  # plan, apply and az phases: the median of this many runs
     fresh_venv: bool = False
     logs_dir: Path | None = None
     capture: Path | None = None  # the emulator's traffic capture (the tests check it against the specs)
@@ -437,7 +438,17 @@ def run(config: Config, base_env: dict[str, str], work: Path, say: Callable[[str
     return results
 
 
+def _median(runs: list[dict[str, Any]]) -> dict[str, Any]:
+    """The run with the median wall time, with every run's wall time beside it (the machine may be shared)."""
+    ordered = sorted(runs, key=lambda r: r["wallSeconds"])
+    chosen = dict(ordered[(len(ordered) - 1) // 2])
+    if len(runs) > 1:
+        chosen["wallRuns"] = [r["wallSeconds"] for r in runs]
+    return chosen
+
+
 def _phases(bench: Bench, config: Config, work: Path) -> list[dict[str, Any]]:
+    """Each phase `config.runs` times (the scenario reloaded before each run that changes it); the median run."""
     phases: list[dict[str, Any]] = []
     big = scenarios.large(jobs=config.jobs, **config.scenario_kwargs)
     clean_kwargs = {**config.scenario_kwargs, "clean": True}
@@ -445,33 +456,42 @@ def _phases(bench: Bench, config: Config, work: Path) -> list[dict[str, Any]]:
         tag = f"{int(latency)}ms"
         if "plan" in config.sections:
             load = bench.load(big, latency)
-            phases.append(
+            runs = [
                 bench.plan(
                     "plan (large)",
                     latency,
-                    work / f"plan-large-{tag}",
+                    work / f"plan-large-{tag}-{i}",
                     expect=(0, 1),
                     scenario=scenarios.counts(big.build()),
                     loadSeconds=round(load, 2),
                 )
-            )
+                for i in range(config.runs)
+            ]
+            phases.append(_median(runs))
         resources: list[str] = []
         if "apply" in config.sections or "az" in config.sections:
-            clean = scenarios.large(jobs=config.jobs, **clean_kwargs)
-            out = work / f"apply-clean-{tag}"
-            bench.load(clean, latency)
-            phases.append(bench.plan("plan (clean)", latency, out))
-            plan_file = out / "plan.json"
-            if plan_file.exists():
-                resources = list(json.loads(plan_file.read_text(encoding="utf-8"))["resources"])
-            if "apply" in config.sections:
-                phases.append(bench.apply(latency, out))
+            plans, applies = [], []
+            for i in range(config.runs if "apply" in config.sections else 1):
+                out = work / f"apply-clean-{tag}-{i}"
+                bench.load(scenarios.large(jobs=config.jobs, **clean_kwargs), latency)
+                plans.append(bench.plan("plan (clean)", latency, out))
+                plan_file = out / "plan.json"
+                if plan_file.exists():
+                    resources = list(json.loads(plan_file.read_text(encoding="utf-8"))["resources"])
+                if "apply" in config.sections:
+                    applies.append(bench.apply(latency, out))
+            phases.append(_median(plans))
+            if applies:
+                phases.append(_median(applies))
         if "az" in config.sections and AZ.exists() and resources:
-            bench.load(scenarios.large(jobs=config.jobs, **clean_kwargs), 0.0)
-            config_dir = work / f"azconfig-{tag}"  # a fresh one per scenario load: old cached tokens are invalid
-            phases.append(bench.az_setup(config_dir))
-            bench.set_latency(latency)
-            phases += bench.az_procedure(config_dir, latency, resources)
+            rounds: list[list[dict[str, Any]]] = []
+            for i in range(config.runs):
+                bench.load(scenarios.large(jobs=config.jobs, **clean_kwargs), 0.0)
+                config_dir = work / f"azconfig-{tag}-{i}"  # a fresh one per scenario load: cached tokens are invalid
+                steps = [bench.az_setup(config_dir)]
+                bench.set_latency(latency)
+                rounds.append(steps + bench.az_procedure(config_dir, latency, resources))
+            phases += [_median([r[k] for r in rounds]) for k in range(len(rounds[0]))]
     return phases
 
 
@@ -560,6 +580,73 @@ def table(results: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
+def _find(rows: list[dict[str, Any]], phase: str, latency: float) -> dict[str, Any] | None:
+    return next((r for r in rows if r["phase"] == phase and r.get("latencyMs") == latency), None)
+
+
+def _fmt(value: Any) -> str:
+    if value is None:
+        return "–"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def _pair(before: dict[str, Any] | None, after: dict[str, Any] | None, key: str) -> str:
+    b, a = (before or {}).get(key), (after or {}).get(key)
+    return _fmt(a) if before is None or b == a else f"{_fmt(b)} → {_fmt(a)}"
+
+
+def _lro_cell(row: dict[str, Any] | None) -> str:
+    if not row:
+        return "–"
+    parts = []
+    for x in row.get("lros") or []:
+        text = (
+            f"{x['operation']}: known {x['detectionDelaySeconds']} s after the server finished "
+            f"({x['polls']} polls; last poll sent {x.get('finalPollStartVsRetryAfter')} s after Retry-After elapsed)"
+        )
+        if row["phase"].startswith("az "):
+            text += f"; az exits {x.get('finalResponseToExitSeconds')} s after the final answer"
+        parts.append(text)
+    return "; ".join(parts) or "–"
+
+
+def markdown(before: dict[str, Any], after: dict[str, Any]) -> str:
+    """The README's tables: before → after for amlmove's phases, and the az CLI beside them (same run)."""
+    keys = (
+        ("wallSeconds", "wall s"),
+        ("requests", "requests"),
+        ("distinctReadsNeeded", "needed"),
+        ("duplicates", "dups"),
+        ("boundSeconds", "bound s"),
+        ("ratio", "wall / bound"),
+        ("spanRatio", "span / bound"),
+        ("firstArmRequestSeconds", "start → 1st ARM s"),
+    )
+    out = ["| phase | latency | " + " | ".join(h for _, h in keys) + " |", "|---|---" + "|---" * len(keys) + "|"]
+    for row in after.get("phases", []):
+        old = _find(before.get("phases", []), row["phase"], row.get("latencyMs"))
+        cells = [_pair(old, row, k) for k, _ in keys]
+        out.append(f"| {row['phase']} | {_fmt(row.get('latencyMs'))} ms | " + " | ".join(cells) + " |")
+    out += ["", "| phase | latency | LRO: server done → client knows |", "|---|---|---|"]
+    for row in after.get("phases", []):
+        if row.get("lros"):
+            out.append(f"| {row['phase']} | {_fmt(row.get('latencyMs'))} ms | {_lro_cell(row)} |")
+    if after.get("scaling"):
+        out += ["", "| jobs | latency | " + " | ".join(h for _, h in keys[:6]) + " |", "|---|---" + "|---" * 6 + "|"]
+        for row in after["scaling"]:
+            old = next(
+                (
+                    r
+                    for r in before.get("scaling", [])
+                    if r.get("jobs") == row.get("jobs") and r.get("latencyMs") == row.get("latencyMs")
+                ),
+                None,
+            )
+            cells = [_pair(old, row, k) for k, _ in keys[:6]]
+            out.append(f"| {row.get('jobs')} | {_fmt(row.get('latencyMs'))} ms | " + " | ".join(cells) + " |")
+    return "\n".join(out)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.run", description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="small scenario, no scaling run, no venv install")
@@ -569,9 +656,21 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--scaling-jobs", default="100,2000,20000")
     parser.add_argument("--scaling-latencies", default="50")
     parser.add_argument("--fresh-venv", action="store_true", help="reinstall the locked environment")
+    parser.add_argument("--runs", type=int, default=3, help="runs per phase; the median is reported (default 3)")
     parser.add_argument("--output", type=Path, default=ROOT / "benchmarks" / "results.json")
     parser.add_argument("--logs", type=Path, help="keep each measured run's raw request log in this directory")
+    parser.add_argument(
+        "--markdown",
+        nargs=2,
+        type=Path,
+        metavar=("BEFORE", "AFTER"),
+        help="print README tables comparing two results files, and run nothing",
+    )
     args = parser.parse_args(argv)
+    if args.markdown:
+        before, after = (json.loads(p.read_text(encoding="utf-8")) for p in args.markdown)
+        print(markdown(before, after))
+        return 0
     config = Config(
         latencies=tuple(float(x) for x in args.latencies.split(",") if x),
         jobs=args.jobs,
@@ -579,9 +678,10 @@ def main(argv: list[str] | None = None) -> int:
         scaling_latencies=tuple(float(x) for x in args.scaling_latencies.split(",") if x),
         fresh_venv=args.fresh_venv,
         logs_dir=args.logs,
+        runs=max(1, args.runs),
     )
     if args.quick:
-        config.jobs, config.repeats = 200, 3
+        config.jobs, config.repeats, config.runs = 200, 3, 1
         config.sections = ("startup", "plan", "apply", "az")
     if args.only:
         config.sections = tuple(s.strip() for s in args.only.split(",") if s.strip())

@@ -63,6 +63,7 @@ def test_benchmark_run_on_a_tiny_workspace(tmp_path) -> None:
         sections=("startup", "plan", "apply", "scaling"),
         scenario_kwargs={"datastores": 6, "computes": 2, "online_endpoints": 1, "role_assignments": 4},
         repeats=1,
+        runs=1,
         capture=capture_file("bench"),
         retry_after=0.1,
         lro_seconds={"validate": 0.0, "move": 0.2},
