@@ -195,8 +195,16 @@ class Emulator:
         with self.store.lock:
             self.store.request_log.append(entry)
         if self.capture is not None and resp.raw is None and resp.status != 0:  # injected garbage or a reset: not ARM
+            # The path as it was on the wire: a spec template's one-segment {scope} (ManagementLocks_ListByScope, which
+            # the locks SDK percent-encodes) matches only the encoded form; the request log keeps the decoded path.
             line = json.dumps(
-                {"method": req.method, "path": req.path, "query": req.query, "status": resp.status, "body": resp.body}
+                {
+                    "method": req.method,
+                    "path": req.wire_path or req.path,
+                    "query": req.query,
+                    "status": resp.status,
+                    "body": resp.body,
+                }
             )
             with self._capture_lock, self.capture.open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
@@ -299,7 +307,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = ids.normalise(unquote(split.path))
         query = dict(parse_qsl(split.query, keep_blank_values=True))
         headers = {k.lower(): v for k, v in self.headers.items()}
-        req = Request(self.command, path, query, headers, self._read_body(), emulator.base_url)
+        req = Request(self.command, path, query, headers, self._read_body(), emulator.base_url, split.path)
         if path.lower().startswith("/_emulator/"):
             try:
                 resp = emulator.hook(req)

@@ -15,6 +15,7 @@ class Request:
     headers: dict[str, str]  # lower-case names
     body: bytes
     base_url: str
+    wire_path: str = ""  # as sent, before percent-decoding: what the capture matches against the specs' templates
 
     @property
     def segments(self) -> list[str]:
