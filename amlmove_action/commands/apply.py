@@ -150,14 +150,17 @@ def token_targets(token: str, arm_endpoint: str) -> bool:
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     approved = load_plan(settings.plan_file)
     ws_id, dest_id = settings.source_workspace.id, settings.destination_group.id
-    verify_plan(approved, settings.plan_file, ws_id, dest_id, max_age=None)
-    check_opt_ins(settings, approved, settings.plan_file)
     out = settings.output_dir
     state_path = out / "state.json"
     state = read_state(state_path, approved["digest"], settings.arm_endpoint)
     report = Report(approved["digest"], approved["source"]["workspaceId"], approved["destination"]["workspaceId"])
     phases = Phases()
     try:
+        # A plan refused here (edited, for another workspace or destination, blocked, other opt-ins) gets the same
+        # refused report and outputs (status refused, moved false) as one refused after the re-plan: a workflow
+        # that branches on `moved` must not read an empty value.
+        verify_plan(approved, settings.plan_file, ws_id, dest_id, max_age=None)
+        check_opt_ins(settings, approved, settings.plan_file)
         session = sign_in(settings, env, platform)
         code = _apply(settings, env, platform, approved, session, state, state_path, report, phases)
     except AmlMoveError as exc:
