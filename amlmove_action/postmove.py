@@ -90,6 +90,22 @@ class PostMove:
 
         renames = {old.lower(): new for old, new in self.moved}
         client = self.clients.authorization(self.dest_sub)
+        present: dict[str, set[tuple[str, str]]] = {}
+
+        def granted_at(scope: str) -> set[tuple[str, str]]:
+            """(principal, role GUID) of the assignments made at `scope` now; empty when they cannot be listed (the
+            PUT then decides). A re-run finds its own earlier work here and writes nothing."""
+            if scope.lower() not in present:
+                try:
+                    present[scope.lower()] = {
+                        (str(x.principal_id).lower(), str(x.role_definition_id).rstrip("/").rsplit("/", 1)[-1].lower())
+                        for x in client.role_assignments.list_for_scope(scope, filter="atScope()")
+                        if inv.same_id(x.scope, scope)
+                    }
+                except HttpResponseError:
+                    present[scope.lower()] = set()
+            return present[scope.lower()]
+
         for a in snapshot:
             old_scope = a["scope"]
             root = next((o for o in renames if inv.is_within(old_scope, o)), None)
@@ -112,6 +128,9 @@ class PostMove:
                 f"az role assignment create --assignee-object-id {a['principalId']} --assignee-principal-type "
                 f"{a.get('principalType') or 'User'} --role {guid} --scope {new_scope}"
             )
+            if (a["principalId"].lower(), guid.lower()) in granted_at(new_scope):
+                self.results.append(FollowUp("role-assignment", target, "already-done", "already present"))
+                continue
             try:
                 status = client.role_assignments.create(
                     new_scope, name, params, cls=lambda response, _model, _headers: response.http_response.status_code
