@@ -390,15 +390,16 @@ def warm_imports(*modules: str) -> None:
 
 def no_verdict(exc: Any) -> bool:
     """True when an azure-core HttpResponseError is not ARM's answer about the request itself: throttling or server
-    errors that outlived the retries, a 404 from an operation-status URL (the operation is not gone because its
-    status page is), or a body that is not an ARM error. A long-running operation is then still ARM's to finish."""
+    errors that outlived the retries, a 401/403/404 from an operation-status URL (the operation is not gone because
+    its status page is), or a body that is not an ARM error. A long-running operation is then still ARM's to finish."""
     status = getattr(exc, "status_code", None)
     code = getattr(getattr(exc, "error", None), "code", None)
     request = getattr(getattr(exc, "response", None), "request", None)
     url = str(getattr(request, "url", "") or "").lower()
     if status is None or status in (408, 429) or status >= 500 or not code:
         return True
-    return status == 404 and "/operationresults/" in url
+    # 401/403/404 from an operation-status URL are about the poll (an expired token, a lost status page), not the move
+    return status in (401, 403, 404) and "/operationresults/" in url
 
 
 def fix_for_status(status: int | None) -> str | None:
