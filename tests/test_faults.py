@@ -643,21 +643,22 @@ def test_failing_follow_ups_never_undo_the_move_and_a_rerun_finishes_them(emu, t
 
 
 def test_token_expiry_mid_move_with_github_oidc(emu, tmp_path) -> None:
-    """ARM tokens live 2 s and GitHub's ID tokens 2 s, the move takes 5 s: every new ARM token must come from a
-    fresh GitHub assertion (a cached one would be refused with AADSTS700024), and the move happens once."""
+    """ARM tokens live 6 s and GitHub's ID tokens 2 s, the move takes 8 s: the first tokens expire mid-move, and
+    every new ARM token must come from a fresh GitHub assertion (a cached one would be refused, AADSTS700024)."""
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
-    emu.settings(tokenLifetimeSeconds=2, externalTokenLifetimeSeconds=2)
-    emu.shape_lro(durationSeconds=5, outcome="succeeded")
+    emu.settings(tokenLifetimeSeconds=6, externalTokenLifetimeSeconds=2)
+    emu.shape_lro(durationSeconds=8, outcome="succeeded")
     run = apply(emu, tmp_path, oidc=True)
     assert_success(emu, run, the_plan)
     log = emu.requests()
     tokens = [r for r in log if r["path"].endswith("/oauth2/v2.0/token")]
     assert tokens and {r["status"] for r in tokens} == {200}, tokens
     move_at = next(r["startedAt"] for r in log if r["path"].lower().endswith("/moveresources"))
-    after = [r for r in tokens if r["startedAt"] > move_at + 2]
+    after = [r for r in tokens if r["startedAt"] > move_at]  # the sign-in token expired while ARM moved
     assert after, "no token was fetched after the first one expired mid-move"
-    assert not [r for r in log if r["status"] == 401]
+    # A token used in its last instant may expire in flight: a 401 on a poll is no verdict; apply polls again.
+    assert all(re.search(POLL, r["path"]) for r in log if r["status"] == 401)
     assert "Signing in with GitHub OIDC" in run.stdout
 
 

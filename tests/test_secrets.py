@@ -207,7 +207,7 @@ CANARIES = [CLIENT_SECRET, *STORAGE_KEYS, DATASTORE_KEY, GITHUB_REQUEST_TOKEN, A
 def test_no_secret_reaches_any_sink_and_each_is_masked(emu, tmp_path, mode, sign_in, debug) -> None:
     emu.load_scenario(canary_scenario())
     if sign_in != "client-secret":
-        emu.settings(tokenLifetimeSeconds=2, externalTokenLifetimeSeconds=5)  # several fresh tokens per run
+        emu.settings(tokenLifetimeSeconds=10, externalTokenLifetimeSeconds=5)  # several fresh tokens per run
     extra = ("--approve-private-endpoints",)
     plan = run(emu, mode, sign_in, "plan", tmp_path / "plan", debug=debug)
     assert plan.code == 0, plan.stderr
@@ -238,7 +238,7 @@ def test_no_secret_reaches_any_sink_and_each_is_masked(emu, tmp_path, mode, sign
 def test_no_secret_leaves_a_real_process(emu, tmp_path, mode) -> None:
     """Plan and apply through `python entrypoint.py` (tests/harness.py; GitHub signs in with OIDC), debug on."""
     emu.load_scenario(canary_scenario())
-    emu.settings(tokenLifetimeSeconds=2, externalTokenLifetimeSeconds=5)
+    emu.settings(tokenLifetimeSeconds=10, externalTokenLifetimeSeconds=5)
     emu.shape_lro(durationSeconds=2.5, outcome="succeeded")
     runner = Runner(emu, tmp_path)
     debug = {"github": {"RUNNER_DEBUG": "1"}, "azure-devops": {"SYSTEM_DEBUG": "true"}}.get(mode, {})
