@@ -1,7 +1,9 @@
 """Shared fixtures: one emulator for the session (traffic captured and checked against Microsoft's OpenAPI shapes at
 the end), the environment a subprocess needs to reach it, and the network guard (nothing leaves 127.0.0.1).
 
-At session end the session FAILS (exit status 1, each problem printed) when
+Every emulator the tests start captures its responses into the session's folder: the `emulator` fixture and
+start_emulator() name a file there, and any other EmulatorProcess (the demo's, in a subprocess) finds the folder through
+$AMLMOVE_CAPTURE_DIR. At session end the session FAILS (exit status 1, each problem printed) when
 - the network guard recorded an attempt to leave 127.0.0.1, in this process or any subprocess;
 - a captured emulator response does not match its operation's schema in shared/specs, or emulator traffic was
   captured (or the session emulator ran) and not one response matched a spec operation;
@@ -26,7 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests_netguard import LOG_ENV, install  # noqa: E402
 
-from amlmove_action.emulator.control import EmulatorProcess  # noqa: E402
+from amlmove_action.emulator.control import CAPTURE_DIR_ENV, EmulatorProcess  # noqa: E402
 
 SESSION_DIR: Path | None = None
 _started: list[EmulatorProcess] = []  # emulators started through start_emulator(), checked at session end
@@ -39,6 +41,7 @@ def pytest_configure(config: pytest.Config) -> None:
     SESSION_DIR = Path(tempfile.mkdtemp(prefix="amlmove-tests-"))
     (SESSION_DIR / "captures").mkdir()
     os.environ[LOG_ENV] = str(netguard_log())
+    os.environ[CAPTURE_DIR_ENV] = str(SESSION_DIR / "captures")  # any EmulatorProcess below the tests captures here
     install()
 
 

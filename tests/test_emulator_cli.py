@@ -19,7 +19,7 @@ import yaml
 from cryptography import x509
 
 from amlmove_action.emulator import samples
-from amlmove_action.emulator.control import SCENARIOS
+from amlmove_action.emulator.control import CAPTURE_DIR_ENV, SCENARIOS, EmulatorProcess
 from tests.conftest import SdkClients, capture_file, run_pytest_session, start_emulator, subprocess_env
 
 SUB = samples.SOURCE_SUB
@@ -172,6 +172,12 @@ def test_capture_holds_each_arm_and_entra_response_but_no_hook(emulator) -> None
     assert all(set(r) == CAPTURE_FIELDS for r in records)
     assert records[2]["body"]["id"] == f"/subscriptions/{SUB}/resourceGroups/rg-ml-test"
     assert "access_token" in records[1]["body"]
+
+
+def test_an_emulator_started_anywhere_in_the_session_captures_into_the_session_folder(tmp_path: Path) -> None:
+    emu = EmulatorProcess(state_dir=tmp_path)  # as the demo builds it: no capture named
+    assert emu.capture is not None and emu.capture.parent == capture_file("probe").parent
+    assert subprocess_env()[CAPTURE_DIR_ENV] == str(emu.capture.parent)  # and so in subprocesses
 
 
 def test_generated_scenario_files_equal_the_builders(tmp_path: Path) -> None:

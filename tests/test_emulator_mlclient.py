@@ -10,6 +10,8 @@ from amlmove_action.emulator import samples
 from tests.conftest import SdkClients
 from tests.test_emulator_support import batch_endpoint, serverless_endpoint
 
+# azure-ai-ml's own deprecation noise (marshmallow 4, experimental classes) is not what these tests look at.
+pytestmark = pytest.mark.filterwarnings("ignore::Warning")
 SUB = samples.SOURCE_SUB
 JOBS = "microsoft.machinelearningservices/workspaces/jobs"
 

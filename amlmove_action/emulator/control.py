@@ -1,6 +1,8 @@
 """Start and drive an emulator process from Python (tests, the demo, users' rehearsal scripts).
 
-Uses only the standard library so the hooks can be called without any Azure SDK."""
+Uses only the standard library so the hooks can be called without any Azure SDK. When no capture file is given and
+$AMLMOVE_CAPTURE_DIR names a folder, the emulator captures its traffic to a new file there: the test session sets it,
+so an emulator started anywhere below the tests (the demo's, say) has its responses checked against the specs too."""
 
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 SCENARIOS = Path(__file__).parent / "scenarios"
+CAPTURE_DIR_ENV = "AMLMOVE_CAPTURE_DIR"
 
 
 class EmulatorProcess:
@@ -31,6 +34,8 @@ class EmulatorProcess:
         extra_env: dict[str, str] | None = None,
     ) -> None:
         self.state_dir = Path(state_dir or tempfile.mkdtemp(prefix="amlmove-emulator-"))
+        if capture is None and os.environ.get(CAPTURE_DIR_ENV):
+            capture = Path(tempfile.mkstemp(prefix="emulator-", suffix=".jsonl", dir=os.environ[CAPTURE_DIR_ENV])[1])
         self.scenario, self.capture, self.port = scenario, capture, port
         self.extra_env = extra_env or {}
         self.proc: subprocess.Popen[bytes] | None = None
