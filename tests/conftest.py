@@ -6,7 +6,7 @@ start_emulator() name a file there, and any other EmulatorProcess (the demo's, i
 $AMLMOVE_CAPTURE_DIR. At session end the session FAILS (exit status 1, each problem printed) when
 - the network guard recorded an attempt to leave 127.0.0.1, in this process or any subprocess;
 - a captured emulator response does not match its operation's schema in shared/specs, or emulator traffic was
-  captured (or the session emulator ran) and not one response matched a spec operation;
+  captured (or an emulator of the fixtures ran) and not one response matched a spec operation;
 - the session emulator wrote a traceback (a handler raised: an emulator bug answered as 500).
 """
 
@@ -32,7 +32,6 @@ from amlmove_action.emulator.control import CAPTURE_DIR_ENV, EmulatorProcess  # 
 
 SESSION_DIR: Path | None = None
 _started: list[EmulatorProcess] = []  # emulators started through start_emulator(), checked at session end
-_session_emulator_started: list[bool] = []
 _MAX_PROBLEMS = 40
 
 
@@ -177,7 +176,6 @@ def repo_root() -> Path:
 def emulator():
     """The session's emulator (captured). Tests call `emulator.load_scenario(...)` first: it replaces all state."""
     emu = start_emulator("session")
-    _session_emulator_started.append(True)
     yield emu
     emu.stop()
 
@@ -240,7 +238,7 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         return
     captures = sorted(p for p in (SESSION_DIR / "captures").glob("*.jsonl") if p.stat().st_size)
     problems = guard_problems(netguard_log())
-    spec, summary = spec_problems(captures, emulator_ran=bool(_session_emulator_started))
+    spec, summary = spec_problems(captures, emulator_ran=bool(_started))
     problems += spec + emulator_log_problems(_started)
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter:

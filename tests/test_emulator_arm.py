@@ -4,6 +4,7 @@ meets (api-version, case-insensitive paths, `//` collapsed, tenant and subscript
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 
-from amlmove_action.emulator import samples
+from amlmove_action.emulator import ids, samples
 from tests.conftest import SdkClients
 
 SUB, DEST = samples.SOURCE_SUB, samples.DEST_SUB
@@ -295,15 +296,16 @@ def test_missing_or_malformed_api_version_is_400(azure: SdkClients) -> None:
     [
         f"/SUBSCRIPTIONS/{SUB}/RESOURCEGROUPS/RG-ML-TEST",
         f"/subscriptions/{SUB.upper()}/resourcegroups/rg-ml-test/",
-        f"//subscriptions//{SUB}/resourceGroups//rg-ml-test",
+        f"/subscriptions//{SUB}/resourceGroups//rg-ml-test",
     ],
 )
 def test_paths_match_case_insensitively_and_double_slashes_collapse(azure: SdkClients, path: str) -> None:
     got = azure.send("GET", path)
     assert got.status_code == 200, got.text()
     assert got.json()["id"] == f"/subscriptions/{SUB}/resourceGroups/rg-ml-test"  # the stored casing
-    logged = azure.emulator.requests()[-1]["path"]
-    assert "//" not in logged
+    on_the_wire = json.loads(azure.emulator.capture.read_text().splitlines()[-1])["path"]
+    assert on_the_wire == path  # the client sent it as written: the emulator did the matching
+    assert azure.emulator.requests()[-1]["path"] == ids.normalise(path)
 
 
 def test_unknown_routes_and_methods(azure: SdkClients) -> None:

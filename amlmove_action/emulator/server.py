@@ -346,8 +346,10 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception:  # noqa: BLE001 - an emulator bug must answer 500, not kill the connection
                 traceback.print_exc(file=sys.stderr)
                 resp = Response(500, {"error": {"code": "InternalServerError", "message": "Emulator failure."}})
-        self._send(resp, head=req.method == "HEAD")
+        # Logged and captured before the client gets the answer: a test reading the request log (or the capture) right
+        # after a call must find that call there.
         emulator.record(req, resp, started_wall, (time.perf_counter() - started) * 1000)
+        self._send(resp, head=req.method == "HEAD")
 
     def _send(self, resp: Response, head: bool = False) -> None:
         payload = b"" if resp.body is None or resp.status == 204 else json.dumps(resp.body).encode("utf-8")
@@ -369,6 +371,22 @@ class _Handler(BaseHTTPRequestHandler):
             self.flush_headers()
         else:
             self.end_headers()
+
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors http.server answers itself (an unsupported method, a malformed request line) in ARM's error body,
+        not its HTML page; an unsupported method is 405, as ARM answers a method a route does not take."""
+        status = 405 if code == 501 else int(code)
+        arm_code = "MethodNotAllowed" if status == 405 else "BadRequest" if status == 400 else "InvalidRequest"
+        text = f"The HTTP method '{self.command}' is not supported." if status == 405 else (message or "Bad request.")
+        payload = json.dumps({"error": {"code": arm_code, "message": text}}).encode("utf-8")
+        self.close_connection = True
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json; charset=utf-8")
+        self.send_header("Content-Length", str(len(payload)))
+        self.send_header("Connection", "close")
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(payload)
 
     def _reset(self) -> None:
         """Drop the connection with a TCP RST, as a broken network path would."""

@@ -148,8 +148,8 @@ class Store:
             self.reset()
             self.subscriptions, self.principals = staged.subscriptions, staged.principals
             self.resources, self.children, self.authz = staged.resources, staged.children, staged.authz
+            self.set_clock_speed(staged.settings.clock_speed)  # rebased at the current speed, then switched
             self.settings = staged.settings
-            self.set_clock_speed(staged.settings.clock_speed)
 
     # ---- subscriptions and principals -------------------------------------------------------------------------
     def subscription(self, sub_id: str) -> Subscription | None:
