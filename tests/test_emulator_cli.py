@@ -142,6 +142,20 @@ def test_scenario_hook_refuses_a_bad_scenario_with_400_and_keeps_the_state(emula
     assert emulator.state()["resources"] == before
 
 
+def test_reset_health_settings_and_unknown_hooks(emulator) -> None:
+    emulator.load_scenario(SCENARIOS / "clean.yaml")
+    assert emulator.call("GET", "health") == {"status": "ok"}
+    with pytest.raises(urllib.error.HTTPError) as bad_setting:
+        emulator.settings(retryAfterSeconds=0)  # azure-core would wait 30 s per poll
+    assert bad_setting.value.code == 400
+    with pytest.raises(urllib.error.HTTPError) as unknown:
+        emulator.call("GET", "nonsense")
+    assert unknown.value.code == 404 and json.loads(unknown.value.read())["error"]["code"] == "UnknownHook"
+    emulator.reset()
+    assert emulator.state() == {"resources": [], "subscriptions": [], "operations": []}
+    assert emulator.requests() == []
+
+
 def test_request_log_names_method_path_query_status_timing_and_principal(emulator) -> None:
     emulator.load_scenario(SCENARIOS / "clean.yaml")
     clients = SdkClients(emulator)
