@@ -55,15 +55,7 @@ def github_assertion(emulator, token: str = "emulated-github-oidc-request-token"
 
 
 def credential(emulator, **overrides: Any) -> ClientSecretCredential:
-    info = {**emulator.info, **overrides}
-    return ClientSecretCredential(
-        info["tenantId"],
-        info["clientId"],
-        info["clientSecret"],
-        authority=emulator.url,
-        disable_instance_discovery=True,
-        connection_verify=str(emulator.ca_file),
-    )
+    return SdkClients(emulator, principal=overrides).credential
 
 
 def assertion_credential(emulator, get_assertion) -> ClientAssertionCredential:
