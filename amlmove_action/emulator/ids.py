@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 _RG_NAME = re.compile(r"^[-\w._()]{1,90}$")
 
@@ -33,7 +33,7 @@ class ResourceId:
     namespace: str | None
     chain: tuple[tuple[str, str], ...]  # ((type segment, name), ...)
 
-    @property
+    @cached_property  # parsed ids are cached and shared: list filters ask every child's type on every page
     def type(self) -> str:
         """Full type, e.g. `Microsoft.MachineLearningServices/workspaces/computes`."""
         if self.namespace is None:
