@@ -216,6 +216,34 @@ class Discovery:
             if (p.get("registrationState") or "").lower() == "registered"
         ]
 
+    def _in_subscription(
+        self, sub: str, suffix: str, api: str, what: str, missing_ok: bool = True
+    ) -> list[dict[str, Any]]:
+        """The items of `/subscriptions/{sub}{suffix}`. An identity with roles on resource groups only (least
+        privilege: Owner of the source and destination groups) gets 403 for a subscription-wide list: then the same
+        list in the groups of `sub` that the move touches, which is what the checks need most, instead of failing the
+        whole plan (the permission check says what the identity lacks)."""
+        try:
+            return list(
+                self.clients.list_json(
+                    f"/subscriptions/{sub}{suffix}",
+                    api,
+                    missing_ok=missing_ok,
+                    operation=f"{what} in subscription {sub}",
+                )
+            )
+        except AzureError as err:
+            if err.status != 403:
+                raise
+        groups = {(self.source_sub.lower(), self.ws.resource_group), (self.dest_sub.lower(), self.dest.resource_group)}
+        items: list[dict[str, Any]] = []
+        for group_sub, group in sorted(groups):
+            if group_sub == sub.lower():
+                items += self.clients.list_json(
+                    f"/subscriptions/{sub}/resourceGroups/{group}{suffix}", api, operation=f"{what} in group {group}"
+                )
+        return items
+
     def destination_group(self) -> inv.DestinationGroup:
         group = self.clients.get_json(
             f"/subscriptions/{self.dest_sub}/resourcegroups/{self.dest.resource_group}",
@@ -244,12 +272,8 @@ class Discovery:
 
     def _locks_in(self, sub: str) -> tuple[inv.Lock, ...]:
         out = []
-        for lock in self.clients.list_json(
-            f"/subscriptions/{sub}/providers/Microsoft.Authorization/locks",
-            LOCKS_API,
-            missing_ok=False,
-            operation=f"list locks in subscription {sub}",
-        ):
+        locks = self._in_subscription(sub, "/providers/Microsoft.Authorization/locks", LOCKS_API, "list locks", False)
+        for lock in locks:
             props = lock.get("properties") or {}
             level = str(props.get("level"))
             out.append(
@@ -291,9 +315,7 @@ class Discovery:
     def workspaces_in_subscription(self) -> dict[str, tuple[str, ...]]:
         """Every workspace in the source subscription with the associated ids it names (to find sharing)."""
         out = {}
-        for w in self.clients.list_json(
-            f"/subscriptions/{self.source_sub}/providers/{ML}/workspaces", ML_API, self.source_sub
-        ):
+        for w in self._in_subscription(self.source_sub, f"/providers/{ML}/workspaces", ML_API, "list workspaces"):
             p = w.get("properties") or {}
             out[w["id"]] = tuple(
                 p[k] for k in ("storageAccount", "keyVault", "containerRegistry", "applicationInsights") if p.get(k)
@@ -403,8 +425,8 @@ class Discovery:
 
     def _databricks_in(self, sub: str) -> tuple[inv.DatabricksWorkspace, ...]:
         out = []
-        for w in self.clients.list_json(
-            f"/subscriptions/{sub}/providers/Microsoft.Databricks/workspaces", DATABRICKS_API, sub
+        for w in self._in_subscription(
+            sub, "/providers/Microsoft.Databricks/workspaces", DATABRICKS_API, "list Databricks workspaces"
         ):
             params = (w.get("properties") or {}).get("parameters") or {}
             linked = (params.get("amlWorkspaceId") or {}).get("value")
