@@ -1,218 +1,223 @@
-"""Issue 3 acceptance through the real CLI (in-process `cli.main`, GitHub mode) against the emulator: every
-unsupported scenario of the seed document gives its check ID and remediation; the `auto` selection is explained."""
+"""Issue 3 acceptance through real `entrypoint.py plan` subprocesses (tests/harness.py), the variants that
+tests/test_plan_runner.py does not already drive: the permission finding from a narrow grant (Reader on the source
+group only; a custom role that can do everything but moveResources/action), ReadOnly and CanNotDelete locks on a
+moved resource rather than the group, the associated-resource selection explained for `none`, `all` and a list
+(`auto` is in test_plan_runner.py), and a clean plan's step outputs in Azure DevOps. Each run is checked by the
+harness for tracebacks and by `foreign_commands()` for any command amlmove did not mean to issue.
+"""
 
 from __future__ import annotations
 
-import io
-import json
-from pathlib import Path
+from typing import Any
 
 import pytest
 
-from amlmove_action import cli
 from amlmove_action.emulator import catalog, samples
-from tests.runner_rules import parse_github_commands, parse_github_file_commands
+from tests.harness import Run, Runner
 
-ML = "Microsoft.MachineLearningServices"
+MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/moveResources/action"
+SOURCE_OWNER = "b0000000-0000-4000-8000-000000000001"  # the pipeline's Owner assignment on the source subscription
+NO_MOVE_ROLE = "5e1f0c3a-7b2d-4c9e-8a61-0d3f2b4c6e88"
 
 
-def run_plan(emulator, tmp_path: Path, scenario: samples.WorkspaceScenario, monkeypatch, *extra: str):
-    emulator.load_scenario(scenario if isinstance(scenario, dict) else scenario.build())
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(emulator.ca_file))
-    out = tmp_path / "out"
-    output_file, summary = tmp_path / "github_output", tmp_path / "summary.md"
-    output_file.write_text("")
-    summary.write_text("")
-    env = {
-        "GITHUB_ACTIONS": "true",
-        "GITHUB_OUTPUT": str(output_file),
-        "GITHUB_STEP_SUMMARY": str(summary),
-        "AZURE_CLIENT_SECRET": emulator.info["clientSecret"],
-    }
-    ws = samples.WorkspaceScenario().workspace_id
-    argv = [
-        "plan",
-        "--source-workspace-id",
-        ws,
-        "--destination-resource-group-id",
-        samples.group_id(samples.DEST_SUB, "rg-ml-prod"),
-        "--cloud",
-        "custom",
-        "--arm-endpoint",
-        emulator.url,
-        "--authority-host",
-        emulator.url,
-        "--client-id",
-        emulator.info["clientId"],
-        "--tenant-id",
-        emulator.info["tenantId"],
-        "--output-dir",
-        str(out),
-        *extra,
-    ]
-    stdout, stderr = io.StringIO(), io.StringIO()
-    code = cli.main(argv, env, stdout=stdout, stderr=stderr)
-    assert "Traceback" not in stdout.getvalue() + stderr.getvalue()
-    plan = json.loads((out / "plan.json").read_text()) if (out / "plan.json").exists() else None
-    return (
-        code,
-        plan,
-        parse_github_file_commands(output_file.read_text()),
-        summary.read_text(),
-        stdout.getvalue(),
-        stderr.getvalue(),
+@pytest.fixture
+def runner(emulator, tmp_path):
+    emulator.call("DELETE", "faults")
+    yield Runner(emulator, tmp_path)
+    emulator.call("DELETE", "faults")
+
+
+def load(emulator: Any, s: samples.WorkspaceScenario) -> None:
+    built = s.build()
+    built["settings"] = {"retryAfterSeconds": 0.2}
+    emulator.load_scenario(built)
+
+
+def inputs(s: samples.WorkspaceScenario, **more: str) -> dict[str, str]:
+    return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg, **more}
+
+
+def drop_source_owner(s: samples.WorkspaceScenario) -> None:
+    s.resources[:] = [r for r in s.resources if not r["id"].endswith(f"/roleAssignments/{SOURCE_OWNER}")]
+
+
+def assert_blocked(run: Run, check_id: str) -> dict[str, Any]:
+    assert run.code == 1, run.explain()
+    assert run.outputs["status"] == "blocked" and run.plan["status"] == "blocked"
+    assert len(run.stderr.strip().splitlines()) == 1 and check_id in run.last_line, run.stderr
+    finding = run.finding(check_id)
+    assert finding["severity"] == "blocker" and finding["remediation"].strip()
+    assert f"`{check_id}`" in run.summary.split("### What moves", 1)[0]  # under Blockers, before what moves
+    assert run.foreign_commands() == []
+    return finding
+
+
+# --- missing permission from a narrow grant ---------------------------------------------------------------------------
+
+
+def _reader_on_the_source_group(s: samples.WorkspaceScenario) -> None:
+    drop_source_owner(s)
+    s.assign(
+        s.source_rg, catalog.READER, samples.SP["objectId"], "ServicePrincipal", "b1000000-0000-4000-8000-0000000000a1"
     )
 
 
-def ids_of(plan, severity: str = "blocker") -> set[str]:
-    return {f["id"] for f in plan["findings"] if f["severity"] == severity}
-
-
-def scenario(**kwargs) -> samples.WorkspaceScenario:
-    s = samples.WorkspaceScenario(**kwargs)
-    s.settings = {"retryAfterSeconds": 0.1}
-    return s
-
-
-def workspace_entry(s: samples.WorkspaceScenario) -> dict:
-    return next(r for r in s.resources if r["id"] == s.workspace_id)
-
-
-def test_clean_workspace_is_ready(emulator, tmp_path, monkeypatch):
-    code, plan, outputs, summary, stdout, _ = run_plan(emulator, tmp_path, scenario(), monkeypatch)
-    assert code == 0
-    assert plan["status"] == "ready" and plan["validation"]["status"] == "passed"
-    assert outputs["status"] == "ready" and outputs["blockers"] == "0" and outputs["plan-digest"] == plan["digest"]
-    assert summary.startswith("## amlmove plan: ✅ Ready to move")
-    decisions = {Path(a["id"]).name: (a["decision"], a["reason"]) for a in plan["associatedResources"]}
-    assert decisions["stchurn01"] == ("move", "in the workspace's group and used by no other workspace")
-    assert all(c.name in ("warning", "notice", "add-mask", "debug") for c in parse_github_commands(stdout))
-
-
-def _compute_creating(s):
-    s.compute("gpu-cluster", state="Creating")
-
-
-def _online_endpoint(s):
-    s.online_endpoint("churn-endpoint")
-
-
-def _cmk(s):
-    workspace_entry(s)["body"]["properties"]["encryption"] = {
-        "status": "Enabled",
-        "keyVaultProperties": {"keyVaultArmId": s.associated("keyVault"), "keyIdentifier": "https://kv/keys/cmk/1"},
-    }
-
-
-def _labeling(s):
-    s.add(f"{s.workspace_id}/labelingJobs/label-churn", {"properties": {"jobType": "Labeling", "status": "Running"}})
-
-
-def _databricks(s):
+def _custom_role_without_move(s: samples.WorkspaceScenario) -> None:
+    drop_source_owner(s)
     s.add(
-        f"{s.source_rg}/providers/Microsoft.Databricks/workspaces/dbw-churn",
+        f"/subscriptions/{samples.SOURCE_SUB}/providers/Microsoft.Authorization/roleDefinitions/{NO_MOVE_ROLE}",
         {
-            "location": "eastus",
-            "sku": {"name": "premium"},
             "properties": {
-                "managedResourceGroupId": f"/subscriptions/{samples.SOURCE_SUB}/resourceGroups/dbw-managed",
-                "parameters": {"amlWorkspaceId": {"type": "String", "value": s.workspace_id}},
-            },
+                "roleName": "ML operator (no moves)",
+                "description": "Everything but moving resources",
+                "type": "CustomRole",
+                "permissions": [{"actions": ["*"], "notActions": [MOVE_ACTION], "dataActions": []}],
+                "assignableScopes": [f"/subscriptions/{samples.SOURCE_SUB}"],
+            }
         },
     )
-
-
-def _running_job(s):
-    s.job("busy_train_7", "Running")
+    s.assign(
+        f"/subscriptions/{samples.SOURCE_SUB}",
+        NO_MOVE_ROLE,
+        samples.SP["objectId"],
+        "ServicePrincipal",
+        "b1000000-0000-4000-8000-0000000000a2",
+    )
 
 
 @pytest.mark.parametrize(
-    ("mutate", "check_id"),
+    "grant", [_reader_on_the_source_group, _custom_role_without_move], ids=["reader-on-group", "custom-role"]
+)
+def test_a_grant_without_move_permission_is_a_blocker(emulator, runner, grant) -> None:
+    s = samples.WorkspaceScenario()
+    grant(s)
+    load(emulator, s)
+    run = runner.run("plan", inputs(s))
+    finding = assert_blocked(run, "missing-permission")
+    assert MOVE_ACTION in finding["detail"] and s.source_rg in finding["resourceIds"]
+    assert f"az role assignment create --assignee {samples.SP['objectId']}" in finding["remediation"]
+    assert f"--scope {s.source_rg}" in finding["remediation"]
+    if grant is _reader_on_the_source_group:  # ARM agrees, and the plan keeps its verdict verbatim
+        validation = run.plan["validation"]
+        assert validation["status"] == "failed" and validation["code"] == "AuthorizationFailed"
+        assert (
+            samples.SP["objectId"] in validation["message"] and "does not have authorization" in validation["message"]
+        )
+        assert "ARM validateMoveResources said" in run.summary and "AuthorizationFailed" in run.summary
+    # (the custom role may validate — validateMoveResources/action is not denied — yet cannot move: only the
+    # check catches that, before anyone approves a plan that would fail at apply)
+
+
+# --- locks on a moved resource ----------------------------------------------------------------------------------------
+
+
+def test_a_read_only_lock_on_a_moved_resource_blocks_and_can_not_delete_warns(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    read_only = s.lock(s.associated("keyVault"), "kv-freeze", "ReadOnly")
+    no_delete = s.lock(s.associated("storage"), "st-keep", "CanNotDelete")
+    load(emulator, s)
+    run = runner.run("plan", inputs(s))
+    assert_blocked(run, "resource-lock")
+    locks = [f for f in run.plan["findings"] if f["id"] == "resource-lock"]
+    by_severity = {f["severity"]: f for f in locks}
+    assert by_severity["blocker"]["resourceIds"] == [read_only]
+    assert "kv-freeze" in by_severity["blocker"]["detail"]
+    assert f"az lock delete --ids {read_only}" in by_severity["blocker"]["remediation"]
+    assert by_severity["warning"]["resourceIds"] == [no_delete]
+    assert run.plan["validation"]["status"] == "failed"  # ARM refuses a locked resource too (ScopeLocked)
+
+
+# --- associated resources: each mode shown and explained ------------------------------------------------------------
+
+
+KINDS = ("storage", "keyVault", "containerRegistry", "applicationInsights")
+
+
+@pytest.mark.parametrize(
+    ("choice", "moving", "reason_moving", "reason_staying"),
     [
-        (_compute_creating, "computes-present"),
-        (_online_endpoint, "online-endpoints-present"),
-        (_cmk, "customer-managed-key"),
-        (_labeling, "labeling-jobs-running"),
-        (_databricks, "databricks-linked"),
-        (_running_job, "running-jobs"),
+        ("none", (), None, "include-associated-resources is none"),
+        ("all", KINDS, "include-associated-resources is all", None),
+        ("list", ("storage", "keyVault"), "listed in include-associated-resources", "not listed in"),
     ],
 )
-def test_unsupported_scenarios_block_with_their_check(emulator, tmp_path, monkeypatch, mutate, check_id):
-    s = scenario()
-    mutate(s)
-    built = s.build()
-    built["subscriptions"][0]["registeredProviders"].append("Microsoft.Databricks")
-    code, plan, outputs, summary, _, stderr = run_plan(emulator, tmp_path, built, monkeypatch)
-    assert code == 1, stderr
-    assert plan["status"] == "blocked" and outputs["status"] == "blocked"
-    finding = next(f for f in plan["findings"] if f["id"] == check_id)
-    assert finding["severity"] == "blocker" and finding["remediation"].strip()
-    assert check_id in stderr.strip().splitlines()[-1]
-    assert f"`{check_id}`" in summary
+def test_the_associated_selection_is_shown_and_explained(
+    emulator, runner, choice, moving, reason_moving, reason_staying
+) -> None:
+    s = samples.WorkspaceScenario()
+    load(emulator, s)
+    value = "\n".join(s.associated(k) for k in moving) if choice == "list" else choice
+    run = runner.run("plan", inputs(s, **{"include-associated-resources": value}))
+    assert run.code == 0, run.explain()
+    plan = run.plan
+    assert sorted(plan["resources"]) == sorted([s.workspace_id, *(s.associated(k) for k in moving)])
+    decisions = {a["id"]: a for a in plan["associatedResources"]}
+    assert set(decisions) == {s.associated(k) for k in KINDS}
+    moves_md = run.plan_md.split("### What moves", 1)[1].split("###", 1)[0]
+    stays_md = run.plan_md.split("### What stays", 1)[1].split("###", 1)[0] if "### What stays" in run.plan_md else ""
+    for kind in KINDS:
+        rid, name = s.associated(kind), s.associated(kind).rsplit("/", 1)[-1]
+        d = decisions[rid]
+        if kind in moving:
+            assert d["decision"] == "move" and reason_moving in d["reason"], d
+            assert name in moves_md and name not in stays_md
+        else:
+            assert d["decision"] == "stay" and reason_staying in d["reason"], d
+            assert name in stays_md and reason_staying in stays_md
+    assert run.summary == run.plan_md
 
 
-def test_cross_region_destination_blocks(emulator, tmp_path, monkeypatch):
-    code, plan, *_ = run_plan(emulator, tmp_path, scenario(dest_location="westeurope"), monkeypatch)
-    assert code == 1 and "region-mismatch" in ids_of(plan)
+def test_a_listed_resource_outside_the_workspace_group_is_an_input_error(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    load(emulator, s)
+    remote = f"{samples.group_id(samples.SOURCE_SUB, 'rg-elsewhere')}/providers/Microsoft.Storage/storageAccounts/st2"
+    before = len(emulator.requests())
+    run = runner.run("plan", inputs(s, **{"include-associated-resources": f"{s.associated('storage')}\n{remote}"}))
+    assert run.code == 2, run.explain()
+    assert len(run.stderr.strip().splitlines()) == 1 and "include-associated-resources" in run.last_line
+    assert "outside the workspace's group" in run.last_line
+    assert len(emulator.requests()) == before  # found before any request to Azure
+    assert run.foreign_commands() == []
 
 
-def test_cross_tenant_destination_fails_clearly(emulator, tmp_path, monkeypatch):
-    code, plan, _, _, _, stderr = run_plan(emulator, tmp_path, scenario(dest_tenant=str(catalog.OWNER)), monkeypatch)
-    assert code in (1, 3)
-    lines = stderr.strip().splitlines()
-    assert len(lines) == 1 and "tenant" in lines[0].lower()
-    if plan is not None:
-        assert "tenant-mismatch" in ids_of(plan)
-
-
-def test_missing_destination_provider_registration(emulator, tmp_path, monkeypatch):
-    s = scenario(dest_providers=[p for p in samples.PROVIDERS if p != "Microsoft.KeyVault"])
-    code, plan, *_ = run_plan(emulator, tmp_path, s, monkeypatch)
-    assert code == 1 and "provider-not-registered" in ids_of(plan)
-
-
-def test_missing_permission(emulator, tmp_path, monkeypatch):
-    s = scenario()
-    owner = next(r for r in s.resources if r["id"].endswith("roleAssignments/b0000000-0000-4000-8000-000000000001"))
-    owner["body"]["properties"]["roleDefinitionId"] = owner["body"]["properties"]["roleDefinitionId"].replace(
-        catalog.OWNER, catalog.READER
+def test_listed_resources_move_and_a_missing_one_is_rejected_with_its_reason(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    load(emulator, s)
+    logs = f"{s.source_rg}/providers/Microsoft.OperationalInsights/workspaces/log-{s.workspace}"  # not associated
+    ghost = f"{s.source_rg}/providers/Microsoft.Storage/storageAccounts/stghost01"
+    listed = "\n".join([s.associated("storage"), logs, ghost])
+    run = runner.run("plan", inputs(s, **{"include-associated-resources": listed}))
+    decisions = {a["id"]: a for a in run.plan["associatedResources"]}
+    assert (
+        decisions[logs]["decision"] == "move" and decisions[logs]["reason"] == "listed in include-associated-resources"
     )
-    code, plan, *_ = run_plan(emulator, tmp_path, s, monkeypatch)
-    assert code == 1 and "missing-permission" in ids_of(plan)
-    assert plan["validation"]["status"] == "failed"
-
-
-def test_read_only_lock(emulator, tmp_path, monkeypatch):
-    s = scenario()
-    s.lock(s.source_rg, "freeze")
-    code, plan, *_ = run_plan(emulator, tmp_path, s, monkeypatch)
-    assert code == 1 and "resource-lock" in ids_of(plan)
-
-
-def test_associated_resource_elsewhere_and_shared(emulator, tmp_path, monkeypatch):
-    s = scenario()
-    other_rg = samples.group_id(samples.SOURCE_SUB, "rg-shared-monitoring")
-    s.add(other_rg, {"location": "eastus"})
-    appi = s.add(
-        f"{other_rg}/providers/Microsoft.Insights/components/appi-shared",
-        {"location": "eastus", "kind": "web", "properties": {"Application_Type": "web"}},
+    assert (
+        decisions[ghost]["decision"] == "rejected"
+        and "not found in the workspace's group" in decisions[ghost]["reason"]
     )
-    workspace_entry(s)["body"]["properties"]["applicationInsights"] = appi
-    s.add(
-        f"{s.source_rg}/providers/{ML}/workspaces/mlw-sibling",
-        {
-            "location": "eastus",
-            "kind": "Default",
-            "identity": {"type": "SystemAssigned"},
-            "properties": {"storageAccount": s.associated("storage"), "keyVault": s.associated("keyVault")},
-        },
-    )
-    _, plan, _, summary, *_ = run_plan(emulator, tmp_path, s, monkeypatch)
-    warnings = ids_of(plan, "warning")
-    assert "associated-resource-elsewhere" in warnings and "associated-resource-shared" in warnings
-    decisions = {Path(a["id"]).name: a for a in plan["associatedResources"]}
-    assert decisions["appi-shared"]["decision"] == "stay"
-    assert decisions["stchurn01"]["decision"] == "stay" and "mlw-sibling" in decisions["stchurn01"]["reason"]
-    assert decisions["crchurn01"]["decision"] == "move"
-    assert "What stays" in summary
-    assert "shared with" in summary and "sibling" in summary
+    assert logs in run.plan["resources"] and ghost not in run.plan["resources"]
+    assert "stghost01" in run.summary and "not found in the workspace" in run.summary
+    assert run.foreign_commands() == []
+    finding = assert_blocked(run, "listed-resource-rejected")  # a listed ID that is not there: fix the list first
+    assert ghost in finding["resourceIds"]
+
+
+# --- Azure DevOps: a clean plan's output variables ------------------------------------------------------------------
+
+
+def test_clean_plan_in_azure_devops_sets_output_variables_and_uploads_the_summary(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    load(emulator, s)
+    run = runner.run("plan", inputs(s), mode="azure-devops")
+    assert run.code == 0, run.explain()
+    assert run.outputs == {
+        "status": "ready",
+        "blockers": "0",
+        "warnings": str(len(run.ids("warning"))),
+        "planFile": "amlmove-output/plan.json",
+        "planDigest": run.plan["digest"],
+    }
+    assert run.summary == run.plan_md and run.summary.startswith("## amlmove plan: ✅ Ready to move")
+    completes = [c for c in run.stdout_commands if c.name.lower() == "task.complete"]
+    assert [c.properties.get("result") for c in completes] == ["Succeeded"]
+    assert run.foreign_commands() == []
