@@ -108,6 +108,23 @@ def test_a_grant_without_move_permission_is_a_blocker(emulator, runner, grant) -
     # check catches that, before anyone approves a plan that would fail at apply)
 
 
+def test_least_privilege_owner_of_both_groups_only_plans_ready(emulator, runner) -> None:
+    """No role on either subscription: subscription-wide lists answer 403 and discovery reads the two groups
+    instead (locks, workspaces, Databricks); nothing is missing for the move itself."""
+    s = samples.WorkspaceScenario()
+    s.resources[:] = [r for r in s.resources if "/roleAssignments/b0000000-" not in r["id"]]
+    for i, group in enumerate((s.source_rg, s.dest_rg)):
+        s.assign(
+            group, catalog.OWNER, samples.SP["objectId"], "ServicePrincipal", f"b1000000-0000-4000-8000-0000000000b{i}"
+        )
+    s.lock(s.associated("keyVault"), "kv-freeze", "ReadOnly")  # still found, through the group's lock list
+    load(emulator, s)
+    run = runner.run("plan", inputs(s))
+    assert_blocked(run, "resource-lock")
+    assert "missing-permission" not in run.ids()
+    assert len(run.plan["resources"]) == 5
+
+
 # --- locks on a moved resource ----------------------------------------------------------------------------------------
 
 
