@@ -9,6 +9,9 @@ import ssl
 import subprocess
 import sys
 import textwrap
+import time
+import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -154,3 +157,124 @@ def test_azureml_data_scientist_reads_its_workspace_but_creates_no_compute(emula
     with pytest.raises(HttpResponseError) as caught:  # nothing above the workspace
         rc.resource_groups.get(s.source_group)
     assert caught.value.error.code == "AuthorizationFailed"
+
+
+@pytest.mark.parametrize(
+    ("path", "body", "member"),
+    [
+        ("/resourcegroups/rg-new", {"location": ["eastus"]}, "location"),
+        ("/resourcegroups/rg-new", {"location": "eastus", "tags": ["a"]}, "tags"),
+        ("/resourcegroups/rg-ml-test/providers/Microsoft.Storage/storageAccounts/st2", {"location": 5}, "location"),
+        (
+            "/resourcegroups/rg-ml-test/providers/Microsoft.Storage/storageAccounts/st2",
+            {"location": "eastus", "properties": []},
+            "properties",
+        ),
+        (
+            "/resourcegroups/rg-ml-test/providers/Microsoft.Storage/storageAccounts/st2",
+            {"location": "eastus", "tags": "team"},
+            "tags",
+        ),
+        (
+            "/resourcegroups/rg-ml-test/providers/Microsoft.Authorization/locks/freeze",
+            {"properties": "ReadOnly"},
+            "properties",
+        ),
+        (
+            "/resourcegroups/rg-ml-test/providers/Microsoft.Authorization/roleAssignments/"
+            "0f0f0f0f-0000-4000-8000-000000000001",
+            {"properties": {"roleDefinitionId": 5, "principalId": samples.SP["objectId"]}},
+            "properties.roleDefinitionId",
+        ),
+    ],
+)
+def test_ill_typed_request_bodies_are_400_and_store_nothing(emulator, path, body, member):
+    """ARM's deserializer refuses a member of the wrong JSON type before any provider sees the request. The emulator
+    stored such bodies (a list as location, a string as tags), answered 500 on the next request touching them, or
+    served lists that broke the SDK models; lock and role-assignment PUTs with a non-object body raised (500, and
+    azure-core retried each 500 ten times)."""
+    emulator.load_scenario(samples.clean())
+    rc = resources(emulator, retry_total=0)
+    url = f"{emulator.url}/subscriptions/{samples.SOURCE_SUB}{path}"
+    api = "2022-04-01" if "Authorization" in path else "2025-04-01"
+    before = emulator.state()["resources"]
+    response = send(rc, "PUT", f"{url}?api-version={api}", body)
+    assert response.status_code == 400
+    error = response.json()["error"]
+    assert error["code"] == "InvalidRequestContent"
+    assert f"'{member}'" in error["message"]
+    assert emulator.state()["resources"] == before
+    patched = send(rc, "PATCH", f"{emulator.url}{samples.WorkspaceScenario().workspace_id}?api-version={WS_API}", body)
+    assert patched.status_code in (200, 400)  # a PATCH with the same members: refused or applied, never a 500
+
+
+def test_tag_numbers_and_booleans_become_strings(emulator):
+    """What Json.NET does with ARM's string-to-string tags; the lists then still fit the spec's tag type."""
+    emulator.load_scenario(samples.clean())
+    rc = resources(emulator)
+    group = rc.resource_groups.create_or_update("rg-tagged", {"location": "eastus", "tags": {"n": 1, "ok": True}})
+    assert group.tags == {"n": "1", "ok": "True"}
+    stored = next(r for r in emulator.state()["resources"] if r["id"].endswith("/rg-tagged"))
+    assert stored["body"]["tags"] == {"n": "1", "ok": "True"}  # not the numbers the SDK model would coerce on read
+
+
+def test_a_method_arm_does_not_take_gets_an_arm_error_body(emulator):
+    """http.server answered unknown methods with its own HTML page (501)."""
+    emulator.load_scenario(samples.clean())
+    rc = resources(emulator, retry_total=0)
+    response = send(rc, "OPTIONS", f"{emulator.url}/subscriptions/{samples.SOURCE_SUB}?api-version=2022-12-01")
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "MethodNotAllowed"
+
+
+def test_a_scenario_with_an_ill_typed_body_is_refused_and_keeps_the_state(emulator):
+    emulator.load_scenario(samples.clean())
+    broken = samples.clean()
+    find(broken, samples.WorkspaceScenario().workspace_id)["body"]["tags"] = "team"
+    with pytest.raises(urllib.error.HTTPError) as caught:
+        emulator.load_scenario(broken)
+    assert caught.value.code == 400
+    assert "'tags' must be an object" in json.loads(caught.value.read())["error"]["message"]
+    assert resources(emulator).resource_groups.get("rg-ml-test").name == "rg-ml-test"
+
+
+def test_the_state_hook_shows_a_move_finished_once_its_time_has_come(emulator):
+    """A move finishes in the background, as in Azure, whether or not anyone polls it: the state hook (what tests
+    assert end states with) showed it running until the next ARM request arrived."""
+    scenario = samples.clean()
+    scenario["settings"] = {"retryAfterSeconds": 0.1}
+    emulator.load_scenario(scenario)
+    s = samples.WorkspaceScenario()
+    emulator.shape_lro(durationSeconds=0.3)
+    move = {"resources": [s.associated("containerRegistry")], "targetResourceGroup": s.dest_rg}
+    response = send(
+        resources(emulator), "POST", f"{emulator.url}{s.source_rg}/moveResources?api-version=2025-04-01", move
+    )
+    assert response.status_code == 202
+    time.sleep(0.6)  # no ARM request from here on
+    state = emulator.state()
+    assert [op["status"] for op in state["operations"]] == [204]
+    moved = s.associated("containerRegistry").replace(s.source_rg, s.dest_rg)
+    assert moved.lower() in {r["id"].lower() for r in state["resources"]}
+
+
+def test_next_links_are_uris_a_strict_client_can_follow(emulator):
+    """A nextLink is a percent-encoded URI, as ARM's are: with a group named 'rg-ünï (ml).test' it held a raw space
+    and raw non-ASCII, which the SDKs re-encode but http.client refuses ('URL can't contain control characters')."""
+    group = "rg-ünï (ml).test"
+    scenario = samples.WorkspaceScenario(source_group=group).build()
+    scenario["settings"] = {"defaultPageSize": 2}
+    emulator.load_scenario(scenario)
+    token = credential(emulator).get_token("https://management.azure.com/.default").token
+    context = ssl.create_default_context(cafile=str(emulator.ca_file))
+    url = f"{emulator.url}/subscriptions/{samples.SOURCE_SUB}/resourcegroups/{urllib.parse.quote(group)}/resources"
+    url += "?api-version=2025-04-01"
+    names: list[str] = []
+    while url:
+        assert " " not in url and url.isascii()
+        request = urllib.request.Request(url, headers={"Authorization": f"Bearer {token}"})
+        with urllib.request.urlopen(request, context=context, timeout=30) as response:
+            page = json.loads(response.read())
+        names += [item["name"] for item in page["value"]]
+        url = page.get("nextLink")
+    assert len(names) == 6 and "mlw-churn" in names

@@ -12,12 +12,22 @@ import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 from . import authz, catalog, entra, ids, moves
 from .state import MoveOperation, Store, StoredResource
-from .wire import ArmError, Request, Response
+from .wire import (
+    ASSIGNMENT_FIELDS,
+    GROUP_FIELDS,
+    LOCK_FIELDS,
+    RESOURCE_FIELDS,
+    ArmError,
+    Request,
+    Response,
+    check_types,
+)
 
+_PATH_SAFE = "/-._~!$&'()*+,;=:@"  # RFC 3986 pchar and '/': kept as they are in a nextLink's path
 API_VERSION = re.compile(r"^\d{4}-\d{2}-\d{2}(-preview|-beta|-alpha|-privatepreview)?$")
 AUTHZ = "/providers/microsoft.authorization/"
 
@@ -293,7 +303,7 @@ class Arm:
         if req.method in ("PUT", "PATCH"):
             self._require(oid, group_id, "Microsoft.Resources/subscriptions/resourceGroups/write")
             self._refuse_if_locked(group_id, "write", include_self=stored is not None)
-            body = self._json(req)
+            body = self._json(req, GROUP_FIELDS)
             if not ids.valid_group_name(name):
                 raise ArmError(
                     400,
@@ -463,7 +473,7 @@ class Arm:
                     f"'{rtype}', because the parent resource '{parsed.parent}' could not be found.",
                 )
             self._refuse_if_locked(resource_id, "write", include_self=stored is not None)
-            body = self._json(req)
+            body = self._json(req, RESOURCE_FIELDS)
             if m == "PATCH":
                 if stored is None:
                     raise self._not_found(parsed)
@@ -631,7 +641,7 @@ class Arm:
             if req.method == "PUT":
                 self._require(oid, scope, "Microsoft.Authorization/locks/write")
                 self._refuse_if_moving(scope)
-                body = self._json(req)
+                body = self._json(req, LOCK_FIELDS)
                 level = (body.get("properties") or {}).get("level")
                 if level not in ("CanNotDelete", "ReadOnly", "NotSpecified"):
                     raise ArmError(400, "LockLevelRequired", "The lock level must be 'CanNotDelete' or 'ReadOnly'.")
@@ -733,7 +743,7 @@ class Arm:
         if req.method == "PUT":
             self._require(oid, scope, "Microsoft.Authorization/roleAssignments/write")
             self._refuse_if_moving(scope)
-            props = self._json(req).get("properties") or {}
+            props = self._json(req, ASSIGNMENT_FIELDS).get("properties") or {}
             role_id, principal_id = props.get("roleDefinitionId"), props.get("principalId")
             if not role_id or not principal_id:
                 raise ArmError(
@@ -921,7 +931,10 @@ class Arm:
                 )
 
     @staticmethod
-    def _json(req: Request) -> dict[str, Any]:
+    def _json(req: Request, fields: dict[str, Any] | None = None) -> dict[str, Any]:
+        """The request's JSON object; with `fields`, each of those members that is present and not null must have
+        its JSON type, as ARM's deserializer insists (it answers 400 before any provider sees the request). Without
+        this, `"location": ["x"]` or `"tags": "x"` were stored, broke later reads and made some handlers raise."""
         if not req.body:
             return {}
         try:
@@ -932,6 +945,8 @@ class Arm:
             ) from None
         if not isinstance(body, dict):
             raise ArmError(400, "InvalidRequestContent", "The request content must be a JSON object.")
+        if fields:
+            check_types(body, fields)
         return body
 
     def _page(
@@ -949,7 +964,8 @@ class Arm:
         if start + size < len(items):
             query = {k: v for k, v in req.query.items() if k.lower() != "$skiptoken"}
             query["$skiptoken"] = str(start + size)
-            body["nextLink"] = f"{req.base_url}{req.path}?{urlencode(query)}"
+            # A URI, percent-encoded as ARM's are: a group named 'rg-ü (x)' must not put a raw space in it.
+            body["nextLink"] = f"{req.base_url}{quote(req.path, safe=_PATH_SAFE)}?{urlencode(query)}"
         return Response(200, body)
 
 

@@ -14,6 +14,7 @@ import yaml
 
 from . import catalog, ids
 from .state import Principal, Store, Subscription
+from .wire import ASSIGNMENT_FIELDS, GROUP_FIELDS, LOCK_FIELDS, RESOURCE_FIELDS, ArmError, check_types
 
 DEFAULT_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47"
 DEFAULT_PRINCIPAL = {
@@ -161,6 +162,10 @@ def _resource(store: Store, i: int, entry: dict[str, Any]) -> None:
             raise ScenarioError(
                 f"{where}: only locks, roleAssignments and roleDefinitions are supported under Microsoft.Authorization"
             )
+        kind = rest[0].lower()
+        _check_body(
+            body, ASSIGNMENT_FIELDS if kind == "roleassignments" else LOCK_FIELDS if kind == "locks" else {}, where
+        )
         _require_scope(store, scope, where)
         if rest[0].lower() == "roleassignments":
             props = body.setdefault("properties", {})
@@ -174,6 +179,7 @@ def _resource(store: Store, i: int, entry: dict[str, Any]) -> None:
         raise ScenarioError(f"{where}: not a resource group or resource id")
     if store.subscription(parsed.subscription) is None:
         raise ScenarioError(f"{where}: subscription '{parsed.subscription}' is not listed in 'subscriptions'")
+    _check_body(body, GROUP_FIELDS if parsed.namespace is None else RESOURCE_FIELDS, where)
     if parsed.namespace is None:
         if not body.get("location"):
             raise ScenarioError(f"{where}: a resource group needs a 'location'")
@@ -198,6 +204,14 @@ def _resource(store: Store, i: int, entry: dict[str, Any]) -> None:
     for read_only in ("id", "name", "type"):
         body.pop(read_only, None)
     store.put(rid, body, secrets)
+
+
+def _check_body(body: dict[str, Any], fields: dict[str, Any], where: str) -> None:
+    """The JSON types an ARM PUT of this body would need (a scenario is applied with ARM PUT semantics)."""
+    try:
+        check_types(body, fields)
+    except ArmError as exc:
+        raise ScenarioError(f"{where}: {exc.message}") from None
 
 
 def _require_scope(store: Store, scope: str, where: str) -> None:

@@ -20,7 +20,7 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import trustme
 
-from . import entra, ids, scenario
+from . import entra, ids, moves, scenario
 from .arm import Arm
 from .state import Fault, LroShape, Store
 from .wire import ArmError, Request, Response, new_request_id
@@ -96,6 +96,7 @@ class Emulator:
                 return Response(200, list(store.request_log))
         if name == "state" and m == "GET":
             with store.lock:
+                moves.advance(store)  # a move whose time has come is done, whether or not anyone polled it
                 return Response(
                     200,
                     {
