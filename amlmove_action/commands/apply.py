@@ -217,8 +217,34 @@ def _apply(
                 max_age=settings.max_plan_age,
             )
             phases.start("re-plan")
-            fresh = _refuse_on_drift(settings, session, platform, approved, report)
-            _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh)
+            try:
+                fresh = _refuse_on_drift(settings, session, platform, approved, report)
+            except MoveInProgress:
+                # No state.json of this plan's (a re-run gets a fresh workspace) but ARM holds the groups for a
+                # move: maybe this plan's, started by a run that died. Wait it out, then see where everything is.
+                phases.start("wait for the move in progress")
+                positions = _wait_out_move_in_progress(
+                    clients, settings, platform, resources, source_group, target_group
+                )
+                report.drift = []
+                if positions.all_moved:
+                    platform.info("The move in progress moved every planned resource: going on with the follow-ups")
+                    report.status, report.moved = "already-moved", positions.moved
+                elif positions.none_moved:  # it was another move, or it failed: plan again, refuse on drift
+                    phases.start("re-plan")
+                    fresh = _refuse_on_drift(settings, session, platform, approved, report)
+                    _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh)
+                else:
+                    report.status = "failed"
+                    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+                    raise RuntimeFailure(
+                        "Apply",
+                        f"the move in progress ended with {len(positions.moved)} of {len(resources)} planned "
+                        "resources at the destination and the others not (it finished partially)",
+                        "Read report.md, move or roll back the rest by hand (az resource move), then plan again",
+                    ) from None
+            else:
+                _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh)
     phases.start("follow-ups")
     _follow_ups(settings, platform, approved, session, report)
     phases.stop()
@@ -255,7 +281,7 @@ def _refuse_on_drift(
             platform.info(row)
         verdict = fresh.get("validation") or {}
         if _move_in_progress(verdict):  # not a change to plan for: a move (maybe this plan's) holds the groups
-            raise PlanRefused(
+            raise MoveInProgress(
                 str(settings.plan_file),
                 f"ARM says a move is in progress on these resource groups ({verdict.get('code')})",
                 "Nothing was changed. Wait until it finishes (ARM allows it up to 4 hours), then re-run apply with "
@@ -269,6 +295,56 @@ def _refuse_on_drift(
             "Nothing was changed. Plan again and have the new plan approved",
         )
     return fresh
+
+
+class MoveInProgress(PlanRefused):
+    """The re-plan found the groups held by a move in progress (ARM's ResourceGroupMoveInProgress)."""
+
+
+# While a move that this run did not start holds the groups: look again after these pauses (seconds), then every
+# LOCKED_POLL_MAX seconds until move-timeout. Short first pauses: the move may be a few seconds from done.
+LOCKED_POLL_START, LOCKED_POLL_MAX = 1.0, 15.0
+
+
+def _wait_out_move_in_progress(
+    clients: Any, settings: Settings, platform: Any, resources: list[str], source_group: str, target_group: str
+) -> move.Positions:
+    """Wait, with a heartbeat, until every planned resource is at the destination or ARM no longer reports a move in
+    progress on the groups (validateMoveResources answers something else); then where everything is. After
+    move-timeout: RuntimeFailure, nothing changed by this run."""
+    from datetime import UTC, datetime
+
+    from ..validation import validate_move
+
+    started = datetime.now(UTC)
+    deadline = started + settings.move_timeout
+    pause = LOCKED_POLL_START
+    platform.info(
+        "ARM says a move is in progress on these resource groups and this run has no state.json of its own: "
+        "waiting for it to finish (it may be this plan's, started by a run that died) instead of starting another"
+    )
+    while True:
+        positions = move.locate(clients, resources, source_group, target_group)
+        if positions.all_moved:
+            return positions
+        verdict = validate_move(clients, source_group, resources, target_group)
+        if not _move_in_progress({"code": verdict.code, "message": verdict.message}):
+            return positions
+        remaining = (deadline - datetime.now(UTC)).total_seconds()
+        if remaining <= 0:
+            raise RuntimeFailure(
+                "Waiting for the move in progress",
+                f"ARM still reports a move in progress on the groups after move-timeout ({settings.move_timeout}); "
+                f"{len(positions.moved)} of {len(resources)} planned resource(s) are at the destination",
+                "Nothing was changed by this run. Re-run apply with the same plan later: it waits again, or goes "
+                "straight to the follow-ups once the resources are at the destination",
+            )
+        platform.info(
+            f"Move in progress (not started by this run): {move.elapsed_text(datetime.now(UTC) - started)} "
+            f"waited, {len(positions.moved)} of {len(resources)} planned resource(s) at the destination"
+        )
+        time.sleep(min(pause, remaining))
+        pause = min(pause * 2, LOCKED_POLL_MAX)
 
 
 def _move_in_progress(validation: dict[str, Any]) -> bool:
