@@ -1,0 +1,120 @@
+"""Issue 4, "Resume": a move in flight is found through the state file OR through the groups a move holds. The state
+file path is in test_apply_command.py; here the runner that died took its workspace (and state.json) with it, as a
+re-run of a GitHub job does (a fresh workspace), so only ARM's lock on the groups says a move is running. Apply must
+wait it out and finish the follow-ups — never start a second move, never ask for a new plan.
+
+Run like a runner: `entrypoint.py` subprocesses through tests/harness.py against the emulator."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import time
+from typing import Any
+
+import pytest
+
+from amlmove_action.emulator import samples
+from amlmove_action.plan import moved_id
+from tests.harness import Runner
+
+
+@pytest.fixture
+def runner(emulator, tmp_path):
+    emulator.call("DELETE", "faults")
+    yield Runner(emulator, tmp_path)
+    emulator.call("DELETE", "faults")
+
+
+def inputs(s: samples.WorkspaceScenario, **more: str) -> dict[str, str]:
+    return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg, **more}
+
+
+def planned(emulator: Any, runner: Runner, s: samples.WorkspaceScenario) -> dict[str, Any]:
+    built = s.build()
+    built["settings"] = {"retryAfterSeconds": 0.2}
+    emulator.load_scenario(built)
+    run = runner.run("plan", inputs(s), name="plan-job")
+    assert run.code == 0, run.explain()
+    return run.plan
+
+
+def download(runner: Runner, plan_job: str, job: str) -> None:
+    """The plan artifact into another job's fresh workspace, at the plan-file input's default relative place."""
+    target = runner.tmp / job / "workspace" / "plan" / "plan.json"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(runner.tmp / plan_job / "workspace" / "amlmove-output" / "plan.json", target)
+
+
+def move_posts(emulator: Any) -> list[dict[str, Any]]:
+    return [r for r in emulator.requests() if r["method"] == "POST" and r["path"].lower().endswith("/moveresources")]
+
+
+def positions(emulator: Any, plan: dict[str, Any]) -> tuple[list[str], list[str]]:
+    stored = {r["id"].lower() for r in emulator.state()["resources"]}
+    dest = plan["destination"]["resourceGroupId"]
+    moved = [r for r in plan["resources"] if moved_id(r, dest).lower() in stored]
+    stayed = [r for r in plan["resources"] if r.lower() in stored]
+    return moved, stayed
+
+
+def test_killed_mid_move_rerun_in_a_fresh_workspace_waits_for_that_move_and_finishes(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    plan = planned(emulator, runner, s)
+    emulator.shape_lro(durationSeconds=4)  # ARM takes 4 s to move
+    download(runner, "plan-job", "attempt-1")
+    started = runner.start("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name="attempt-1")
+    deadline = time.monotonic() + 60
+    while not (started.out_dir / "state.json").exists():
+        assert started.proc.poll() is None and time.monotonic() < deadline, "apply never saved state.json"
+        time.sleep(0.02)
+    started.proc.send_signal(signal.SIGKILL)  # the runner is lost, and its workspace with it
+    assert started.finish().code == -signal.SIGKILL
+    assert positions(emulator, plan)[0] == [], "the kill must land while ARM is still moving"
+
+    download(runner, "plan-job", "attempt-2")  # the re-run: a fresh workspace, no state.json
+    rerun = runner.run("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name="attempt-2")
+    assert rerun.code == 0, rerun.explain()
+    assert not (rerun.out_dir / "state.json").exists() or rerun.state["status"] != "accepted"
+    assert "waiting for it to finish" in rerun.stdout
+    assert rerun.report["status"] == "already-moved" and rerun.outputs["status"] == "already-moved"
+    assert rerun.report["drift"] == [] and rerun.report["error"] is None
+    assert sorted(m["from"] for m in rerun.report["moved"]) == sorted(plan["resources"])
+    moved, stayed = positions(emulator, plan)
+    assert sorted(moved) == sorted(plan["resources"]) and stayed == []
+    assert [p["status"] for p in move_posts(emulator)] == [202]  # one move, ever
+    follow_ups = rerun.report["followUps"]
+    assert [f for f in follow_ups if f["status"] == "failed"] == []
+    assert {f["status"] for f in follow_ups if f["kind"] == "role-assignment"} == {"done"}  # restored by the re-run
+    assert {f["status"] for f in follow_ups if f["kind"] == "datastore"} == {"done"}
+
+
+def test_a_move_in_progress_that_outlives_move_timeout_changes_nothing_and_says_to_rerun(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    plan = planned(emulator, runner, s)
+    emulator.shape_lro(durationSeconds=30)
+    download(runner, "plan-job", "attempt-1")
+    started = runner.start("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name="attempt-1")
+    deadline = time.monotonic() + 60
+    while not (started.out_dir / "state.json").exists():
+        assert started.proc.poll() is None and time.monotonic() < deadline, "apply never saved state.json"
+        time.sleep(0.02)
+    started.proc.send_signal(signal.SIGKILL)
+    started.finish()
+
+    download(runner, "plan-job", "attempt-2")
+    mark = len(emulator.requests())
+    rerun = runner.run("apply", inputs(s, **{"plan-file": "plan/plan.json", "move-timeout": "2s"}), name="attempt-2")
+    assert rerun.code == 3, rerun.explain()
+    assert "move in progress" in rerun.last_line and "Re-run apply with the same plan" in rerun.last_line
+    assert rerun.outputs["moved"] == "false"
+    writes = [
+        r
+        for r in emulator.requests()[mark:]
+        if r["method"] in ("PUT", "PATCH", "DELETE")
+        or (r["method"] == "POST" and not r["path"].lower().endswith(("/validatemoveresources", "/token")))
+    ]
+    assert writes == []  # waiting is reading: no second move, no follow-up on resources that have not moved
+    assert positions(emulator, plan)[0] == []
+    assert json.loads((rerun.out_dir / "report.json").read_text(encoding="utf-8"))["moved"] == []
