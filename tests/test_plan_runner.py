@@ -372,3 +372,19 @@ def test_fail_on_blockers_false_writes_the_blocked_plan_and_exits_0(emulator, ru
     assert run.outputs["status"] == "blocked" and run.plan["status"] == "blocked"
     assert "running-jobs" in run.ids("blocker") and run.stderr.strip() == ""
     assert any(c.name == "error" and c.properties.get("title") == "amlmove running-jobs" for c in run.commands)
+
+
+def test_both_subscriptions_in_another_tenant_is_the_sign_in_problem_not_a_tenant_mismatch(emulator, runner) -> None:
+    """Signed in to the wrong tenant (tenant-id names neither subscription's): no plan can be made; exit 3 with ARM's
+    words, and no tenant-mismatch guessed from the destination alone."""
+    s = samples.WorkspaceScenario()
+    built = s.build()
+    for sub in built["subscriptions"]:
+        sub["tenantId"] = OTHER_TENANT
+    built["settings"] = {"retryAfterSeconds": 0.2}
+    emulator.load_scenario(built)
+    run = runner.run("plan", inputs(s))
+    assert run.code == 3, run.explain()
+    assert len(run.stderr.strip().splitlines()) == 1 and "InvalidAuthenticationTokenTenant" in run.last_line
+    assert OTHER_TENANT in run.last_line and "tenant-mismatch" not in run.stdout + run.stderr
+    assert not (run.out_dir / "plan.json").exists() and "status" not in run.outputs
