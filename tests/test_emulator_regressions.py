@@ -6,9 +6,6 @@ from __future__ import annotations
 
 import json
 import ssl
-import subprocess
-import sys
-import textwrap
 import time
 import urllib.error
 import urllib.parse
@@ -40,27 +37,20 @@ def test_cloud_metadata_is_one_cloud_for_az_and_a_list_for_older_api_versions(em
     assert get_json(emulator, "/metadata/endpoints?api-version=2019-05-01") == [current]
 
 
-def test_mlclient_finds_the_emulator_through_arm_cloud_metadata_url(emulator, emulator_env):
-    """MLClient without cloud kwargs: ARM_CLOUD_METADATA_URL is fetched at construction (a list of clouds), the
-    cloud whose resourceManager is in that URL is chosen, and the workspace is read from the emulator. In a
-    subprocess: MLClient sets AZUREML_CURRENT_CLOUD in its process's environment."""
+def test_mlclient_finds_the_emulator_through_arm_cloud_metadata_url(emulator, monkeypatch):
+    """MLClient without cloud kwargs: ARM_CLOUD_METADATA_URL is fetched at construction (a list of clouds, through a
+    bare pipeline that trusts only REQUESTS_CA_BUNDLE), the cloud whose resourceManager is in that URL is chosen, and
+    the workspace is read from the emulator. MLClient records its choice in os.environ; monkeypatch undoes it."""
+    from azure.ai.ml import MLClient
+
     emulator.load_scenario(samples.clean())
-    info = emulator.info
-    script = textwrap.dedent(
-        f"""
-        from azure.ai.ml import MLClient
-        from azure.identity import ClientSecretCredential
-        cred = ClientSecretCredential({info["tenantId"]!r}, {info["clientId"]!r}, {info["clientSecret"]!r},
-                                      authority={emulator.url!r}, disable_instance_discovery=True)
-        ml = MLClient(cred, {samples.SOURCE_SUB!r}, "rg-ml-test", "mlw-churn")
-        print(ml.workspaces.get("mlw-churn").id)
-        """
-    )
-    env = {**emulator_env, "ARM_CLOUD_METADATA_URL": f"{emulator.url}/metadata/endpoints?api-version=2019-05-01"}
-    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stderr[-3000:]
+    monkeypatch.setenv("AZUREML_CURRENT_CLOUD", "unset-by-this-test")
+    monkeypatch.delenv("AZUREML_CURRENT_CLOUD")  # absent now, and absent again after the test
+    monkeypatch.setenv("ARM_CLOUD_METADATA_URL", f"{emulator.url}/metadata/endpoints?api-version=2019-05-01")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(emulator.ca_file))
+    ml = MLClient(credential(emulator), samples.SOURCE_SUB, "rg-ml-test", "mlw-churn")
     workspace_id = samples.WorkspaceScenario().workspace_id
-    assert done.stdout.strip().lower() == workspace_id.lower()
+    assert ml.workspaces.get("mlw-churn").id.lower() == workspace_id.lower()
     log = emulator.requests()
     metadata = [r for r in log if r["path"] == "/metadata/endpoints"]
     assert metadata and metadata[0]["query"] == {"api-version": "2019-05-01"}
