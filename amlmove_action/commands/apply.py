@@ -9,7 +9,7 @@ import json
 import time
 from collections.abc import Mapping
 from dataclasses import replace
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -312,8 +312,6 @@ def _wait_out_move_in_progress(
     """Wait, with a heartbeat, until every planned resource is at the destination or ARM no longer reports a move in
     progress on the groups (validateMoveResources answers something else); then where everything is. After
     move-timeout: RuntimeFailure, nothing changed by this run."""
-    from datetime import UTC, datetime
-
     from ..validation import validate_move
 
     started = datetime.now(UTC)
@@ -504,7 +502,9 @@ def _wait(
     target_group: str,
 ) -> None:
     started = state.started()
-    deadline = started + settings.move_timeout
+    # move-timeout is how long THIS run waits: a run resuming an older move waits anew. Counted from the move's start
+    # a resume after that window could never poll even once, and every re-run would end 'timed-out' forever.
+    deadline = datetime.now(UTC) + settings.move_timeout
 
     def heartbeat(elapsed: Any, status: str) -> None:
         platform.info(f"Move in progress: {move.elapsed_text(elapsed)} elapsed, ARM status {status}")
@@ -515,6 +515,8 @@ def _wait(
             move.wait(poller, deadline, started, heartbeat)
         except move.MoveTimedOut:
             positions = move.locate(clients, resources, source_group, target_group)
+            if positions.all_moved:  # ARM finished the move; its operation URL just had not said so yet
+                break
             report.status = "timed-out"
             report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
             raise RuntimeFailure(
