@@ -118,3 +118,34 @@ def test_a_move_in_progress_that_outlives_move_timeout_changes_nothing_and_says_
     assert writes == []  # waiting is reading: no second move, no follow-up on resources that have not moved
     assert positions(emulator, plan)[0] == []
     assert json.loads((rerun.out_dir / "report.json").read_text(encoding="utf-8"))["moved"] == []
+
+
+@pytest.mark.parametrize("slow_poll", [False, True], ids=["poll-answers", "poll-slower-than-move-timeout"])
+def test_resumed_after_move_timeout_has_passed_reports_the_finished_move_not_a_timeout(
+    emulator, runner, slow_poll
+) -> None:
+    """The runner died mid-move; the job is re-run (same output dir) only after move-timeout counted from the move's
+    start has passed, and ARM finished meanwhile. Apply resumes from state.json: the move is done, so it is `moved`
+    with the follow-ups, not `timed-out` with exit 3 (which every later re-run would repeat). Also when the operation
+    URL answers later than move-timeout: where the resources are is the verdict."""
+    s = samples.WorkspaceScenario()
+    plan = planned(emulator, runner, s)
+    emulator.shape_lro(durationSeconds=1.5)
+    download(runner, "plan-job", "job")
+    started = runner.start("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name="job")
+    deadline = time.monotonic() + 60
+    while not (started.out_dir / "state.json").exists():
+        assert started.proc.poll() is None and time.monotonic() < deadline, "apply never saved state.json"
+        time.sleep(0.02)
+    started.proc.send_signal(signal.SIGKILL)
+    started.finish()
+    time.sleep(2.0)  # past the move's end and past move-timeout (1s) counted from its start
+    if slow_poll:
+        emulator.fault(method="GET", pathRegex=r"/operationresults/", latencyMs=2500, count=1)
+    rerun = runner.run("apply", inputs(s, **{"plan-file": "plan/plan.json", "move-timeout": "1s"}), name="job")
+    assert rerun.code == 0, rerun.explain()
+    assert "Resuming the move ARM accepted" in rerun.stdout
+    assert rerun.report["status"] == "moved" and rerun.outputs["moved"] == "true"
+    assert sorted(positions(emulator, plan)[0]) == sorted(plan["resources"])
+    assert [p["status"] for p in move_posts(emulator)] == [202]
+    assert rerun.state["status"] == "succeeded"
