@@ -251,3 +251,22 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if len(problems) > _MAX_PROBLEMS:
             write(f"SESSION CHECK FAILED: ... and {len(problems) - _MAX_PROBLEMS} more")
         session.exitstatus = 1
+
+
+@pytest.fixture(autouse=True)
+def _emulator_left_as_found(request):
+    """Whatever a test did to the shared emulator's faults and settings does not leak into the next test."""
+    yield
+    if "emulator" not in request.fixturenames:
+        return
+    emu = request.getfixturevalue("emulator")
+    try:
+        emu.call("DELETE", "faults")
+        emu.settings(
+            clockSpeed=1,
+            tokenLifetimeSeconds=3600,
+            externalTokenLifetimeSeconds=300,
+            githubSubject="repo:contoso/ml-platform:environment:production",
+        )
+    except Exception:  # noqa: BLE001, S110 - a stopped emulator has nothing to restore
+        pass
