@@ -62,7 +62,9 @@ def subprocess_env(ca_file: Path | None = None) -> dict[str, str]:
     env = {
         k: v
         for k, v in os.environ.items()
-        if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_", "RUNNER_", "AZURE_", "SYSTEM_", "TF_BUILD"))
+        # AZUREML_: an in-process MLClient(cloud=...) writes AZUREML_CURRENT_CLOUD into this process's environment;
+        # a child inheriting it fails with 'Unknown cloud environment' (reference/arm-api.md §5).
+        if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_", "RUNNER_", "AZURE_", "AZUREML_", "SYSTEM_", "TF_BUILD"))
         and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
     }
     env["PYTHONPATH"] = os.pathsep.join([str(NETGUARD), str(ROOT)])

@@ -5,6 +5,7 @@ credential, plus scenario builders for the states the emulator tests need."""
 from __future__ import annotations
 
 import copy
+import os
 from typing import Any
 
 from amlmove_action.emulator import catalog, samples
@@ -14,6 +15,7 @@ ARM_SCOPE = "https://management.azure.com/.default"
 ML = "Microsoft.MachineLearningServices"
 LABELING_API = "2024-04-01-preview"
 GITHUB_REQUEST_TOKEN = "emulated-github-oidc-request-token"
+ML_CLOUD_ENV = "AZUREML_CURRENT_CLOUD"
 
 
 def credential(emu: EmulatorProcess, secret: str | None = None, **kwargs: Any):
@@ -77,15 +79,22 @@ def ml_client(emu: EmulatorProcess, group: str, workspace: str | None, sub: str 
         "storage_endpoint": "core.windows.net",
         "registry_discovery_endpoint": emu.url + "/",
     }
-    return MLClient(
-        cred or credential(emu),
-        sub,
-        group,
-        workspace,
-        cloud="AzureEmulator",
-        cloud_metadata=metadata,
-        connection_verify=str(emu.ca_file),
-    )
+    before = os.environ.get(ML_CLOUD_ENV)
+    try:
+        return MLClient(
+            cred or credential(emu),
+            sub,
+            group,
+            workspace,
+            cloud="AzureEmulator",
+            cloud_metadata=metadata,
+            connection_verify=str(emu.ca_file),
+        )
+    finally:  # MLClient records the cloud in os.environ, which every later subprocess would inherit
+        if before is None:
+            os.environ.pop(ML_CLOUD_ENV, None)
+        else:
+            os.environ[ML_CLOUD_ENV] = before
 
 
 def send(client, method: str, url: str, body: Any = None, headers: dict[str, str] | None = None):
