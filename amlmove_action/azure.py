@@ -451,9 +451,26 @@ def from_http_error(operation: str, exc: Any) -> AzureError:
     )
 
 
+# Clouds azure-ai-ml knows without fetching anything (its _azure_environments table).
+_AZURE_AI_ML_CLOUDS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment")
+
+
+def steer_azure_ai_ml(cloud: Cloud) -> None:
+    """Call before the first `import azure.ai.ml`. At import, azure-ai-ml resolves its current cloud from the process
+    environment (AZUREML_CURRENT_CLOUD, else ARM_CLOUD_METADATA_URL) and, for a name it does not know, fetches cloud
+    metadata from management.azure.com, failing with 'Unknown cloud environment'. This run's cloud comes from its
+    inputs: an inherited value must neither send a request elsewhere nor break the exports. A custom cloud starts
+    from AzureCloud's static table (nothing fetched) until MLClient registers it from `cloud_metadata`."""
+    import os
+
+    os.environ["AZUREML_CURRENT_CLOUD"] = cloud.name if cloud.name in _AZURE_AI_ML_CLOUDS else "AzureCloud"
+    os.environ.pop("ARM_CLOUD_METADATA_URL", None)
+
+
 def ml_client(clients: Clients, workspace_id: str) -> Any:
     """An azure-ai-ml MLClient bound to one workspace, aimed at this run's cloud (custom clouds get their metadata
     in-process, so no metadata URL is fetched)."""
+    steer_azure_ai_ml(clients.cloud)
     from azure.ai.ml import MLClient
 
     from .inventory import ResourceId

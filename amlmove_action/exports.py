@@ -53,9 +53,9 @@ def _dump(kind: str, name: str, entity: Any, path: Path) -> Export:
 
 def recreate_computes(clients: Clients, workspace_id: str, exports: list[Export]) -> list[str]:
     """Create each exported compute in the (moved) workspace; returns the names created."""
+    ml = ml_client(clients, workspace_id)  # first: it prepares the environment azure-ai-ml reads at import
     from azure.ai.ml import load_compute
 
-    ml = ml_client(clients, workspace_id)
     created = []
     for item in exports:
         if item.kind != "compute":
