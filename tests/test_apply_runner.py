@@ -149,3 +149,35 @@ def test_resumed_after_move_timeout_has_passed_reports_the_finished_move_not_a_t
     assert sorted(positions(emulator, plan)[0]) == sorted(plan["resources"])
     assert [p["status"] for p in move_posts(emulator)] == [202]
     assert rerun.state["status"] == "succeeded"
+
+
+def test_an_inherited_azure_ai_ml_cloud_setting_does_not_steer_the_exports(emulator, runner) -> None:
+    """azure-ai-ml reads AZUREML_CURRENT_CLOUD / ARM_CLOUD_METADATA_URL from the process environment at import and,
+    for a cloud name it does not know, fetches metadata from the public cloud (management.azure.com) and fails. The
+    cloud is amlmove's input, not the environment's: with such variables inherited, the compute is still exported,
+    deleted and recreated against this run's (custom) cloud, and nothing leaves 127.0.0.1 (the session's network
+    guard fails the run otherwise)."""
+    from azure.ai.ml import load_compute
+
+    s = samples.WorkspaceScenario()
+    s.compute("cpu-cluster")
+    built = s.build()
+    built["settings"] = {"retryAfterSeconds": 0.2}
+    emulator.load_scenario(built)
+    opt_ins = {"remove-computes": "true"}
+    plan_run = runner.run("plan", inputs(s, **opt_ins), name="job")
+    assert plan_run.code == 0, plan_run.explain()
+    inherited = {
+        "AZUREML_CURRENT_CLOUD": "AzureSomewhereElse",
+        "ARM_CLOUD_METADATA_URL": "https://management.azure.com/metadata/endpoints?api-version=2019-05-01",
+    }
+    run = runner.run("apply", inputs(s, **opt_ins, **{"recreate-computes": "true"}), name="job", extra_env=inherited)
+    assert run.code == 0, run.explain()
+    export = run.out_dir / "exports" / "compute-cpu-cluster.yml"
+    assert load_compute(export).size.lower() == "standard_ds3_v2"
+    new_ws = moved_id(s.workspace_id, s.dest_rg)
+    stored = {r["id"].lower(): r for r in emulator.state()["resources"]}
+    assert f"{s.workspace_id}/computes/cpu-cluster".lower() not in stored
+    assert stored[f"{new_ws}/computes/cpu-cluster".lower()]["body"]["properties"]["properties"]["vmSize"].lower() == (
+        "standard_ds3_v2"
+    )
