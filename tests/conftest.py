@@ -169,6 +169,19 @@ def run_pytest_session(folder: Path, test_source: str) -> subprocess.CompletedPr
     )
 
 
+@pytest.fixture(autouse=True)
+def _ml_cloud_stays_in_its_test():
+    """MLClient(cloud=...) writes AZUREML_CURRENT_CLOUD into os.environ (arm-api.md §5): left there, every later
+    MLClient in this process (the product run in-process by other tests) looks that cloud name up on the public
+    metadata host. Put back as it was after each test."""
+    before = os.environ.get("AZUREML_CURRENT_CLOUD")
+    yield
+    if before is None:
+        os.environ.pop("AZUREML_CURRENT_CLOUD", None)
+    else:
+        os.environ["AZUREML_CURRENT_CLOUD"] = before
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return ROOT

@@ -4,6 +4,8 @@ with small pages and absolute nextLinks), datastores; and the vendored raw clien
 
 from __future__ import annotations
 
+import os
+
 import pytest
 
 from amlmove_action.emulator import samples
@@ -81,6 +83,14 @@ def test_datastores_list_without_secrets(ml, emulator) -> None:
     assert listed and all(r["query"]["count"] == "30" for r in listed)
     captured = emulator.capture.read_text()
     assert "ZGF0YXN0b3JlLWFjY291bnQta2V5" not in captured  # the account key stays write-only
+
+
+def test_the_ml_cloud_name_is_set_by_mlclient_within_a_test(ml) -> None:
+    assert os.environ.get("AZUREML_CURRENT_CLOUD") == "AzureEmulator"  # MLClient's process-wide side effect ...
+
+
+def test_and_is_gone_in_the_next_test() -> None:
+    assert "AZUREML_CURRENT_CLOUD" not in os.environ  # ... undone by conftest after each test
 
 
 def test_raw_client_lists_private_endpoint_connections(azure, scenario) -> None:
