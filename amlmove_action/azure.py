@@ -224,9 +224,21 @@ class Clients:
             **RETRY_POLICY,
             **client_kwargs,
         }
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()  # the client factories take it again for the shared transport
         self._cache: dict[tuple[str, str], Any] = {}
         self._arm: Any = None
+        self._pages: Any = None
+        self._session: Any = None
+
+    def transport(self) -> Any:
+        """A transport on the run's one connection pool (every client shares it; none of them owns it)."""
+        from azure.core.pipeline.transport import RequestsTransport
+
+        with self._lock:
+            if self._session is None:
+                self._session = _pooled_session()
+        options = {k: v for k, v in self.kwargs.items() if k not in ("base_url", "credential_scopes")}
+        return RequestsTransport(session=self._session, session_owner=False, **options)
 
     def _get(self, kind: str, subscription_id: str, factory: Callable[[], Any]) -> Any:
         with self._lock:
@@ -241,19 +253,25 @@ class Clients:
         return self._get(
             "resources",
             subscription_id,
-            lambda: ResourceManagementClient(self.credential, subscription_id, **self.kwargs),
+            lambda: ResourceManagementClient(
+                self.credential, subscription_id, transport=self.transport(), **self.kwargs
+            ),
         )
 
     def subscriptions(self):
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-        return self._get("subscriptions", "", lambda: SubscriptionClient(self.credential, **self.kwargs))
+        return self._get(
+            "subscriptions", "", lambda: SubscriptionClient(self.credential, transport=self.transport(), **self.kwargs)
+        )
 
     def locks(self, subscription_id: str):
         from azure.mgmt.resource.locks import ManagementLockClient
 
         return self._get(
-            "locks", subscription_id, lambda: ManagementLockClient(self.credential, subscription_id, **self.kwargs)
+            "locks",
+            subscription_id,
+            lambda: ManagementLockClient(self.credential, subscription_id, transport=self.transport(), **self.kwargs),
         )
 
     def authorization(self, subscription_id: str):
@@ -262,7 +280,9 @@ class Clients:
         return self._get(
             "authorization",
             subscription_id,
-            lambda: AuthorizationManagementClient(self.credential, subscription_id, **self.kwargs),
+            lambda: AuthorizationManagementClient(
+                self.credential, subscription_id, transport=self.transport(), **self.kwargs
+            ),
         )
 
     # ---- raw ARM calls (reads, and types without a management client in the lock) -------------------------------
@@ -273,7 +293,7 @@ class Clients:
         concurrency."""
         with self._lock:
             if self._arm is None:
-                self._arm = _arm_pipeline(self.credential, self.cloud, self.kwargs)
+                self._arm = _arm_pipeline(self.credential, self.cloud, self.kwargs, self.transport())
             return self._arm
 
     def get_json(
@@ -308,40 +328,45 @@ class Clients:
         operation: str | None = None,
     ) -> Iterator[dict[str, Any]]:
         """Every item of an ARM list, following nextLink (each page read once); a 404 on the collection yields
-        nothing unless not `missing_ok`."""
+        nothing unless not `missing_ok`. Page n+1 is requested the moment page n has arrived, before the caller
+        works through page n's items: a long list costs its pages' round trips, not round trips plus parsing."""
         page = self.get_json(path, api_version, missing_ok=missing_ok, operation=operation)
         while page is not None:
-            yield from page.get("value") or []
             next_link = page.get("nextLink")
-            if not next_link:
-                return
-            page = self.get_json(next_link, api_version, missing_ok=missing_ok, operation=operation)
+            upcoming = (
+                self._prefetcher().submit(
+                    self.get_json, next_link, api_version, missing_ok=missing_ok, operation=operation
+                )
+                if next_link
+                else None
+            )
+            yield from page.get("value") or []
+            page = upcoming.result() if upcoming is not None else None
+
+    def _prefetcher(self) -> Any:
+        """Threads for the next page of each list being read (as many as the connection pool)."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        with self._lock:
+            if self._pages is None:
+                self._pages = ThreadPoolExecutor(max_workers=POOL_CONNECTIONS, thread_name_prefix="amlmove-pages")
+            return self._pages
 
 
 POOL_CONNECTIONS = 16  # at least discovery's concurrency: a smaller pool reopens connections (TLS handshakes)
 
 
-def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any]) -> Any:
-    """An ARMPipelineClient with the policies the azure-mgmt clients build (ResourceManagementClient's list)."""
+def _pooled_session() -> Any:
+    """What RequestsTransport would make, with a pool as large as the run's concurrency."""
     import requests
-    from azure.core.pipeline import policies
-    from azure.core.pipeline.transport import RequestsTransport
-    from azure.mgmt.core import ARMPipelineClient
-    from azure.mgmt.core.policies import (
-        ARMAutoResourceProviderRegistrationPolicy,
-        ARMChallengeAuthenticationPolicy,
-        ARMHttpLoggingPolicy,
-    )
-    from urllib3.util.retry import Retry
 
     try:
         from azure.core.pipeline.transport._requests_basic import BiggerBlockSizeHTTPAdapter as Adapter
     except ImportError:  # pragma: no cover - a future azure-core
         from requests.adapters import HTTPAdapter as Adapter
+    from urllib3.util.retry import Retry
 
-    options = {k: v for k, v in kwargs.items() if k not in ("base_url", "credential_scopes")}
-    scopes = kwargs.get("credential_scopes") or [cloud.scope]
-    session = requests.Session()  # what RequestsTransport would make, with a larger pool
+    session = requests.Session()
     adapter = Adapter(
         max_retries=Retry(total=False, redirect=False, raise_on_status=False),  # retrying is the pipeline's job
         pool_connections=POOL_CONNECTIONS,
@@ -349,6 +374,21 @@ def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any]) -> Any:
     )
     for scheme in ("https://", "http://"):
         session.mount(scheme, adapter)
+    return session
+
+
+def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any], transport: Any) -> Any:
+    """An ARMPipelineClient with the policies the azure-mgmt clients build (ResourceManagementClient's list)."""
+    from azure.core.pipeline import policies
+    from azure.mgmt.core import ARMPipelineClient
+    from azure.mgmt.core.policies import (
+        ARMAutoResourceProviderRegistrationPolicy,
+        ARMChallengeAuthenticationPolicy,
+        ARMHttpLoggingPolicy,
+    )
+
+    options = {k: v for k, v in kwargs.items() if k not in ("base_url", "credential_scopes")}
+    scopes = kwargs.get("credential_scopes") or [cloud.scope]
     pipeline_policies = [
         policies.RequestIdPolicy(**options),
         policies.HeadersPolicy(**options),
@@ -365,27 +405,7 @@ def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any]) -> Any:
         policies.SensitiveHeaderCleanupPolicy(**options),
         ARMHttpLoggingPolicy(**options),
     ]
-    transport = RequestsTransport(session=session, session_owner=True, **options)
     return ARMPipelineClient(base_url=cloud.arm_endpoint, policies=pipeline_policies, transport=transport, **options)
-
-
-def warm_imports(*modules: str) -> None:
-    """Import `modules` in a background thread while the caller waits on the network (the next step's SDK)."""
-    import importlib
-    import sys
-
-    wanted = [m for m in modules if m not in sys.modules]
-    if not wanted:
-        return
-
-    def load() -> None:
-        for module in wanted:
-            try:
-                importlib.import_module(module)
-            except Exception:  # noqa: BLE001, S110 - only a warm-up: the real import reports any problem
-                pass
-
-    threading.Thread(target=load, name="amlmove-warm-imports", daemon=True).start()
 
 
 def no_verdict(exc: Any) -> bool:

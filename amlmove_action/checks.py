@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from .inputs import AssociatedResourceChoice, IncludeMode
 from .inventory import (
     FINISHED_JOB_STATUSES,
     STOPPED_LABELING_STATUSES,
@@ -90,21 +91,6 @@ class Finding:
 
 
 # --- What moves ------------------------------------------------------------------------------------------------------
-
-
-class IncludeMode(StrEnum):
-    AUTO = "auto"  # associated resources in the workspace's group that no other workspace uses
-    NONE = "none"  # only the workspace
-    ALL = "all"  # every associated resource in the workspace's group, shared or not
-    LISTED = "listed"  # exactly the resource IDs given
-
-
-@dataclass(frozen=True)
-class AssociatedResourceChoice:
-    """The include-associated-resources input, parsed: a mode, plus the IDs when the mode is LISTED."""
-
-    mode: IncludeMode = IncludeMode.AUTO
-    listed_ids: tuple[str, ...] = ()
 
 
 class Outcome(StrEnum):

@@ -3,6 +3,7 @@ depend on each other (bounded pool; azure-core's retry policy honours ARM's thro
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -10,7 +11,7 @@ from dataclasses import replace
 from typing import Any
 
 from . import inventory as inv
-from .azure import Clients, warm_imports
+from .azure import Clients
 from .errors import AmlMoveError, AzureError
 
 ML = "Microsoft.MachineLearningServices"
@@ -70,10 +71,21 @@ class Discovery:
         self.destination_group_id = destination_group_id
 
     # ---- the whole inventory ------------------------------------------------------------------------------------
-    def run(self, principal_id: str | None = None) -> inv.Inventory:
+    def run(
+        self, principal_id: str | None = None, on_move_set_known: Callable[[inv.Inventory], None] | None = None
+    ) -> inv.Inventory:
         """Every read starts as soon as what it depends on has answered: most at once, the associated resources
         when the workspace is known, deployments when the endpoint list is, permissions at the destination when
-        its group's existence is. Pages of a list are the only other chain. Each distinct read is made once."""
+        its group's existence is. Pages of a list are the only other chain. Each distinct read is made once.
+
+        `on_move_set_known` is called (in this thread) with a partial inventory as soon as everything that decides
+        what moves has been read (the workspace, its associated resources and who else uses them, the source
+        group's resources, both subscriptions, the destination group), while the long lists are still paging: the
+        caller can start ARM's validation then. Only the lists are missing from it; it is not called when one of
+        those reads failed (the full run reports that error)."""
+        # The objects loaded so far (modules, mostly) never become garbage: keep the collector from walking them
+        # again and again while thousands of list items are parsed (a full collection stalled a page by ~30 ms).
+        gc.freeze()
         with ThreadPoolExecutor(max_workers=MAX_WORKERS, thread_name_prefix="discovery") as pool:
             go = pool.submit
             # The longest chains first: lists whose page count grows with the workspace.
@@ -108,9 +120,23 @@ class Discovery:
                 destination_group,
                 lambda d: go(self.permissions, d.id if d.exists else f"/subscriptions/{self.dest_sub}"),
             )
-            # Validation's SDK (the plan's next step) is imported while the reads wait on the network; only now, so
-            # that its CPU does not delay starting the workers.
-            warm_imports("azure.mgmt.resource.resources")
+            if on_move_set_known is not None:
+                early = (workspace, destination_group, group_resources, shared, associated, *sub_bodies.values())
+                if all(f.exception() is None for f in (*early, *registered.values())) and all(
+                    f.exception() is None for f in associated.result().values()
+                ):
+                    on_move_set_known(
+                        inv.Inventory(
+                            workspace=workspace.result(),
+                            source_subscription=self._subscription(self.source_sub, sub_bodies, registered),
+                            destination_subscription=self._subscription(self.dest_sub, sub_bodies, registered),
+                            destination_group=destination_group.result(),
+                            validation=inv.ValidationResult(inv.ValidationStatus.SKIPPED, message="not run yet"),
+                            signed_in_principal_id=principal_id,
+                            source_group_resources=group_resources.result(),
+                            associated_resources=self._associated(associated.result(), shared.result()),
+                        )
+                    )
             # Collected in the order the reads were listed before they ran concurrently (the first error wins).
             ws: inv.Workspace = _result(workspace)
             source_subscription = self._subscription(self.source_sub, sub_bodies, registered)
@@ -136,17 +162,7 @@ class Discovery:
                 "source_permissions": _result(source_perms),
             }
             dest_permissions = _result(_result(dest_perms))
-            associated_resources = tuple(
-                replace(
-                    _result(f),
-                    used_by_workspace_ids=tuple(
-                        w
-                        for w, refs in got["workspaces_in_subscription"].items()
-                        if any(inv.same_id(r, rid) for r in refs)
-                    ),
-                )
-                for rid, f in _result(associated).items()
-            )
+            associated_resources = self._associated(_result(associated), got["workspaces_in_subscription"])
             by_endpoint = _result(deployments)
             endpoints = tuple(replace(ep, deployments=_result(by_endpoint[ep.id])) for ep in got["online_endpoints"])
             permissions = (got["source_permissions"], dest_permissions)
@@ -172,6 +188,21 @@ class Discovery:
             databricks_workspaces=got["databricks"],
             role_assignments=got["role_assignments"],
             asset_counts=got["asset_counts"],
+        )
+
+    @staticmethod
+    def _associated(
+        reads: dict[str, Future], workspaces: dict[str, tuple[str, ...]]
+    ) -> tuple[inv.AssociatedResource, ...]:
+        """The associated resources read, each with the other workspaces of the subscription that use it."""
+        return tuple(
+            replace(
+                _result(f),
+                used_by_workspace_ids=tuple(
+                    w for w, refs in workspaces.items() if any(inv.same_id(r, rid) for r in refs)
+                ),
+            )
+            for rid, f in reads.items()
         )
 
     # ---- subscriptions and groups -------------------------------------------------------------------------------
@@ -434,27 +465,7 @@ class Discovery:
         return tuple(out)
 
     def role_assignments(self, scope: str) -> tuple[inv.RoleAssignment, ...]:
-        """Assignments made AT the scope (not inherited): exactly what a move orphans."""
-        items = self.clients.list_json(
-            f"{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()",
-            AUTHZ_API,
-            missing_ok=False,
-            operation=f"list role assignments at {scope}",
-        )
-        out = []
-        for a in items:
-            p = a.get("properties") or {}
-            if inv.same_id(p.get("scope"), scope):
-                out.append(
-                    inv.RoleAssignment(
-                        a.get("id"),
-                        p.get("scope"),
-                        p.get("roleDefinitionId"),
-                        p.get("principalId"),
-                        str(p.get("principalType") or "User"),
-                    )
-                )
-        return tuple(out)
+        return role_assignments_at(self.clients, scope)
 
     def asset_counts(self) -> inv.AssetCounts:
         return inv.AssetCounts(**{field: self._count(kind) for kind, field in ASSET_KINDS.items()})
@@ -519,6 +530,30 @@ def workspace_from_arm(body: dict[str, Any]) -> inv.Workspace:
         public_network_access=p.get("publicNetworkAccess"),
         discovery_url=p.get("discoveryUrl"),
     )
+
+
+def role_assignments_at(clients: Clients, scope: str) -> tuple[inv.RoleAssignment, ...]:
+    """Assignments made AT the scope (not inherited): exactly what a move orphans."""
+    items = clients.list_json(
+        f"{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()",
+        AUTHZ_API,
+        missing_ok=False,
+        operation=f"list role assignments at {scope}",
+    )
+    out = []
+    for a in items:
+        p = a.get("properties") or {}
+        if inv.same_id(p.get("scope"), scope):
+            out.append(
+                inv.RoleAssignment(
+                    a.get("id"),
+                    p.get("scope"),
+                    p.get("roleDefinitionId"),
+                    p.get("principalId"),
+                    str(p.get("principalType") or "User"),
+                )
+            )
+    return tuple(out)
 
 
 def _result(future: Any) -> Any:

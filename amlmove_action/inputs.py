@@ -17,7 +17,6 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from .checks import CHECK_IDS, SKIPPABLE_CHECK_IDS, AssociatedResourceChoice, IncludeMode
 from .errors import InputError
 
 
@@ -246,6 +245,21 @@ class GroupRef:
     @property
     def id(self) -> str:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.name}"
+
+
+class IncludeMode(StrEnum):
+    AUTO = "auto"  # associated resources in the workspace's group that no other workspace uses
+    NONE = "none"  # only the workspace
+    ALL = "all"  # every associated resource in the workspace's group, shared or not
+    LISTED = "listed"  # exactly the resource IDs given
+
+
+@dataclass(frozen=True)
+class AssociatedResourceChoice:
+    """The include-associated-resources input, parsed: a mode, plus the IDs when the mode is LISTED."""
+
+    mode: IncludeMode = IncludeMode.AUTO
+    listed_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -588,6 +602,10 @@ def _check_listed_id(item: str, workspace: WorkspaceRef) -> None:
 def _skip_checks(text: str | None) -> frozenset[str]:
     name = "skip-checks"
     requested = {item.strip().lower() for item in _LIST_SEPARATOR.split(text or "") if item.strip()}
+    if not requested:
+        return frozenset()
+    from .checks import CHECK_IDS, SKIPPABLE_CHECK_IDS  # only when checks are named: the registry is costly to load
+
     for check_id in sorted(requested):
         if check_id not in CHECK_IDS:
             raise InputError(name, "names an unknown check", f"Valid IDs: {', '.join(CHECK_IDS)}.", value=check_id)

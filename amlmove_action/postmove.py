@@ -6,9 +6,10 @@ a failing follow-up never undoes the move: it is reported, with the exact manual
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from . import inventory as inv
 from .azure import Clients, arm_error
@@ -18,6 +19,19 @@ from .plan import moved_id
 ML_API = "2024-10-01"
 AUTHZ_API = "2022-04-01"
 STORAGE_API = "2023-05-01"
+MAX_WORKERS = 16  # concurrent follow-up writes (ARM's write limits are per identity and far higher; 429s back off)
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+def in_parallel(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
+    """`function` over `items` on a bounded pool, results in the items' order (the report lists them so)."""
+    items = list(items)
+    if len(items) <= 1:
+        return [function(item) for item in items]
+    with ThreadPoolExecutor(max_workers=min(MAX_WORKERS, len(items)), thread_name_prefix="amlmove-followup") as pool:
+        return list(pool.map(function, items))
 
 
 @dataclass
@@ -46,6 +60,9 @@ class PostMove:
     moved: list[tuple[str, str]]  # (old id, new id) of every moved top-level resource
     mask: Callable[[str], None]
     results: list[FollowUp] = field(default_factory=list)
+    # Read once per run and shared by the steps (verify and the repairs need the same datastore list; every
+    # datastore on one account needs the same key).
+    _datastores: list[dict[str, Any]] | None = field(default=None, init=False, repr=False)
 
     @property
     def new_workspace_id(self) -> str:
@@ -58,9 +75,8 @@ class PostMove:
     def _request(self, method: str, path: str, api: str, body: Any = None) -> Any:
         from azure.core.rest import HttpRequest
 
-        client = self.clients.resources(self.dest_sub)
         url = f"{self.clients.cloud.arm_endpoint}{path}?api-version={api}"
-        return client.send_request(HttpRequest(method, url, json=body))
+        return self.clients.arm().send_request(HttpRequest(method, url, json=body))
 
     # ---- verify -------------------------------------------------------------------------------------------------
     def verify(self, expected_datastores: int) -> bool:
@@ -71,7 +87,7 @@ class PostMove:
             )
             return False
         state = (ws.get("properties") or {}).get("provisioningState")
-        count = sum(1 for _ in self.clients.list_json(f"{self.new_workspace_id}/datastores", ML_API, self.dest_sub))
+        count = len(self.datastores())
         ok = state == "Succeeded" and count >= expected_datastores
         self.results.append(
             FollowUp(
@@ -83,36 +99,48 @@ class PostMove:
         )
         return ok
 
+    def datastores(self) -> list[dict[str, Any]]:
+        """The moved workspace's datastores (listed once per run)."""
+        if self._datastores is None:
+            self._datastores = list(
+                self.clients.list_json(f"{self.new_workspace_id}/datastores", ML_API, self.dest_sub)
+            )
+        return self._datastores
+
     # ---- role assignments ---------------------------------------------------------------------------------------
     def restore_role_assignments(self, snapshot: list[dict[str, Any]]) -> None:
-        """Recreate each assignment that was made at a moved scope, at the scope's new id (same principal, role)."""
+        """Recreate each assignment that was made at a moved scope, at the scope's new id (same principal, role).
+        The new scopes are listed first (a re-run finds its own earlier work there and writes nothing), then the
+        missing assignments are created concurrently."""
         from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
         renames = {old.lower(): new for old, new in self.moved}
         client = self.clients.authorization(self.dest_sub)
-        present: dict[str, set[tuple[str, str]]] = {}
 
         def granted_at(scope: str) -> set[tuple[str, str]]:
             """(principal, role GUID) of the assignments made at `scope` now; empty when they cannot be listed (the
-            PUT then decides). A re-run finds its own earlier work here and writes nothing."""
-            if scope.lower() not in present:
-                try:
-                    present[scope.lower()] = {
-                        (str(x.principal_id).lower(), str(x.role_definition_id).rstrip("/").rsplit("/", 1)[-1].lower())
-                        for x in client.role_assignments.list_for_scope(scope, filter="atScope()")
-                        if inv.same_id(x.scope, scope)
-                    }
-                except HttpResponseError:
-                    present[scope.lower()] = set()
-            return present[scope.lower()]
+            PUT then decides)."""
+            try:
+                return {
+                    (str(x.principal_id).lower(), str(x.role_definition_id).rstrip("/").rsplit("/", 1)[-1].lower())
+                    for x in client.role_assignments.list_for_scope(scope, filter="atScope()")
+                    if inv.same_id(x.scope, scope)
+                }
+            except HttpResponseError:
+                return set()
 
+        wanted: list[tuple[dict[str, Any], str, str]] = []  # (snapshot entry, new scope, role definition GUID)
         for a in snapshot:
             old_scope = a["scope"]
             root = next((o for o in renames if inv.is_within(old_scope, o)), None)
-            if root is None:
-                continue
-            new_scope = renames[root] + inv.normalise_id(old_scope)[len(root) :]
-            guid = a["roleDefinitionId"].rstrip("/").rsplit("/", 1)[-1]
+            if root is not None:
+                new_scope = renames[root] + inv.normalise_id(old_scope)[len(root) :]
+                wanted.append((a, new_scope, a["roleDefinitionId"].rstrip("/").rsplit("/", 1)[-1]))
+        scopes = list(dict.fromkeys(new_scope.lower() for _, new_scope, _ in wanted))
+        present = dict(zip(scopes, in_parallel(granted_at, scopes), strict=True))
+
+        def restore(item: tuple[dict[str, Any], str, str]) -> FollowUp:
+            a, new_scope, guid = item
             role = f"/subscriptions/{self.dest_sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
             name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{new_scope.lower()}|{a['principalId'].lower()}|{guid}"))
             params = {
@@ -128,34 +156,29 @@ class PostMove:
                 f"az role assignment create --assignee-object-id {a['principalId']} --assignee-principal-type "
                 f"{a.get('principalType') or 'User'} --role {guid} --scope {new_scope}"
             )
-            if (a["principalId"].lower(), guid.lower()) in granted_at(new_scope):
-                self.results.append(FollowUp("role-assignment", target, "already-done", "already present"))
-                continue
+            if (a["principalId"].lower(), guid.lower()) in present[new_scope.lower()]:
+                return FollowUp("role-assignment", target, "already-done", "already present")
             try:
                 status = client.role_assignments.create(
                     new_scope, name, params, cls=lambda response, _model, _headers: response.http_response.status_code
                 )
-                if status == 201:
-                    self.results.append(FollowUp("role-assignment", target, "done", "recreated at the new scope"))
-                else:  # 200: this very assignment was there already (an earlier run made it)
-                    self.results.append(FollowUp("role-assignment", target, "already-done", "already present"))
             except ResourceExistsError:
-                self.results.append(FollowUp("role-assignment", target, "already-done", "already present"))
+                return FollowUp("role-assignment", target, "already-done", "already present")
             except HttpResponseError as exc:
                 err = getattr(exc, "error", None)
-                self.results.append(
-                    FollowUp(
-                        "role-assignment",
-                        target,
-                        "failed",
-                        f"{getattr(err, 'code', exc.status_code)}: {getattr(err, 'message', '')}",
-                        command,
-                    )
-                )
+                detail = f"{getattr(err, 'code', exc.status_code)}: {getattr(err, 'message', '')}"
+                return FollowUp("role-assignment", target, "failed", detail, command)
+            if status == 201:
+                return FollowUp("role-assignment", target, "done", "recreated at the new scope")
+            # 200: this very assignment was there already (an earlier run made it)
+            return FollowUp("role-assignment", target, "already-done", "already present")
+
+        self.results += in_parallel(restore, wanted)
 
     # ---- datastores ---------------------------------------------------------------------------------------------
     def repair_datastores(self) -> None:
-        """Point datastores on moved storage accounts at the new subscription/group (AML leaves them stale)."""
+        """Point datastores on moved storage accounts at the new subscription/group (AML leaves them stale). Each
+        moved account's key is read once, then the datastores are re-registered concurrently."""
         source = inv.ResourceId.parse(self.source_workspace_id)
         dest = inv.ResourceId.parse(self.destination_group_id)
         moved_accounts = {
@@ -163,7 +186,8 @@ class PostMove:
             for old, new in self.moved
             if inv.ResourceId.parse(old).type.lower() == "microsoft.storage/storageaccounts"
         }
-        for ds in self.clients.list_json(f"{self.new_workspace_id}/datastores", ML_API, self.dest_sub):
+        stale: list[tuple[dict[str, Any], str]] = []
+        for ds in self.datastores():
             props = ds.get("properties") or {}
             account = (props.get("accountName") or "").lower()
             if account not in moved_accounts:
@@ -177,13 +201,17 @@ class PostMove:
                 continue
             if (props.get("subscriptionId") or "").lower() != source.subscription_id.lower():
                 continue
-            self._repair_datastore(ds, moved_accounts[account], dest)
+            stale.append((ds, moved_accounts[account]))
+        # One listKeys per account, however many datastores use it.
+        keyed = {account for ds, account in stale if _credentials_kind(ds) == "AccountKey"}
+        keys = dict(zip(sorted(keyed), in_parallel(self._storage_key, sorted(keyed)), strict=True))
+        self.results += in_parallel(lambda item: self._repair_datastore(item[0], keys.get(item[1]), dest), stale)
 
-    def _repair_datastore(self, ds: dict[str, Any], account_id: str, dest: inv.ResourceId) -> None:
+    def _repair_datastore(self, ds: dict[str, Any], key: str | None, dest: inv.ResourceId) -> FollowUp:
         props = dict(ds.get("properties") or {})
         name = ds["name"]
         creds = dict(props.get("credentials") or {"credentialsType": "None"})
-        kind = creds.get("credentialsType", "None")
+        kind = _credentials_kind(ds)
         manual = (
             f"az ml datastore update --name {name} --workspace-name "
             f"{inv.ResourceId.parse(self.new_workspace_id).name} --resource-group {dest.resource_group} "
@@ -191,30 +219,23 @@ class PostMove:
             f"resource_group={dest.resource_group}"
         )
         if kind == "AccountKey":
-            key = self._storage_key(account_id)
             if key is None:
-                self.results.append(
-                    FollowUp(
-                        "datastore",
-                        name,
-                        "manual",
-                        "the signed-in identity may not list the storage account keys; re-enter the account key",
-                        manual,
-                    )
-                )
-                return
-            creds["secrets"] = {"secretsType": "AccountKey", "key": key}
-        elif kind not in ("None",):
-            self.results.append(
-                FollowUp(
+                return FollowUp(
                     "datastore",
                     name,
                     "manual",
-                    f"{kind} credentials cannot be read back; re-register the datastore with its secret",
+                    "the signed-in identity may not list the storage account keys; re-enter the account key",
                     manual,
                 )
+            creds["secrets"] = {"secretsType": "AccountKey", "key": key}
+        elif kind not in ("None",):
+            return FollowUp(
+                "datastore",
+                name,
+                "manual",
+                f"{kind} credentials cannot be read back; re-register the datastore with its secret",
+                manual,
             )
-            return
         props["credentials"] = creds
         props["subscriptionId"] = dest.subscription_id
         props["resourceGroup"] = dest.resource_group
@@ -223,10 +244,8 @@ class PostMove:
         response = self._request("PUT", f"{self.new_workspace_id}/datastores/{name}", ML_API, {"properties": props})
         if response.status_code in (200, 201):
             how = "identity-based: updated in place" if kind == "None" else "re-registered with the moved account key"
-            self.results.append(FollowUp("datastore", name, "done", how))
-        else:
-            err = arm_error("PUT datastore", response)
-            self.results.append(FollowUp("datastore", name, "failed", str(err), manual))
+            return FollowUp("datastore", name, "done", how)
+        return FollowUp("datastore", name, "failed", str(arm_error("PUT datastore", response)), manual)
 
     def _storage_key(self, account_id: str) -> str | None:
         response = self._request("POST", f"{account_id}/listKeys", STORAGE_API)
@@ -284,30 +303,43 @@ class PostMove:
                 )
 
 
-def snapshot_role_assignments(clients: Clients, scopes: list[str]) -> list[dict[str, Any]]:
-    """Role assignments made AT each scope (inherited ones are left alone): what a move leaves behind."""
-    from azure.core.exceptions import HttpResponseError
+def _credentials_kind(ds: dict[str, Any]) -> str:
+    creds = (ds.get("properties") or {}).get("credentials") or {"credentialsType": "None"}
+    return str(creds.get("credentialsType", "None"))
 
-    out: list[dict[str, Any]] = []
-    for scope in scopes:
-        client = clients.authorization(inv.ResourceId.parse(scope).subscription_id)
+
+def snapshot_role_assignments(
+    clients: Clients, scopes: list[str], known: dict[str, tuple[inv.RoleAssignment, ...]] | None = None
+) -> list[dict[str, Any]]:
+    """Role assignments made AT each scope (inherited ones are left alone): what a move leaves behind. `known`:
+    assignments already read at some of the scopes (the re-plan's, at the workspace); the others are read
+    concurrently."""
+    from .discovery import role_assignments_at
+
+    known = {scope.lower(): found for scope, found in (known or {}).items()}
+
+    def at(scope: str) -> tuple[inv.RoleAssignment, ...]:
+        if scope.lower() in known:
+            return known[scope.lower()]
         try:
-            items = list(client.role_assignments.list_for_scope(scope, filter="atScope()"))
-        except HttpResponseError as exc:
+            return role_assignments_at(clients, scope)
+        except AzureError as err:
             raise AzureError(
                 f"Listing role assignments at {scope}",
-                status=exc.status_code,
+                status=err.status,
+                code=err.code,
+                message=err.azure_message,
                 fix="Give the apply identity Microsoft.Authorization/roleAssignments/read",
             ) from None
-        for a in items:
-            if inv.same_id(a.scope, scope):
-                out.append(
-                    {
-                        "id": a.id,
-                        "scope": a.scope,
-                        "roleDefinitionId": a.role_definition_id,
-                        "principalId": a.principal_id,
-                        "principalType": str(getattr(a.principal_type, "value", a.principal_type) or "User"),
-                    }
-                )
-    return out
+
+    return [
+        {
+            "id": a.id,
+            "scope": a.scope,
+            "roleDefinitionId": a.role_definition_id,
+            "principalId": a.principal_id,
+            "principalType": a.principal_type,
+        }
+        for found in in_parallel(at, scopes)
+        for a in found
+    ]

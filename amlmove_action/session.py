@@ -5,10 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .azure import Clients, Cloud, build_credential, token_claims
-from .inputs import Settings
+
+if TYPE_CHECKING:
+    from .inputs import Settings
 
 
 @dataclass(frozen=True)
@@ -27,19 +29,22 @@ def cloud_of(settings: Settings) -> Cloud:
     )
 
 
-def sign_in(settings: Settings, env: Mapping[str, str], platform: Any) -> Session:
+def sign_in(
+    settings: Settings, env: Mapping[str, str], platform: Any, preload: tuple[str, ...] = ("amlmove_action.discovery",)
+) -> Session:
+    """Sign in and check the token. While its request is in flight, a thread builds the ARM pipeline and imports
+    `preload` (the command's next modules, in the order it needs them): CPU the first ARM request would otherwise
+    wait for. It is not waited for: whatever the command needs before the thread got to it, the command builds or
+    imports itself (Clients' lock and the import lock make both wait for a build already under way)."""
     cloud = cloud_of(settings)
     chosen = build_credential(
         client_id=settings.client_id, tenant_id=settings.tenant_id, cloud=cloud, env=env, on_secret=platform.mask
     )
     platform.info(f"Signing in with {chosen.method} …")
     clients = Clients(chosen.credential, cloud)
-    # While the token request is in flight, build the ARM pipeline and load discovery (no network: CPU the first
-    # ARM request would otherwise wait for).
-    prepare = threading.Thread(target=_prepare, args=(clients,), name="amlmove-prepare", daemon=True)
+    prepare = threading.Thread(target=_prepare, args=(clients, preload), name="amlmove-prepare", daemon=True)
     prepare.start()
     claims = token_claims(chosen.credential, cloud.scope)
-    prepare.join()
     platform.info(
         f"Signed in: tenant {claims.get('tid', '?')}, object id {claims.get('oid', '?')}, "
         f"app id {claims.get('appid', '?')}"
@@ -47,9 +52,12 @@ def sign_in(settings: Settings, env: Mapping[str, str], platform: Any) -> Sessio
     return Session(clients, claims.get("oid"), chosen.method)
 
 
-def _prepare(clients: Clients) -> None:
+def _prepare(clients: Clients, preload: tuple[str, ...]) -> None:
+    import importlib
+
     try:
         clients.arm()
-        from . import discovery  # noqa: F401
+        for module in preload:
+            importlib.import_module(module)
     except Exception:  # noqa: BLE001, S110 - only a head start: the same calls run again where they are needed
         pass

@@ -10,21 +10,33 @@ from .azure import Clients, from_http_error, no_verdict
 
 # Used only when ARM sends no Retry-After (it normally does); azure-core's own default would be 30 s.
 FALLBACK_POLL_SECONDS = 5
+RESOURCES_API = "2025-04-01"  # what azure-mgmt-resource's ResourceManagementClient sends
 
 
 def validate_move(
     clients: Clients, source_group_id: str, resources: list[str], target_group_id: str
 ) -> inv.ValidationResult:
+    """POST validateMoveResources and follow it with azure-core's ARM poller (Retry-After honoured), exactly as
+    ResourceManagementClient.begin_validate_move_resources does, but through the run's shared ARM pipeline: a plan
+    then never loads the management SDK (~0.1 s of CPU, taken from discovery's reads while they page)."""
     from azure.core.exceptions import HttpResponseError
+    from azure.core.polling import LROPoller
+    from azure.core.rest import HttpRequest
+    from azure.mgmt.core.exceptions import ARMErrorFormat
+    from azure.mgmt.core.polling.arm_polling import ARMPolling
 
     source = inv.ResourceId.parse(source_group_id)
-    client = clients.resources(source.subscription_id)
+    url = (
+        f"{clients.cloud.arm_endpoint}/subscriptions/{source.subscription_id}/resourcegroups/"
+        f"{source.resource_group}/validateMoveResources?api-version={RESOURCES_API}"
+    )
     body = {"resources": resources, "targetResourceGroup": target_group_id}
+    pipeline = clients.arm()
     try:
-        poller = client.resources.begin_validate_move_resources(
-            source.resource_group, body, polling_interval=FALLBACK_POLL_SECONDS
-        )
-        poller.result()
+        initial = pipeline.send_request(HttpRequest("POST", url, json=body), _return_pipeline_response=True)
+        if initial.http_response.status_code not in (202, 204):
+            raise HttpResponseError(response=initial.http_response, error_format=ARMErrorFormat)
+        LROPoller(pipeline, initial, lambda _: None, ARMPolling(FALLBACK_POLL_SECONDS)).result()
     except HttpResponseError as exc:
         if exc.status_code in (401,) or no_verdict(exc):  # throttled, failing or lost: no verdict on the move
             raise from_http_error("validateMoveResources", exc) from None

@@ -407,7 +407,15 @@ def venv_size(fresh: bool, say: Callable[[str], None]) -> dict[str, Any]:
 
 
 # ---- the whole run --------------------------------------------------------------------------------------------------
+def compile_like_the_image() -> None:
+    """The container image ships the action's bytecode (Dockerfile: compileall after COPY) and runs with
+    PYTHONDONTWRITEBYTECODE, so no run compiles the action. The same here: write amlmove_action's __pycache__
+    (git-ignored; Python falls back to the source of any module edited since)."""
+    subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "amlmove_action")], check=True)
+
+
 def run(config: Config, base_env: dict[str, str], work: Path, say: Callable[[str], None] = print) -> dict[str, Any]:
+    compile_like_the_image()
     results: dict[str, Any] = {
         "meta": {
             "date": dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -311,6 +311,14 @@ def dockerfile_problems(text: str) -> list[str]:
         problems.append("does not install requirements/runtime.txt with --require-hashes --no-deps")
     if any(kw == "RUN" and "pip install" in rest and "--require-hashes" not in rest for kw, rest in instructions):
         problems.append("a pip install without --require-hashes")
+    copied = [i for i, (kw, rest) in enumerate(instructions) if kw == "COPY" and rest.startswith("amlmove_action/")]
+    compiled = [
+        i
+        for i, (kw, rest) in enumerate(instructions)
+        if kw == "RUN" and re.search(r"compileall\b.*/app/amlmove_action", rest)
+    ]
+    if not (copied and compiled and max(compiled) > max(copied)):
+        problems.append("does not compile the action's bytecode after copying it (each run would compile it)")
     return problems
 
 
@@ -333,6 +341,13 @@ ENTRYPOINT python /app/entrypoint.py
         'ENTRYPOINT is not exactly ["python", "/app/entrypoint.py"]',
         "does not install requirements/runtime.txt with --require-hashes --no-deps",
         "a pip install without --require-hashes",
+        "does not compile the action's bytecode after copying it (each run would compile it)",
+    ]
+    compiled_too_early = (ROOT / "Dockerfile").read_text(encoding="utf-8").replace(
+        "COPY amlmove_action/ /app/amlmove_action/\n", ""
+    ) + "COPY amlmove_action/ /app/amlmove_action/\n"
+    assert dockerfile_problems(compiled_too_early) == [
+        "does not compile the action's bytecode after copying it (each run would compile it)"
     ]
 
 

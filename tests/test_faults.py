@@ -279,7 +279,7 @@ MOVE_POST = r"/moveResources$"
 VALIDATE_POST = r"/validateMoveResources$"
 POLL = r"/operationresults/"
 ARM_PATH = r"^/subscriptions/"  # ARM, not Entra's metadata and token endpoints
-MOVE_POLL = 2  # apply polls two validations (re-plan, final) before the move: skip=2 aims at the move's poll
+MOVE_POLL = 1  # apply polls one validation (the re-plan's) before the move: skip=1 aims at the move's poll
 
 
 # --- 1. Transient faults that azure-core's retry policy must absorb: the move happens once, exit 0 ------------------
@@ -292,7 +292,7 @@ TRANSIENT = {
     "429 with Retry-After on the poll URL": [
         dict(method="GET", path=POLL, status=429, retryAfter=RETRY, count=3, skip=MOVE_POLL)
     ],
-    "429 on the final validateMoveResources": [
+    "429 on validateMoveResources": [
         dict(method="POST", path=VALIDATE_POST, status=429, retryAfter=RETRY, count=2)
     ],
     "503 burst on reads": [dict(method="GET", path=ARM_PATH, status=503, retryAfter=RETRY, count=8)],

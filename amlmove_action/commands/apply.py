@@ -218,7 +218,7 @@ def _apply(
             )
             phases.start("re-plan")
             try:
-                fresh = _refuse_on_drift(settings, session, platform, approved, report)
+                fresh, inventory = _refuse_on_drift(settings, session, platform, approved, report)
             except MoveInProgress:
                 # No state.json of this plan's (a re-run gets a fresh workspace) but ARM holds the groups for a
                 # move: maybe this plan's, started by a run that died. Wait it out, then see where everything is.
@@ -232,8 +232,10 @@ def _apply(
                     report.status, report.moved = "already-moved", positions.moved
                 elif positions.none_moved:  # it was another move, or it failed: plan again, refuse on drift
                     phases.start("re-plan")
-                    fresh = _refuse_on_drift(settings, session, platform, approved, report)
-                    _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh)
+                    fresh, inventory = _refuse_on_drift(settings, session, platform, approved, report)
+                    _prepare_and_move(
+                        settings, platform, approved, session, state_path, report, phases, fresh, inventory
+                    )
                 else:
                     report.status = "failed"
                     report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
@@ -244,7 +246,7 @@ def _apply(
                         "Read report.md, move or roll back the rest by hand (az resource move), then plan again",
                     ) from None
             else:
-                _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh)
+                _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh, inventory)
     phases.start("follow-ups")
     _follow_ups(settings, platform, approved, session, report)
     phases.stop()
@@ -269,11 +271,11 @@ def _apply(
 
 def _refuse_on_drift(
     settings: Settings, session: Session, platform: Any, approved: dict[str, Any], report: Report
-) -> dict[str, Any]:
-    """The fresh plan, when nothing move-relevant changed; PlanRefused otherwise."""
+) -> tuple[dict[str, Any], inv.Inventory]:
+    """The fresh plan (and what it read), when nothing move-relevant changed; PlanRefused otherwise."""
     from .plan import make_plan
 
-    fresh, _ = make_plan(planned_settings(settings, approved), session, platform)
+    fresh, inventory = make_plan(planned_settings(settings, approved), session, platform)
     diffs = drift.differences(approved, fresh)
     if diffs:
         report.drift = [{"what": d.what, "approved": d.approved, "now": d.now} for d in diffs]
@@ -294,7 +296,7 @@ def _refuse_on_drift(
             f"difference(s): {', '.join(d.what for d in diffs)})",
             "Nothing was changed. Plan again and have the new plan approved",
         )
-    return fresh
+    return fresh, inventory
 
 
 class MoveInProgress(PlanRefused):
@@ -359,6 +361,7 @@ def _prepare_and_move(
     report: Report,
     phases: Phases,
     fresh: dict[str, Any] | None = None,
+    inventory: inv.Inventory | None = None,
 ) -> datetime:
     from ..exports import delete_computes_and_endpoints, export_all
     from ..postmove import snapshot_role_assignments
@@ -371,7 +374,9 @@ def _prepare_and_move(
     target_group = approved["destination"]["resourceGroupId"]
     ws_id = approved["source"]["workspaceId"]
     phases.start("snapshot")
-    snapshot = snapshot_role_assignments(clients, resources)
+    # The re-plan has just read the assignments at the workspace's scope: only the other moved scopes are read.
+    known = {ws_id: inventory.role_assignments} if inventory is not None else {}
+    snapshot = snapshot_role_assignments(clients, resources, known)
     (out / "snapshots").mkdir(parents=True, exist_ok=True)
     (out / "snapshots" / "role-assignments.json").write_text(json.dumps(snapshot, indent=2) + "\n", "utf-8")
     platform.info(f"Snapshot: {len(snapshot)} role assignment(s) at the scopes that move")
@@ -399,6 +404,7 @@ def _prepare_and_move(
         report.exports = [str(e.path.relative_to(out)) for e in exported]
         platform.info(f"Exported {len(exported)} definition(s) to {out / 'exports'}")
     dest = inv.ResourceId.parse(target_group)
+    wrote = False  # anything written since the re-plan's validation (then ARM validates once more)
     # The group may have been deleted since the plan saw it: with create-destination-resource-group (approved in
     # the plan's options) apply creates it whenever it is missing now, not only when it was missing at plan time.
     if not approved["destination"]["exists"] or approved["options"]["createDestinationResourceGroup"]:
@@ -409,9 +415,10 @@ def _prepare_and_move(
             rc.resource_groups.create_or_update(
                 dest.resource_group, {"location": approved["source"]["location"], "tags": {"created-by": "amlmove"}}
             )
+            wrote = True
     if settings.register_providers:
         phases.start("providers")
-        _register_providers(clients, dest.subscription_id, resources, platform)
+        wrote |= _register_providers(clients, dest.subscription_id, resources, platform)
     if computes or online or batch or serverless:
         phases.start("removals")
         platform.info(
@@ -419,9 +426,16 @@ def _prepare_and_move(
             "endpoint(s) as the approved plan says"
         )
         delete_computes_and_endpoints(clients, ws_id, computes, online, batch, serverless)
-    phases.start("validate")
-    platform.info("Asking ARM to validate the move one last time …")
-    verdict = validate_move(clients, source_group, resources, target_group)
+        wrote = True
+    if not wrote and fresh is not None and (fresh.get("validation") or {}).get("status") == "passed":
+        # Asking again would be a duplicate request: nothing changed that ARM's answer depends on, and ARM
+        # validates the move request itself anyway.
+        platform.info("ARM validated exactly this move during the re-plan and nothing was written since")
+        verdict = inv.ValidationResult(inv.ValidationStatus.PASSED)
+    else:
+        phases.start("validate")
+        platform.info("Asking ARM to validate the move one last time …")
+        verdict = validate_move(clients, source_group, resources, target_group)
     if verdict.status is not inv.ValidationStatus.PASSED:
         report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
         if _move_in_progress(report.error):
@@ -605,18 +619,22 @@ def _lost_track(
     )
 
 
-def _register_providers(clients: Any, subscription_id: str, resources: list[str], platform: Any) -> None:
+def _register_providers(clients: Any, subscription_id: str, resources: list[str], platform: Any) -> bool:
+    """Register the moved resources' providers where they are not; True when any was."""
     rc = clients.resources(subscription_id)
     namespaces = {inv.ResourceId.parse(r).provider_namespace for r in resources}
+    registered = False
     for ns in sorted(n for n in namespaces if n):
         provider = rc.providers.get(ns)
         if (provider.registration_state or "").lower() != "registered":
             platform.info(f"Registering resource provider {ns} in subscription {subscription_id}")
             rc.providers.register(ns)
+            registered = True
             for _ in range(60):
                 if (rc.providers.get(ns).registration_state or "").lower() == "registered":
                     break
                 time.sleep(5)
+    return registered
 
 
 def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], session: Session, report: Report) -> None:

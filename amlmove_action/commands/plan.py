@@ -1,19 +1,27 @@
-"""`plan`: sign in, discover, select what moves, run ARM's dry run and every check, write the plan and its summary."""
+"""`plan`: sign in, discover, select what moves, run ARM's dry run and every check, write the plan and its summary.
+
+Start-up order (issue 7): this module imports only what signing in needs. The planning modules (inventory, checks,
+discovery, plan, render: ~0.1 s of CPU) are loaded by the session's prepare thread while the token request is in
+flight, and imported here inside the functions that use them."""
 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .. import checks, render
-from .. import inventory as inv
 from ..errors import AzureError
-from ..inputs import Settings
-from ..plan import PlanOptions, build_plan, write_plan
 from ..session import Session, sign_in
+
+if TYPE_CHECKING:
+    from .. import checks
+    from .. import inventory as inv
+    from ..inputs import Settings
+    from ..plan import PlanOptions
 
 REMOVABLE = {
     "computes-present": "remove_computes",
@@ -32,6 +40,8 @@ class PlanOutcome:
 
 
 def options_of(settings: Settings) -> PlanOptions:
+    from ..plan import PlanOptions
+
     choice = settings.include_associated_resources
     include = str(choice.mode) if not choice.listed_ids else "\n".join(choice.listed_ids)
     return PlanOptions(
@@ -45,14 +55,18 @@ def options_of(settings: Settings) -> PlanOptions:
 
 def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict[str, Any], inv.Inventory]:
     """Discovery → selection → ARM validation → checks → plan document (no files written)."""
+    from .. import checks
+    from .. import inventory as inv
     from ..discovery import Discovery
+    from ..plan import build_plan
     from ..validation import validate_move
 
     platform.info(f"Reading workspace {settings.source_workspace.id} and its surroundings …")
     foreign_tenant = None
+    early = EarlyValidation(session, settings)
     try:
         inventory = Discovery(session.clients, settings.source_workspace.id, settings.destination_group.id).run(
-            session.principal_id
+            session.principal_id, on_move_set_known=early.start
         )
     except AzureError as err:
         foreign_tenant, refused = _foreign_tenant(session, settings, err), err
@@ -75,8 +89,8 @@ def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict
             "between tenants",
         )
     elif inventory.destination_group.exists:
-        platform.info(f"Asking ARM to validate moving {len(selection.moved_ids)} resource(s) (validateMoveResources) …")
-        validation = validate_move(
+        platform.info(f"ARM validates moving {len(selection.moved_ids)} resource(s) (validateMoveResources) …")
+        validation = early.result_for(selection) or validate_move(
             session.clients, inventory.source_group_id, list(selection.moved_ids), inventory.destination_group.id
         )
     else:
@@ -93,11 +107,64 @@ def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict
     return build_plan(inventory, selection, findings, options_of(settings)), inventory
 
 
+class EarlyValidation:
+    """ARM's validation of the move set, started while discovery still pages through the long lists (jobs,
+    datastores): the move set depends only on reads that finish early. Its verdict is used only when the selection
+    made from the full inventory moves exactly the same resources to the same group; otherwise the plan validates
+    again."""
+
+    def __init__(self, session: Session, settings: Settings) -> None:
+        self.session, self.settings = session, settings
+        self.selection: checks.Selection | None = None
+        self.future: Future | None = None
+
+    def start(self, partial: inv.Inventory) -> None:
+        from .. import checks
+        from ..validation import validate_move
+
+        if not partial.destination_group.exists:
+            return
+        self.selection = checks.select_associated_resources(
+            partial,
+            self.settings.include_associated_resources,
+            create_destination_group=self.settings.create_destination_resource_group,
+        )
+        self.future = Future()
+        args = (
+            self.session.clients,
+            partial.source_group_id,
+            list(self.selection.moved_ids),
+            partial.destination_group.id,
+        )
+        # A daemon: when discovery fails, the run ends with that error instead of waiting for a verdict it drops.
+        threading.Thread(
+            target=_run_into, args=(self.future, validate_move, args), name="amlmove-validate", daemon=True
+        ).start()
+
+    def result_for(self, selection: checks.Selection) -> inv.ValidationResult | None:
+        """The early verdict when it was for `selection`'s move (waiting for it), else None."""
+        if self.future is None or self.selection is None:
+            return None
+        same = self.selection.destination_group_id.lower() == selection.destination_group_id.lower() and [
+            r.lower() for r in self.selection.moved_ids
+        ] == [r.lower() for r in selection.moved_ids]
+        return self.future.result() if same else None
+
+
+def _run_into(future: Future, function: Any, args: tuple[Any, ...]) -> None:
+    try:
+        future.set_result(function(*args))
+    except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
+        future.set_exception(exc)
+
+
 def apply_removal_intent(
     findings: list[checks.Finding], settings: Settings, inventory: inv.Inventory
 ) -> list[checks.Finding]:
     """With remove-computes / remove-endpoints, the plan promises apply deletes them (after export) right before the
     move: their blockers become warnings, and so does an ARM verdict that only names those resources."""
+    from .. import checks
+
     removed: list[str] = []
     if settings.remove_computes:
         removed += [c.id for c in inventory.computes]
@@ -166,6 +233,7 @@ def _source_only_inventory(session: Session, settings: Settings, tenant: str) ->
     so its tenant is what ARM said, and its group, providers, locks, Databricks workspaces and the caller's
     permissions there are unknown (never guessed: the findings built from them are dropped, see
     `_source_side_findings`)."""
+    from .. import inventory as inv
     from ..discovery import Discovery
 
     destination = settings.destination_group.subscription_id.lower()
@@ -218,13 +286,25 @@ def _source_side_findings(
 
 
 def _only_names(validation: inv.ValidationResult, removed: list[str]) -> bool:
+    from .. import inventory as inv
+
     details = [d for top in validation.details for d in (top, *top.flatten())]
     targets = [d.target for d in details if d.target]
     return bool(targets) and all(any(inv.is_within(t, r) for r in removed) for t in targets)
 
 
+# Loaded while the token request is in flight, in the order the run needs them.
+PRELOAD = (
+    "amlmove_action.discovery",
+    "amlmove_action.checks",
+    "amlmove_action.validation",
+    "amlmove_action.plan",
+    "amlmove_action.render",
+)
+
+
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
-    session = sign_in(settings, env, platform)
+    session = sign_in(settings, env, platform, preload=PRELOAD)
     plan, _ = make_plan(settings, session, platform)
     path = publish_plan(plan, settings, platform)
     blockers = [f for f in plan["findings"] if f["severity"] == "blocker"]
@@ -238,6 +318,9 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
 
 def publish_plan(plan: dict[str, Any], settings: Settings, platform: Any) -> Path:
     """plan.json + plan.md, the job summary, step outputs and (bounded) annotations."""
+    from .. import render
+    from ..plan import write_plan
+
     path = write_plan(plan, settings.output_dir)
     markdown = render.plan_markdown(plan)
     (settings.output_dir / "plan.md").write_text(markdown, encoding="utf-8")

@@ -347,15 +347,15 @@ class _Handler(BaseHTTPRequestHandler):
             except Exception:  # noqa: BLE001 - an emulator bug must answer 500, not kill the connection
                 traceback.print_exc(file=sys.stderr)
                 resp = Response(500, {"error": {"code": "InternalServerError", "message": "Emulator failure."}})
+        payload = _payload(resp)
         # Logged and captured before the client gets the answer: a test reading the request log (or the capture) right
-        # after a call must find that call there.
+        # after a call must find that call there. The duration includes serialising the body (the server's work).
         emulator.record(req, resp, started_wall, (time.perf_counter() - started) * 1000)
-        self._send(resp, head=req.method == "HEAD")
+        self._send(resp, head=req.method == "HEAD", payload=payload)
 
-    def _send(self, resp: Response, head: bool = False) -> None:
-        payload = b"" if resp.body is None or resp.status == 204 else json.dumps(resp.body).encode("utf-8")
-        if resp.raw is not None:
-            payload = resp.raw
+    def _send(self, resp: Response, head: bool = False, payload: bytes | None = None) -> None:
+        if payload is None:
+            payload = _payload(resp)
         self.send_response(resp.status)
         request_id = new_request_id()
         self.send_header("Date", formatdate(usegmt=True))
@@ -399,6 +399,12 @@ class _Handler(BaseHTTPRequestHandler):
         self.connection.close()
 
     do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = _handle
+
+
+def _payload(resp: Response) -> bytes:
+    if resp.raw is not None:
+        return resp.raw
+    return b"" if resp.body is None or resp.status == 204 else json.dumps(resp.body).encode("utf-8")
 
 
 class _Server(ThreadingHTTPServer):
