@@ -292,9 +292,7 @@ TRANSIENT = {
     "429 with Retry-After on the poll URL": [
         dict(method="GET", path=POLL, status=429, retryAfter=RETRY, count=3, skip=MOVE_POLL)
     ],
-    "429 on validateMoveResources": [
-        dict(method="POST", path=VALIDATE_POST, status=429, retryAfter=RETRY, count=2)
-    ],
+    "429 on validateMoveResources": [dict(method="POST", path=VALIDATE_POST, status=429, retryAfter=RETRY, count=2)],
     "503 burst on reads": [dict(method="GET", path=ARM_PATH, status=503, retryAfter=RETRY, count=8)],
     "500 burst on reads without Retry-After": [dict(method="GET", path=r"/providers/", status=500, count=3)],
     "503 burst on the move POST": [dict(method="POST", path=MOVE_POST, status=503, retryAfter=RETRY, count=2)],
