@@ -171,6 +171,22 @@ class Bench:
             *extra,
         ]
 
+    def floor(self, latency: float) -> dict[str, Any]:
+        """benchmarks/floor.py: sign-in and the jobs list only, the least a Python client can do of the plan."""
+        s = self.scenario
+        assert s is not None
+        argv = [
+            sys.executable,
+            "-m",
+            "benchmarks.floor",
+            self.emu.url,
+            self.emu.url,
+            self.emu.info["tenantId"],
+            self.emu.info["clientId"],
+            s.workspace_id,
+        ]
+        return self.measure("floor (sign-in + jobs)", argv, self.amlmove_env(), latencyMs=latency)
+
     def plan(self, name: str, latency: float, out: Path, **extra: Any) -> dict[str, Any]:
         return self.measure(name, self.amlmove("plan", out), self.amlmove_env(), latencyMs=latency, **extra)
 
@@ -476,6 +492,7 @@ def _phases(bench: Bench, config: Config, work: Path) -> list[dict[str, Any]]:
                 for i in range(config.runs)
             ]
             phases.append(_median(runs))
+            phases.append(_median([bench.floor(latency) for _ in range(config.runs)]))
         resources: list[str] = []
         if "apply" in config.sections or "az" in config.sections:
             plans, applies = [], []

@@ -73,14 +73,17 @@ def test_benchmark_run_on_a_tiny_workspace(tmp_path) -> None:
     assert startup["helpExitCode"] == 0 and startup["invalidInputExitCode"] != 0
     assert startup["helpSeconds"] > 0 and startup["invalidInputSeconds"] > 0
     phases = {p["phase"]: p for p in results["phases"]}
-    assert set(phases) == {"plan (large)", "plan (clean)", "apply (clean)"}
+    assert set(phases) == {"plan (large)", "floor (sign-in + jobs)", "plan (clean)", "apply (clean)"}
     assert phases["plan (large)"]["exitCode"] == 1  # computes, an endpoint and running jobs block it
     assert phases["apply (clean)"]["exitCode"] == 0 and phases["apply (clean)"]["status"] == "moved"
+    assert phases["floor (sign-in + jobs)"]["exitCode"] == 0
     for figures in phases.values():
         for key in ("wallSeconds", "requests", "distinctReadsNeeded", "boundSeconds", "ratio",
                     "firstArmRequestSeconds", "criticalPath"):  # fmt: skip
             assert figures[key], (figures["phase"], key)
-        assert figures["lros"] and all(x["detectionDelaySeconds"] is not None for x in figures["lros"])
+        assert figures["duplicates"] == 0, (figures["phase"], figures["duplicateKeys"])
+        if figures["phase"] != "floor (sign-in + jobs)":  # the floor reads the jobs list only
+            assert figures["lros"] and all(x["detectionDelaySeconds"] is not None for x in figures["lros"])
     assert {x["operation"] for x in phases["apply (clean)"]["lros"]} == {"validate", "move"}
     assert [r["jobs"] for r in results["scaling"]] == [10]
     table = bench.table(results)
