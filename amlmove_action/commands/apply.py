@@ -15,12 +15,12 @@ from typing import Any
 
 from .. import drift, move
 from .. import inventory as inv
-from ..checks import AssociatedResourceChoice, IncludeMode
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
-from ..inputs import Settings
+from ..inputs import AssociatedResourceChoice, IncludeMode, Settings
 from ..planfile import load_plan, verify_plan
 from ..report import Report, report_markdown, write_report
 from ..session import Session, sign_in
+from . import plan as plan_command
 
 
 class Phases:
@@ -147,6 +147,10 @@ def token_targets(token: str, arm_endpoint: str) -> bool:
         return False
 
 
+# Loaded while the token request is in flight: the re-plan's modules, then the move's and the follow-ups'.
+PRELOAD = (*plan_command.PRELOAD, "amlmove_action.postmove")
+
+
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     approved = load_plan(settings.plan_file)
     ws_id, dest_id = settings.source_workspace.id, settings.destination_group.id
@@ -161,7 +165,7 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
         # that branches on `moved` must not read an empty value.
         verify_plan(approved, settings.plan_file, ws_id, dest_id, max_age=None)
         check_opt_ins(settings, approved, settings.plan_file)
-        session = sign_in(settings, env, platform)
+        session = sign_in(settings, env, platform, preload=PRELOAD)
         code = _apply(settings, env, platform, approved, session, state, state_path, report, phases)
     except AmlMoveError as exc:
         if report.status in ("refused",) and not report.error:
