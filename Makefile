@@ -43,7 +43,7 @@ bench: $(VENV)/.installed $(AZ_VENV)/.installed
 ## lock: re-resolve the hash-locked requirement files (needs network to the package index)
 lock:
 	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/runtime.in -o requirements/runtime.txt
+	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/runtime.in --no-emit-package pygithub --no-emit-package pynacl -o requirements/runtime.txt
 	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/test.in -o requirements/test.txt
 	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/azcli.in -o requirements/azcli.txt
 
