@@ -132,6 +132,52 @@ def is_own_command(mode: str, command: Command) -> bool:
     return False
 
 
+def step_env(mode: str, temp: Path, output_file: Path, summary_file: Path, debug: bool = False) -> dict[str, str]:
+    """The variables a GitHub runner ("github") or an Azure DevOps agent ("azure-devops") gives a step, with debug
+    logging on when `debug`; nothing for a terminal ("local"). GITHUB_OUTPUT is created empty, as the runner does."""
+    env: dict[str, str] = {}
+    if mode == "github":
+        env |= {
+            "GITHUB_ACTIONS": "true",
+            "GITHUB_OUTPUT": str(output_file),
+            "GITHUB_STEP_SUMMARY": str(summary_file),
+            "RUNNER_TEMP": str(temp),
+        }
+        output_file.write_text("", "utf-8")
+        if debug:
+            env["RUNNER_DEBUG"] = "1"
+    elif mode == "azure-devops":
+        env |= {"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": str(temp)}
+        if debug:
+            env["SYSTEM_DEBUG"] = "true"
+    return env
+
+
+def cli_flags(
+    workspace_id: str, destination_id: str, arm: str, client_id: str, tenant_id: str, output_dir: Path
+) -> list[str]:
+    """The command-line flags a local `entrypoint.py plan|apply` against a custom cloud needs (secret from the
+    environment)."""
+    return [
+        "--source-workspace-id",
+        workspace_id,
+        "--destination-resource-group-id",
+        destination_id,
+        "--cloud",
+        "custom",
+        "--arm-endpoint",
+        arm,
+        "--authority-host",
+        arm,
+        "--client-id",
+        client_id,
+        "--tenant-id",
+        tenant_id,
+        "--output-dir",
+        str(output_dir),
+    ]
+
+
 class Runner:
     """Runs amlmove against one emulator in a fresh workspace per run (or a named, reused one)."""
 

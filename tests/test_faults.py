@@ -31,7 +31,7 @@ from amlmove_action import cli
 from amlmove_action.emulator import catalog, samples
 from amlmove_action.plan import moved_id
 from tests.harness import Run as HarnessRun
-from tests.harness import Runner, Started
+from tests.harness import Runner, Started, cli_flags
 
 RETRY = 0.1
 DEFAULT_SUBJECT = "repo:contoso/ml-platform:environment:production"
@@ -101,24 +101,7 @@ def parse_outputs(path: Path) -> dict[str, str]:
 
 
 def common_args(emulator: Any, out: Path) -> list[str]:
-    return [
-        "--source-workspace-id",
-        WS_ID,
-        "--destination-resource-group-id",
-        DEST_ID,
-        "--cloud",
-        "custom",
-        "--arm-endpoint",
-        emulator.url,
-        "--authority-host",
-        emulator.url,
-        "--client-id",
-        emulator.info["clientId"],
-        "--tenant-id",
-        emulator.info["tenantId"],
-        "--output-dir",
-        str(out),
-    ]
+    return cli_flags(WS_ID, DEST_ID, emulator.url, emulator.info["clientId"], emulator.info["tenantId"], out)
 
 
 def github_env(emulator: Any, out: Path, oidc: bool = False) -> dict[str, str]:

@@ -44,7 +44,7 @@ from amlmove_action.inputs import INPUT_SPECS, Command, settings_from_argv, sett
 from amlmove_action.plan import digest_of, moved_id
 from amlmove_action.planfile import load_plan, verify_plan
 from amlmove_action.report import Report, report_markdown
-from tests.harness import Runner
+from tests.harness import Runner, cli_flags
 from tests.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
 
 pytestmark = pytest.mark.fuzz
@@ -392,25 +392,7 @@ def real_plan(emulator, tmp_path_factory) -> dict[str, Any]:
     """One real plan, made by the real plan command against the emulator (the seed for every mutation)."""
     emulator.load_scenario(samples.clean())
     out = tmp_path_factory.mktemp("fuzz-plan")
-    argv = [
-        "plan",
-        "--source-workspace-id",
-        WS_ID,
-        "--destination-resource-group-id",
-        DEST_ID,
-        "--cloud",
-        "custom",
-        "--arm-endpoint",
-        emulator.url,
-        "--authority-host",
-        emulator.url,
-        "--client-id",
-        emulator.info["clientId"],
-        "--tenant-id",
-        emulator.info["tenantId"],
-        "--output-dir",
-        str(out),
-    ]
+    argv = ["plan", *cli_flags(WS_ID, DEST_ID, emulator.url, emulator.info["clientId"], emulator.info["tenantId"], out)]
     env = {"AZURE_CLIENT_SECRET": emulator.info["clientSecret"]}
     with pytest.MonkeyPatch.context() as mp:
         mp.setenv("REQUESTS_CA_BUNDLE", str(emulator.ca_file))
@@ -420,28 +402,8 @@ def real_plan(emulator, tmp_path_factory) -> dict[str, Any]:
 
 
 def apply_argv(plan_file: Path, output_dir: Path, extra: list[str] | None = None) -> list[str]:
-    return [
-        "apply",
-        "--source-workspace-id",
-        WS_ID,
-        "--destination-resource-group-id",
-        DEST_ID,
-        "--cloud",
-        "custom",
-        "--arm-endpoint",
-        ARM,
-        "--authority-host",
-        ARM,
-        "--client-id",
-        CLIENT_ID,
-        "--tenant-id",
-        TENANT_ID,
-        "--plan-file",
-        str(plan_file),
-        "--output-dir",
-        str(output_dir),
-        *(extra or []),
-    ]
+    flags = cli_flags(WS_ID, DEST_ID, ARM, CLIENT_ID, TENANT_ID, output_dir)
+    return ["apply", *flags, "--plan-file", str(plan_file), *(extra or [])]
 
 
 JSON_LEAVES = st.one_of(

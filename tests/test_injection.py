@@ -26,7 +26,7 @@ import pytest
 
 from amlmove_action import cli
 from amlmove_action.emulator import samples
-from tests.harness import Runner
+from tests.harness import Runner, step_env
 from tests.runner_rules import (
     find_formatting_markers,
     parse_github_commands,
@@ -164,20 +164,7 @@ def run_in_mode(emulator: Any, mode: str, command: str, out: Path, *extra: str, 
     temp = out.parent / f"{out.name}-agent-temp"
     temp.mkdir(exist_ok=True)
     env = {"AZURE_CLIENT_SECRET": emulator.info["clientSecret"]}
-    if mode == "github":
-        env |= {
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_OUTPUT": str(out.parent / f"{out.name}.output"),
-            "GITHUB_STEP_SUMMARY": str(out.parent / f"{out.name}.summary.md"),
-            "RUNNER_TEMP": str(temp),
-        }
-        Path(env["GITHUB_OUTPUT"]).write_text("", "utf-8")
-        if debug:
-            env["RUNNER_DEBUG"] = "1"
-    elif mode == "azure-devops":
-        env |= {"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": str(temp)}
-        if debug:
-            env["SYSTEM_DEBUG"] = "true"
+    env |= step_env(mode, temp, out.parent / f"{out.name}.output", out.parent / f"{out.name}.summary.md", debug)
     argv = [command, *common_args(emulator, out), *extra]
     if command == "apply" and "--plan-file" not in extra:
         argv += ["--plan-file", str(out.parent / "plan" / "plan.json")]

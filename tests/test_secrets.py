@@ -25,7 +25,7 @@ import pytest
 
 from amlmove_action import cli
 from amlmove_action.emulator import samples
-from tests.harness import Runner
+from tests.harness import Runner, step_env
 from tests.runner_rules import parse_github_line, parse_vso_line
 from tests.test_faults import DEFAULT_SUBJECT, RETRY, common_args
 
@@ -88,19 +88,7 @@ def run(emulator: Any, mode: str, sign_in: str, command: str, out: Path, *extra:
         env["SYSTEM_OIDCREQUESTURI"] = f"{emulator.url}/_emulator/ado-oidc"
         env["AZURESUBSCRIPTION_SERVICE_CONNECTION_ID"] = "amlmove-connection"
         env["SYSTEM_ACCESSTOKEN"] = ADO_ACCESS_TOKEN
-    if mode == "github":
-        env |= {
-            "GITHUB_ACTIONS": "true",
-            "GITHUB_OUTPUT": str(temp / "github-output"),
-            "GITHUB_STEP_SUMMARY": str(temp / "summary.md"),
-            "RUNNER_TEMP": str(temp),
-        }
-        if debug:
-            env["RUNNER_DEBUG"] = "1"
-    elif mode == "azure-devops":
-        env |= {"TF_BUILD": "True", "AGENT_TEMPDIRECTORY": str(temp)}
-        if debug:
-            env["SYSTEM_DEBUG"] = "true"
+    env |= step_env(mode, temp, temp / "github-output", temp / "summary.md", debug)
     argv = [command, *common_args(emulator, out), *extra]
     if command == "apply":
         argv += ["--plan-file", str(out.parent / "plan" / "plan.json")]
