@@ -169,6 +169,14 @@ def run_pytest_session(folder: Path, test_source: str) -> subprocess.CompletedPr
     )
 
 
+@pytest.fixture
+def runner(emulator, tmp_path):
+    """tests/harness.py's Runner: `entrypoint.py` as a CI runner runs it, against the session emulator."""
+    from tests.harness import Runner
+
+    return Runner(emulator, tmp_path)
+
+
 @pytest.fixture(autouse=True)
 def _ml_cloud_stays_in_its_test():
     """MLClient(cloud=...) writes AZUREML_CURRENT_CLOUD into os.environ (arm-api.md §5): left there, every later

@@ -132,6 +132,21 @@ def is_own_command(mode: str, command: Command) -> bool:
     return False
 
 
+def load(emulator: Any, scenario: Any, *extra_providers: str, **settings: Any) -> None:
+    """Load a `samples.WorkspaceScenario` into the emulator with a short Retry-After (0.2 s unless `settings` says
+    otherwise), `extra_providers` registered in its subscriptions."""
+    built = scenario.build()
+    for sub in built["subscriptions"]:
+        sub["registeredProviders"] += list(extra_providers)
+    built["settings"] = {"retryAfterSeconds": 0.2, **settings}
+    emulator.load_scenario(built)
+
+
+def inputs(scenario: Any, **more: str) -> dict[str, str]:
+    """The scenario's source/destination inputs, plus `more`."""
+    return {**Runner.target(scenario), **more}
+
+
 def step_env(mode: str, temp: Path, output_file: Path, summary_file: Path, debug: bool = False) -> dict[str, str]:
     """The variables a GitHub runner ("github") or an Azure DevOps agent ("azure-devops") gives a step, with debug
     logging on when `debug`; nothing for a terminal ("local"). GITHUB_OUTPUT is created empty, as the runner does."""

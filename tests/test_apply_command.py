@@ -29,30 +29,13 @@ import pytest
 
 from amlmove_action.emulator import catalog, samples
 from amlmove_action.plan import digest_of, moved_id
-from tests.harness import Run, Runner, camel
+from tests.harness import Run, Runner, camel, inputs, load
 
 RETRY = 0.2
 APPLY_OUTPUTS = {"status", "moved", "destination-workspace-id", "report-file", "continuation-token"}
 
 
 # --- helpers ----------------------------------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def runner(emulator, tmp_path):
-    emulator.call("DELETE", "faults")
-    yield Runner(emulator, tmp_path)
-    emulator.call("DELETE", "faults")
-
-
-def load(emulator: Any, s: samples.WorkspaceScenario) -> None:
-    built = s.build()
-    built["settings"] = {"retryAfterSeconds": RETRY}
-    emulator.load_scenario(built)
-
-
-def inputs(s: samples.WorkspaceScenario, **more: str) -> dict[str, str]:
-    return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg, **more}
 
 
 @pytest.fixture(scope="module")

@@ -17,18 +17,7 @@ import pytest
 
 from amlmove_action.emulator import samples
 from amlmove_action.plan import moved_id
-from tests.harness import Runner
-
-
-@pytest.fixture
-def runner(emulator, tmp_path):
-    emulator.call("DELETE", "faults")
-    yield Runner(emulator, tmp_path)
-    emulator.call("DELETE", "faults")
-
-
-def inputs(s: samples.WorkspaceScenario, **more: str) -> dict[str, str]:
-    return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg, **more}
+from tests.harness import Runner, inputs
 
 
 def planned(emulator: Any, runner: Runner, s: samples.WorkspaceScenario) -> dict[str, Any]:

@@ -13,28 +13,11 @@ from typing import Any
 import pytest
 
 from amlmove_action.emulator import catalog, samples
-from tests.harness import Run, Runner
+from tests.harness import Run, inputs, load
 
 MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/moveResources/action"
 SOURCE_OWNER = "b0000000-0000-4000-8000-000000000001"  # the pipeline's Owner assignment on the source subscription
 NO_MOVE_ROLE = "5e1f0c3a-7b2d-4c9e-8a61-0d3f2b4c6e88"
-
-
-@pytest.fixture
-def runner(emulator, tmp_path):
-    emulator.call("DELETE", "faults")
-    yield Runner(emulator, tmp_path)
-    emulator.call("DELETE", "faults")
-
-
-def load(emulator: Any, s: samples.WorkspaceScenario) -> None:
-    built = s.build()
-    built["settings"] = {"retryAfterSeconds": 0.2}
-    emulator.load_scenario(built)
-
-
-def inputs(s: samples.WorkspaceScenario, **more: str) -> dict[str, str]:
-    return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg, **more}
 
 
 def drop_source_owner(s: samples.WorkspaceScenario) -> None:

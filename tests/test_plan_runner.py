@@ -16,31 +16,12 @@ from typing import Any
 import pytest
 
 from amlmove_action.emulator import catalog, samples
-from tests.harness import OUTPUT_NAMES, Run, Runner, camel
+from tests.harness import OUTPUT_NAMES, Run, camel, inputs, load
 from tests.runner_rules import parse_github_commands, parse_vso_commands
 
 ML = "Microsoft.MachineLearningServices"
 OTHER_TENANT = "9f8e7d6c-5b4a-4392-8170-6e5d4c3b2a19"
 PLAN_OUTPUTS = {"status", "blockers", "warnings", "plan-file", "plan-digest"}
-
-
-@pytest.fixture
-def runner(emulator, tmp_path):
-    emulator.call("DELETE", "faults")
-    yield Runner(emulator, tmp_path)
-    emulator.call("DELETE", "faults")
-
-
-def load(emulator: Any, s: samples.WorkspaceScenario, *extra_providers: str) -> None:
-    built = s.build()
-    for sub in built["subscriptions"]:
-        sub["registeredProviders"] += list(extra_providers)
-    built["settings"] = {"retryAfterSeconds": 0.2}
-    emulator.load_scenario(built)
-
-
-def inputs(s: samples.WorkspaceScenario, **more: str) -> dict[str, str]:
-    return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg, **more}
 
 
 def workspace_body(s: samples.WorkspaceScenario) -> dict[str, Any]:

@@ -8,30 +8,12 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import pytest
 from azure.identity import ClientSecretCredential
 
 from amlmove_action.azure import Clients, Cloud
 from amlmove_action.emulator import samples
 from benchmarks import analysis, scenarios
-from tests.harness import Runner
-
-
-@pytest.fixture
-def runner(emulator, tmp_path):
-    emulator.call("DELETE", "faults")
-    yield Runner(emulator, tmp_path)
-    emulator.call("DELETE", "faults")
-
-
-def load(emulator: Any, s: samples.WorkspaceScenario, **settings: Any) -> None:
-    built = s.build()
-    built["settings"] = {"retryAfterSeconds": 0.2, **settings}
-    emulator.load_scenario(built)
-
-
-def inputs(s: samples.WorkspaceScenario, **more: str) -> dict[str, str]:
-    return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg, **more}
+from tests.harness import inputs, load
 
 
 def duplicates(log: list[dict[str, Any]], s: samples.WorkspaceScenario) -> dict[str, int]:
