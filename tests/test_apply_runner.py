@@ -36,6 +36,17 @@ def download(runner: Runner, plan_job: str, job: str) -> None:
     shutil.copy(runner.tmp / plan_job / "workspace" / "amlmove-output" / "plan.json", target)
 
 
+def kill_once_accepted(runner: Runner, s: samples.WorkspaceScenario, name: str) -> Any:
+    """Start apply in job `name` and SIGKILL it the moment ARM has accepted the move (state.json written)."""
+    started = runner.start("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name=name)
+    deadline = time.monotonic() + 60
+    while not (started.out_dir / "state.json").exists():
+        assert started.proc.poll() is None and time.monotonic() < deadline, "apply never saved state.json"
+        time.sleep(0.02)
+    started.proc.send_signal(signal.SIGKILL)
+    return started.finish()
+
+
 def move_posts(emulator: Any) -> list[dict[str, Any]]:
     return [r for r in emulator.requests() if r["method"] == "POST" and r["path"].lower().endswith("/moveresources")]
 
@@ -53,13 +64,8 @@ def test_killed_mid_move_rerun_in_a_fresh_workspace_waits_for_that_move_and_fini
     plan = planned(emulator, runner, s)
     emulator.shape_lro(durationSeconds=4)  # ARM takes 4 s to move
     download(runner, "plan-job", "attempt-1")
-    started = runner.start("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name="attempt-1")
-    deadline = time.monotonic() + 60
-    while not (started.out_dir / "state.json").exists():
-        assert started.proc.poll() is None and time.monotonic() < deadline, "apply never saved state.json"
-        time.sleep(0.02)
-    started.proc.send_signal(signal.SIGKILL)  # the runner is lost, and its workspace with it
-    assert started.finish().code == -signal.SIGKILL
+    killed = kill_once_accepted(runner, s, "attempt-1")  # the runner is lost, and its workspace with it
+    assert killed.code == -signal.SIGKILL
     assert positions(emulator, plan)[0] == [], "the kill must land while ARM is still moving"
 
     download(runner, "plan-job", "attempt-2")  # the re-run: a fresh workspace, no state.json
@@ -84,13 +90,7 @@ def test_a_move_in_progress_that_outlives_move_timeout_changes_nothing_and_says_
     plan = planned(emulator, runner, s)
     emulator.shape_lro(durationSeconds=30)
     download(runner, "plan-job", "attempt-1")
-    started = runner.start("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name="attempt-1")
-    deadline = time.monotonic() + 60
-    while not (started.out_dir / "state.json").exists():
-        assert started.proc.poll() is None and time.monotonic() < deadline, "apply never saved state.json"
-        time.sleep(0.02)
-    started.proc.send_signal(signal.SIGKILL)
-    started.finish()
+    kill_once_accepted(runner, s, "attempt-1")
 
     download(runner, "plan-job", "attempt-2")
     mark = len(emulator.requests())
@@ -121,13 +121,7 @@ def test_resumed_after_move_timeout_has_passed_reports_the_finished_move_not_a_t
     plan = planned(emulator, runner, s)
     emulator.shape_lro(durationSeconds=1.5)
     download(runner, "plan-job", "job")
-    started = runner.start("apply", inputs(s, **{"plan-file": "plan/plan.json"}), name="job")
-    deadline = time.monotonic() + 60
-    while not (started.out_dir / "state.json").exists():
-        assert started.proc.poll() is None and time.monotonic() < deadline, "apply never saved state.json"
-        time.sleep(0.02)
-    started.proc.send_signal(signal.SIGKILL)
-    started.finish()
+    kill_once_accepted(runner, s, "job")
     time.sleep(2.0)  # past the move's end and past move-timeout (1s) counted from its start
     if slow_poll:
         emulator.fault(method="GET", pathRegex=r"/operationresults/", latencyMs=2500, count=1)
