@@ -53,13 +53,14 @@ def test_plan_validates_while_the_job_list_is_still_paging_and_sends_nothing_twi
     assert duplicates(log, s) == {}
 
 
-def test_apply_sends_nothing_twice_and_repairs_concurrently(emulator, runner) -> None:
+def test_apply_sends_nothing_twice_and_runs_its_follow_ups_concurrently(emulator, runner) -> None:
     s = scenarios.large(jobs=10, running_jobs=0, datastores=12, computes=0, online_endpoints=0, role_assignments=8)
     load(emulator, s)
     planned = runner.run("plan", inputs(s), name="plan-job")
     assert planned.code == 0, planned.explain()
     emulator.shape_lro(durationSeconds=0.2, outcome="succeeded")
     emulator.fault(method="PUT", pathRegex=r"/datastores/[^/]+$", latencyMs=150)
+    emulator.fault(method="PUT", pathRegex=r"/roleAssignments/[^/]+$", latencyMs=400)
     mark = len(emulator.requests())
     applied = runner.run("apply", inputs(s, **{"plan-file": str(planned.out_dir / "plan.json")}), name="apply-job")
     assert applied.code == 0, applied.explain()
@@ -76,6 +77,10 @@ def test_apply_sends_nothing_twice_and_repairs_concurrently(emulator, runner) ->
     assert overlapping(repairs) > 1, "datastores were re-registered one after another"
     restores = [r for r in log if r["method"] == "PUT" and "/roleassignments/" in r["path"].lower()]
     assert restores and {f["status"] for f in applied.report["followUps"] if f["kind"] == "datastore"} == {"done"}
+    restores_end = max(r["startedAt"] + r["durationMs"] / 1000 for r in restores)
+    assert min(r["startedAt"] for r in repairs) < restores_end, "the datastore repairs waited for the role assignments"
+    kinds = [f["kind"] for f in applied.report["followUps"]]
+    assert kinds == sorted(kinds, key=("verify", "role-assignment", "datastore", "private-endpoint").index)
 
 
 def test_the_next_page_is_requested_before_the_caller_has_worked_through_this_one(emulator) -> None:

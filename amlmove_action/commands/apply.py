@@ -643,17 +643,18 @@ def _register_providers(clients: Any, subscription_id: str, resources: list[str]
 
 def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], session: Session, report: Report) -> None:
     from ..errors import one_line
-    from ..postmove import FollowUp, PostMove
+    from ..postmove import FollowUp, PostMove, in_parallel
 
-    pm = PostMove(
-        session.clients,
-        approved["source"]["workspaceId"],
-        approved["destination"]["resourceGroupId"],
-        report.moved,
-        platform.mask,
-    )
+    def post_move() -> PostMove:
+        return PostMove(
+            session.clients,
+            approved["source"]["workspaceId"],
+            approved["destination"]["resourceGroupId"],
+            report.moved,
+            platform.mask,
+        )
 
-    def step(kind: str, target: str, call: Any) -> None:
+    def step(pm: PostMove, kind: str, target: str, call: Any) -> None:
         """Run one follow-up; if it breaks (Azure still failing after the retries, an unreadable snapshot) record
         it as failed and go on: a follow-up never undoes the move, never hides the others, and a re-run retries."""
         try:
@@ -661,14 +662,9 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
         except Exception as exc:  # noqa: BLE001 - reported in report.json and in the exit line
             pm.results.append(FollowUp(kind, target, "failed", one_line(f"{type(exc).__name__}: {exc}")[:400]))
 
-    step(
-        "verify",
-        pm.new_workspace_id,
-        lambda: pm.verify(expected_datastores=approved["inventory"].get("datastores") or 0),
-    )
     snapshot_file = settings.output_dir / "snapshots" / "role-assignments.json"
 
-    def restore() -> None:
+    def restore(pm: PostMove) -> None:
         snapshot = (
             json.loads(snapshot_file.read_text("utf-8"))
             if snapshot_file.exists()
@@ -684,15 +680,36 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
         )
         pm.restore_role_assignments(snapshot)
 
-    if settings.restore_role_assignments:
-        step("role-assignment", "role assignments at the moved scopes", restore)
-    if settings.repair_datastores:
-        step("datastore", "datastores of the moved workspace", pm.repair_datastores)
-    step(
-        "private-endpoint",
-        "private endpoint connections of the moved workspace",
-        lambda: pm.private_endpoints(settings.approve_private_endpoints),
-    )
+    # Independent follow-ups run side by side, each lane on its own PostMove; verify and the datastore repair share
+    # one (and its datastore list). The report lists them in this order whatever finishes first.
+    def datastores_lane() -> list[FollowUp]:
+        pm = post_move()
+        expected = approved["inventory"].get("datastores") or 0
+        step(pm, "verify", pm.new_workspace_id, lambda: pm.verify(expected_datastores=expected))
+        if settings.repair_datastores:
+            step(pm, "datastore", "datastores of the moved workspace", pm.repair_datastores)
+        return pm.results
+
+    def roles_lane() -> list[FollowUp]:
+        pm = post_move()
+        if settings.restore_role_assignments:
+            step(pm, "role-assignment", "role assignments at the moved scopes", lambda: restore(pm))
+        return pm.results
+
+    def endpoints_lane() -> list[FollowUp]:
+        pm = post_move()
+        step(
+            pm,
+            "private-endpoint",
+            "private endpoint connections of the moved workspace",
+            lambda: pm.private_endpoints(settings.approve_private_endpoints),
+        )
+        return pm.results
+
+    order = ("verify", "role-assignment", "datastore", "private-endpoint")
+    done = [r for lane in in_parallel(lambda run: run(), [datastores_lane, roles_lane, endpoints_lane]) for r in lane]
+    pm = post_move()
+    pm.results = sorted(done, key=lambda r: order.index(r.kind) if r.kind in order else len(order))
     if settings.recreate_computes and report.exports:
         from ..exports import Export, recreate_computes
 
