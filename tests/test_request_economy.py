@@ -109,3 +109,27 @@ def test_the_next_page_is_requested_before_the_caller_has_worked_through_this_on
     assert first["name"] and len(rest) == 29
     pages = [r for r in emulator.requests()[mark:] if r["path"].endswith("/jobs")]
     assert len(pages) == 3 and len({r["query"].get("$skiptoken") for r in pages}) == 3  # each page once
+
+
+def test_the_early_verdict_is_used_only_for_the_move_set_it_was_asked_for() -> None:
+    from concurrent.futures import Future
+
+    from amlmove_action import checks
+    from amlmove_action import inventory as inv
+    from amlmove_action.commands.plan import EarlyValidation
+    from amlmove_action.inputs import AssociatedResourceChoice
+
+    s = samples.WorkspaceScenario()
+    storage = s.associated("storage")
+
+    def selection(*moved: str, dest: str = s.dest_rg) -> checks.Selection:
+        decisions = tuple(checks.AssociatedDecision(r, None, checks.Outcome.MOVE, "test") for r in moved)
+        return checks.Selection(s.workspace_id, dest, AssociatedResourceChoice(), decisions)
+
+    early = EarlyValidation(None, None)  # type: ignore[arg-type]
+    assert early.result_for(selection()) is None  # never started (e.g. no destination group yet)
+    early.selection, early.future = selection(storage), Future()
+    early.future.set_result(inv.ValidationResult(inv.ValidationStatus.PASSED))
+    assert early.result_for(selection(storage.upper())).status is inv.ValidationStatus.PASSED  # ids are case-blind
+    assert early.result_for(selection()) is None  # the full inventory moves less: validate that set again
+    assert early.result_for(selection(storage, dest=s.dest_rg + "-other")) is None
