@@ -37,7 +37,8 @@ def main(argv: list[str] | None = None) -> int:
             **os.environ,
             "REQUESTS_CA_BUNDLE": str(emu.ca_file),
             "AZURE_CLIENT_SECRET": emu.info["clientSecret"],
-            "PYTHONPATH": str(ROOT),
+            # The repository first; what the caller had on the path stays (the tests' network guard, for one).
+            "PYTHONPATH": os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH", "")) if p),
         }
         for key in ("GITHUB_ACTIONS", "TF_BUILD", "ACTIONS_ID_TOKEN_REQUEST_URL", "SYSTEM_OIDCREQUESTURI"):
             env.pop(key, None)
