@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import uuid
 from collections.abc import Mapping
 from pathlib import Path
@@ -67,6 +68,9 @@ def _cut_utf8(data: bytes, budget: int) -> bytes:
     return out if len(out) <= budget else data[:budget].decode("utf-8", "ignore").encode("utf-8")
 
 
+_EMIT_LOCK = threading.Lock()
+
+
 class _Adapter:
     """Shared behaviour: redaction of registered secrets, the annotation budget, line printing."""
 
@@ -81,7 +85,13 @@ class _Adapter:
     # -- helpers ---------------------------------------------------------------------------------------------------
 
     def _emit(self, line: str, stream: TextIO | None = None) -> None:
-        print(line, file=stream or self.stdout, flush=True)
+        """One whole line per write, under a lock: steps run side by side (apply's follow-ups), and a runner reads a
+        command only from a line of its own (print() writes the line and its newline separately, so two threads
+        could join two ::add-mask:: lines into one that masks neither secret)."""
+        out = stream or self.stdout
+        with _EMIT_LOCK:
+            out.write(line + "\n")
+            out.flush()
 
     def _safe(self, text: object) -> str:
         """Redact, neutralise, and redact again (neutralising can join a secret split over two lines)."""

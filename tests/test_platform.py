@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import tempfile
+import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -235,6 +237,30 @@ def test_github_annotations_and_masks_parse_back(tmp_path: Path) -> None:
         Command("notice", {}, "n"),
         Command("debug", {}, "detail %0A"),
     ]
+
+
+class _SlowStream(io.StringIO):
+    """A stdout whose every write yields the processor: two writes for one line are then sure to be interleaved."""
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        time.sleep(0.001)
+        return written
+
+
+@pytest.mark.parametrize("kind", ["github", "azure-devops"])
+def test_masks_from_many_threads_stay_one_whole_command_each(kind: str) -> None:
+    """apply's follow-ups run side by side and each may register a key: every mask must reach the runner as a
+    line of its own, or the runner masks the joined text and neither key."""
+    env = {"GITHUB_ACTIONS": "true"} if kind == "github" else {"TF_BUILD": "True"}
+    out = _SlowStream()
+    platform = detect_platform(env, stdout=out, stderr=io.StringIO())
+    secrets = [f"key-{i:02d}-{uuid.uuid4().hex}" for i in range(16)]
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        list(pool.map(platform.mask, secrets))
+    parse = parse_github_commands if kind == "github" else parse_vso_commands
+    masked = [c.data for c in parse(out.getvalue()) if c.name in ("add-mask", "task.setsecret")]
+    assert sorted(masked) == sorted(secrets), out.getvalue()
 
 
 def test_azure_devops_commands_parse_back(tmp_path: Path) -> None:
