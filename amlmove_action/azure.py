@@ -300,13 +300,12 @@ class Clients:
         self,
         path: str,
         api_version: str,
-        subscription_id: str = "",
         *,
         missing_ok: bool = True,
         operation: str | None = None,
     ) -> dict[str, Any] | None:
-        """GET an ARM path (or a nextLink URL) through the ARM pipeline; None on 404 unless not `missing_ok`.
-        (`subscription_id` is no longer needed: one pipeline serves every subscription.)"""
+        """GET an ARM path (or a nextLink URL) through the ARM pipeline (one for every subscription); None on 404
+        unless not `missing_ok`."""
         from azure.core.rest import HttpRequest
 
         sep = "&" if "?" in path else "?"
@@ -322,7 +321,6 @@ class Clients:
         self,
         path: str,
         api_version: str,
-        subscription_id: str = "",
         *,
         missing_ok: bool = True,
         operation: str | None = None,

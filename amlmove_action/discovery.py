@@ -332,7 +332,7 @@ class Discovery:
 
     # ---- the workspace ------------------------------------------------------------------------------------------
     def workspace(self) -> inv.Workspace:
-        body = self.clients.get_json(self.workspace_id, ML_API, self.source_sub)
+        body = self.clients.get_json(self.workspace_id, ML_API)
         if body is None:
             raise AzureError(
                 f"Reading workspace {self.workspace_id}",
@@ -356,7 +356,7 @@ class Discovery:
     def associated(self, role: inv.AssociatedRole, resource_id: str) -> inv.AssociatedResource:
         rid = inv.ResourceId.parse(resource_id)
         api = ASSOCIATED_API.get(rid.type.lower(), "2023-05-01")
-        body = self.clients.get_json(resource_id, api, rid.subscription_id)
+        body = self.clients.get_json(resource_id, api)
         if body is None:
             return inv.AssociatedResource(resource_id, role, exists=False)
         return inv.AssociatedResource(
@@ -369,7 +369,7 @@ class Discovery:
 
     def _children(self, kind: str, api: str = ML_API, query: str = "") -> list[dict[str, Any]]:
         path = f"{self.workspace_id}/{kind}" + (f"?{query}" if query else "")
-        return list(self.clients.list_json(path, api, self.source_sub))
+        return list(self.clients.list_json(path, api))
 
     def computes(self) -> tuple[inv.Compute, ...]:
         return tuple(
@@ -472,7 +472,7 @@ class Discovery:
 
     def _count(self, kind: str) -> int | None:
         try:
-            return sum(1 for _ in self.clients.list_json(f"{self.workspace_id}/{kind}", ML_API, self.source_sub))
+            return sum(1 for _ in self.clients.list_json(f"{self.workspace_id}/{kind}", ML_API))
         except AzureError:
             return None
 

@@ -80,7 +80,7 @@ class PostMove:
 
     # ---- verify -------------------------------------------------------------------------------------------------
     def verify(self, expected_datastores: int) -> bool:
-        ws = self.clients.get_json(self.new_workspace_id, ML_API, self.dest_sub)
+        ws = self.clients.get_json(self.new_workspace_id, ML_API)
         if ws is None:
             self.results.append(
                 FollowUp("verify", self.new_workspace_id, "failed", "the workspace is not at its new id")
@@ -102,9 +102,7 @@ class PostMove:
     def datastores(self) -> list[dict[str, Any]]:
         """The moved workspace's datastores (listed once per run)."""
         if self._datastores is None:
-            self._datastores = list(
-                self.clients.list_json(f"{self.new_workspace_id}/datastores", ML_API, self.dest_sub)
-            )
+            self._datastores = list(self.clients.list_json(f"{self.new_workspace_id}/datastores", ML_API))
         return self._datastores
 
     # ---- role assignments ---------------------------------------------------------------------------------------
@@ -259,9 +257,7 @@ class PostMove:
 
     # ---- private endpoints --------------------------------------------------------------------------------------
     def private_endpoints(self, approve: bool) -> None:
-        for conn in self.clients.list_json(
-            f"{self.new_workspace_id}/privateEndpointConnections", ML_API, self.dest_sub
-        ):
+        for conn in self.clients.list_json(f"{self.new_workspace_id}/privateEndpointConnections", ML_API):
             state = (conn.get("properties") or {}).get("privateLinkServiceConnectionState") or {}
             if state.get("status") != "Pending":
                 continue
