@@ -317,11 +317,7 @@ class Discovery:
         return tuple(out)
 
     def permissions(self, scope: str) -> inv.ScopePermissions:
-        items = self.clients.list_json(
-            f"{scope}/providers/Microsoft.Authorization/permissions",
-            AUTHZ_API,
-            inv.ResourceId.parse(scope).subscription_id,
-        )
+        items = self.clients.list_json(f"{scope}/providers/Microsoft.Authorization/permissions", AUTHZ_API)
         try:
             sets = tuple(
                 inv.PermissionSet(tuple(p.get("actions") or ()), tuple(p.get("notActions") or ())) for p in items
