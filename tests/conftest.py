@@ -170,6 +170,13 @@ def run_pytest_session(folder: Path, test_source: str) -> subprocess.CompletedPr
 
 
 @pytest.fixture
+def emu(emulator):
+    """The session emulator under the short name the fault, injection and secret tests use; whatever a test does to
+    its faults and settings is put back by _emulator_left_as_found."""
+    return emulator
+
+
+@pytest.fixture
 def runner(emulator, tmp_path):
     """tests/harness.py's Runner: `entrypoint.py` as a CI runner runs it, against the session emulator."""
     from tests.harness import Runner

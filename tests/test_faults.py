@@ -50,15 +50,6 @@ def scenario(dest_exists: bool = True, **settings: Any) -> samples.WorkspaceScen
     return s
 
 
-@pytest.fixture
-def emu(emulator):
-    """The session emulator, with the settings a previous test may have changed put back afterwards."""
-    emulator.call("DELETE", "faults")
-    yield emulator
-    emulator.call("DELETE", "faults")
-    emulator.settings(clockSpeed=1, externalTokenLifetimeSeconds=300, githubSubject=DEFAULT_SUBJECT)
-
-
 # --- Running the tool -------------------------------------------------------------------------------------------------
 
 

@@ -26,14 +26,14 @@ import pytest
 
 from amlmove_action import cli
 from amlmove_action.emulator import samples
-from tests.harness import Runner, step_env
+from tests.harness import OUTPUT_NAMES, Runner, camel, step_env
 from tests.runner_rules import (
     find_formatting_markers,
     parse_github_commands,
     parse_github_file_pairs,
     parse_vso_commands,
 )
-from tests.test_faults import DEFAULT_SUBJECT, POLL, RETRY, common_args, fault
+from tests.test_faults import POLL, RETRY, common_args, fault
 
 # Each payload carries a marker (INJnn) so we can check it reached a sink, and how it looks there.
 PAYLOADS = [
@@ -61,31 +61,11 @@ PAYLOADS = [
 P = " ".join(PAYLOADS)  # everything at once, for fields that show one string
 MARKERS = [f"INJ{n:02d}" for n in range(1, 28)]
 OWN_ANNOTATIONS = {"error", "warning", "notice"}
-GITHUB_OUTPUTS = {
-    "status",
-    "blockers",
-    "warnings",
-    "plan-file",
-    "plan-digest",
-    "moved",
-    "destination-workspace-id",
-    "report-file",
-    "continuation-token",
-}
-ADO_OUTPUTS = {re.sub(r"-([a-z])", lambda m: m.group(1).upper(), name) for name in GITHUB_OUTPUTS}
 ALLOWED_TAGS = {"details", "summary", "pre"}
 STORAGE_KEYS = set(
     next(r for r in samples.WorkspaceScenario().resources if "/storageAccounts/" in r["id"])["secrets"]["keys"]
 )
 TOTALS = {"runs": 0, "commands parsed": 0, "commands injected": 0}
-
-
-@pytest.fixture
-def emu(emulator):
-    emulator.call("DELETE", "faults")
-    yield emulator
-    emulator.call("DELETE", "faults")
-    emulator.settings(clockSpeed=1, externalTokenLifetimeSeconds=300, githubSubject=DEFAULT_SUBJECT)
 
 
 # --- Hostile scenarios ------------------------------------------------------------------------------------------------
@@ -217,7 +197,7 @@ def injected_commands(s: Sinks) -> list[str]:
             or (c.name == "task.logissue" and c.properties.get("type") in ("error", "warning"))
             or (
                 c.name == "task.setvariable"
-                and c.properties.get("variable") in ADO_OUTPUTS
+                and c.properties.get("variable") in {camel(name) for name in OUTPUT_NAMES}
                 and c.properties.get("isoutput") == "true"
                 and not any(m in c.data for m in MARKERS)
             )
@@ -235,7 +215,7 @@ def injected_commands(s: Sinks) -> list[str]:
     if s.mode == "github":
         pairs = parse_github_file_pairs(s.output_file)
         names = [k for k, _ in pairs]
-        bad += [f"output {k}" for k in names if k not in GITHUB_OUTPUTS]
+        bad += [f"output {k}" for k in names if k not in OUTPUT_NAMES]
         bad += [f"output {k} set twice" for k in set(names) if names.count(k) > 1]
         bad += [f"output {k}={v[:60]!r}" for k, v in pairs if any(m in v for m in MARKERS)]
     TOTALS["commands injected"] += len(bad)

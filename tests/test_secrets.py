@@ -27,7 +27,7 @@ from amlmove_action import cli
 from amlmove_action.emulator import samples
 from tests.harness import Runner, step_env
 from tests.runner_rules import parse_github_line, parse_vso_line
-from tests.test_faults import DEFAULT_SUBJECT, RETRY, common_args
+from tests.test_faults import RETRY, common_args
 
 CLIENT_SECRET = "CANARY+client/secret=7f3a&9c~Q"  # '+', '/', '=' and '&' change under URL and form encoding
 STORAGE_KEYS = ["Q0FOQVJZLXN0b3JhZ2Uta2V5LW9uZS04YjFk+/==", "Q0FOQVJZLXN0b3JhZ2Uta2V5LXR3by04YjFk"]
@@ -36,14 +36,6 @@ GITHUB_REQUEST_TOKEN = "emulated-github-oidc-request-token"  # what the emulator
 ADO_ACCESS_TOKEN = "emulated-ado-system-access-token"
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")
 LEAKS = {"runs": 0, "files scanned": 0, "leaks": 0, "masked": 0}
-
-
-@pytest.fixture
-def emu(emulator):
-    emulator.call("DELETE", "faults")
-    yield emulator
-    emulator.call("DELETE", "faults")
-    emulator.settings(clockSpeed=1, externalTokenLifetimeSeconds=300, githubSubject=DEFAULT_SUBJECT)
 
 
 def canary_scenario() -> dict[str, Any]:
