@@ -30,6 +30,11 @@ class Report:
     error: dict[str, Any] | None = None
     drift: list[dict[str, str]] = field(default_factory=list)
 
+    def record(self, status: str, positions: Any) -> None:
+        """`status`, and where every planned resource is (a move.Positions: moved, stayed, missing)."""
+        self.status = status
+        self.moved, self.stayed, self.missing = positions.moved, positions.stayed, positions.missing
+
     def to_json(self, created_at: str) -> dict[str, Any]:
         return {
             "schemaVersion": SCHEMA_VERSION,

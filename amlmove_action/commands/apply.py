@@ -204,13 +204,11 @@ def _apply(
             platform.info("Every planned resource is already at the destination: going straight to the follow-ups")
             report.status, report.moved = "already-moved", positions.moved
         elif not positions.none_moved:
-            report.status = "failed"
-            report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
-            raise RuntimeFailure(
-                "Apply",
+            raise _finished_partially(
+                report,
+                positions,
                 f"{len(positions.moved)} of {len(resources)} planned resources are already "
                 "at the destination and the others are not (an earlier move finished partially)",
-                "Read report.md, move or roll back the rest by hand (az resource move), then plan again",
             )
         else:
             verify_plan(
@@ -241,13 +239,11 @@ def _apply(
                         settings, platform, approved, session, state_path, report, phases, fresh, inventory
                     )
                 else:
-                    report.status = "failed"
-                    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
-                    raise RuntimeFailure(
-                        "Apply",
+                    raise _finished_partially(
+                        report,
+                        positions,
                         f"the move in progress ended with {len(positions.moved)} of {len(resources)} planned "
                         "resources at the destination and the others not (it finished partially)",
-                        "Read report.md, move or roll back the rest by hand (az resource move), then plan again",
                     ) from None
             else:
                 _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh, inventory)
@@ -271,6 +267,14 @@ def _apply(
             "report.md for the manual steps",
         )
     return ExitCode.SUCCESS
+
+
+def _finished_partially(report: Report, positions: move.Positions, detail: str) -> RuntimeFailure:
+    """Some planned resources moved and the others did not: the report says which, and people finish by hand."""
+    report.record("failed", positions)
+    return RuntimeFailure(
+        "Apply", detail, "Read report.md, move or roll back the rest by hand (az resource move), then plan again"
+    )
 
 
 def _refuse_on_drift(
@@ -475,8 +479,7 @@ def _not_started(
 ) -> None:
     """ARM did not accept the move (or never answered): say exactly where everything is and what to do."""
     positions = move.locate(clients, resources, source_group, target_group)
-    report.status = "failed"
-    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+    report.record("failed", positions)
     report.error = {"code": refused.code, "message": refused.message, "correlationId": refused.correlation_id}
     where = f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination"
     if refused.status is None:
@@ -535,8 +538,7 @@ def _wait(
             positions = move.locate(clients, resources, source_group, target_group)
             if positions.all_moved:  # ARM finished the move; its operation URL just had not said so yet
                 break
-            report.status = "timed-out"
-            report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+            report.record("timed-out", positions)
             raise RuntimeFailure(
                 "Move",
                 f"ARM was still moving after move-timeout ({settings.move_timeout}); "
@@ -549,8 +551,7 @@ def _wait(
                 positions = move.locate(clients, resources, source_group, target_group)
                 state.status, state.error = "failed", {"code": failed.code, "message": failed.message}
                 move.save_state(state_path, state)
-                report.status = "failed"
-                report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+                report.record("failed", positions)
                 report.error = {
                     "code": failed.code,
                     "message": failed.message,
@@ -590,8 +591,7 @@ def _wait(
         poller = move.resume_move(clients, source_group, state)
     state.status = "succeeded"
     move.save_state(state_path, state)
-    report.status = "moved"
-    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+    report.record("moved", positions)
     platform.info(f"Move finished: {len(positions.moved)} resource(s) now in {target_group}")
 
 
@@ -606,8 +606,7 @@ def _lost_track(
 ) -> None:
     """Stop waiting without a verdict: state.json keeps the token (a re-run resumes), the report says what is known."""
     positions = move.locate(clients, resources, source_group, target_group)
-    report.status = "timed-out"  # apply stopped waiting; ARM has not said the move failed
-    report.moved, report.stayed, report.missing = positions.moved, positions.stayed, positions.missing
+    report.record("timed-out", positions)  # apply stopped waiting; ARM has not said the move failed
     report.error = {
         "code": problem.code or "NoAnswer",
         "message": f"ARM accepted the move at {state.started_at} but its operation URL gave no verdict: "
