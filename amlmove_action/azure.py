@@ -237,8 +237,7 @@ class Clients:
         with self._lock:
             if self._session is None:
                 self._session = _pooled_session()
-        options = {k: v for k, v in self.kwargs.items() if k not in ("base_url", "credential_scopes")}
-        return RequestsTransport(session=self._session, session_owner=False, **options)
+        return RequestsTransport(session=self._session, session_owner=False, **_pipeline_options(self.kwargs))
 
     def _get(self, kind: str, subscription_id: str, factory: Callable[[], Any]) -> Any:
         with self._lock:
@@ -354,6 +353,12 @@ class Clients:
 POOL_CONNECTIONS = 16  # at least discovery's concurrency: a smaller pool reopens connections (TLS handshakes)
 
 
+def _pipeline_options(kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The client keyword arguments a pipeline's policies and transport take (not the client's own base_url and
+    credential_scopes)."""
+    return {k: v for k, v in kwargs.items() if k not in ("base_url", "credential_scopes")}
+
+
 def _pooled_session() -> Any:
     """What RequestsTransport would make, with a pool as large as the run's concurrency."""
     import requests
@@ -385,7 +390,7 @@ def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any], transpo
         ARMHttpLoggingPolicy,
     )
 
-    options = {k: v for k, v in kwargs.items() if k not in ("base_url", "credential_scopes")}
+    options = _pipeline_options(kwargs)
     scopes = kwargs.get("credential_scopes") or [cloud.scope]
     pipeline_policies = [
         policies.RequestIdPolicy(**options),
