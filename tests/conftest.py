@@ -5,7 +5,7 @@ Every emulator the tests start captures its responses into the session's folder:
 start_emulator() name a file there, and any other EmulatorProcess (the demo's, in a subprocess) finds the folder through
 $AMLMOVE_CAPTURE_DIR. At session end the session FAILS (exit status 1, each problem printed) when
 - the network guard recorded an attempt to leave 127.0.0.1, in this process or any subprocess;
-- a captured emulator response does not match its operation's schema in shared/specs, or emulator traffic was
+- a captured emulator response does not match its operation's schema in tests/specs, or emulator traffic was
   captured (or an emulator of the fixtures ran) and not one response matched a spec operation;
 - the session emulator wrote a traceback (a handler raised: an emulator bug answered as 500).
 """
@@ -227,7 +227,7 @@ def guard_problems(log: Path) -> list[str]:
 
 
 def spec_problems(captures: list[Path], emulator_ran: bool) -> tuple[list[str], str]:
-    """(problems, summary line) of checking every capture file against shared/specs."""
+    """(problems, summary line) of checking every capture file against tests/specs."""
     from tests.spec_conformance import SpecIndex, check_capture, find_specs_root
 
     if not captures and not emulator_ran:
@@ -244,7 +244,7 @@ def spec_problems(captures: list[Path], emulator_ran: bool) -> tuple[list[str], 
         problems += errors
     summary = (
         f"spec conformance: {checked} of {seen} emulator responses (in {len(captures)} capture file(s)) checked "
-        f"against shared/specs; {len(problems)} violation(s)"
+        f"against tests/specs; {len(problems)} violation(s)"
     )
     if not checked:  # a vacuous pass would hide a capture or a checker that is not wired
         problems.append(

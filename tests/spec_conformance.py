@@ -1,6 +1,7 @@
 """Spec conformance: does each response the Azure emulator sent match Microsoft's published OpenAPI shape?
 
-`SpecIndex.load` reads every Swagger 2.0 file and example under shared/specs, turns the Swagger dialect into JSON Schema
+`SpecIndex.load` reads every Swagger 2.0 file and example under tests/specs (vendored from Azure/azure-rest-api-specs,
+provenance in tests/specs/PROVENANCE.md), turns the Swagger dialect into JSON Schema
 and matches a request path to its operation; `check_capture` runs that over the JSON Lines capture of an emulator run.
 
 How the Swagger dialect is read (as Microsoft's validator, oav, reads it, but stricter on null in arrays and maps):
@@ -11,10 +12,11 @@ How the Swagger dialect is read (as Microsoft's validator, oav, reads it, but st
 - a `discriminator` base dispatches to the definition whose `x-ms-discriminator-value` (or name) matches;
 - `x-ms-pageable`: the success body must carry its item array (`value`), which the SDK pagers iterate.
 Where the specs are silent, two stand-ins apply, both marked in the index:
-- a `$ref` to a file or definition shared/specs does not hold (common-types, parts an excerpt left out) is permissive
-  and counted in `SpecIndex.unresolved_refs`; every `default` (error) response must also have the ARM error shape of
-  reference/arm-api.md §0, which the specs only name through the missing common-types;
-- where a response's schema is itself missing (the Databricks excerpt left out WorkspaceListResult), the bodies of the
+- every `$ref` must resolve: a target the vendored files do not hold makes `SpecIndex.load` fail (UnresolvedRefs).
+  A definition an excerpt deliberately left out is present as {"x-amlmove-omitted": "<why>"}: it is permissive and
+  counted in `SpecIndex.omitted_refs`; every `default` (error) response must also have the ARM error shape of
+  reference/arm-api.md §0 (common-types name it without requiring `code` and `message`);
+- where a response's schema is itself omitted (the Databricks excerpt left out WorkspaceListResult), the bodies of the
   examples the swagger names for it stand in: the JSON types they show, nothing required, anything may be null or
   added (`Operation.inferred` lists such statuses). An example no operation claims gives an operation the same way,
   its path read from the ids in its body, its errors held to the ARM error shape.
@@ -72,6 +74,12 @@ _KEYWORDS = (
 _PARAM = re.compile(r"\{([^}/]+)\}")
 # Where ARM ids put a parameter rather than a literal, for example paths whose values the example does not name.
 _ARM_ID_NAMES = {"subscriptions": "subscriptionId", "resourcegroups": "resourceGroupName"}
+OMITTED = "x-amlmove-omitted"  # marks a definition an excerpt left out on purpose (the value says why)
+SPECS_ROOT = Path(__file__).resolve().parent / "specs"
+
+
+class UnresolvedRefs(ValueError):
+    """A $ref whose target no vendored file holds: vendor the file (or the definition), or mark it omitted."""
 
 
 @dataclass(frozen=True)
@@ -109,13 +117,13 @@ class SpecIndex:
         operations: list[Operation],
         examples: list[ExampleLink],
         registry: Registry,
-        unresolved_refs: Counter[str],
+        omitted_refs: Counter[str],
         missing_examples: list[str],
         spec_files: list[str],
     ) -> None:
         self.operations = tuple(operations)
         self.examples = tuple(examples)
-        self.unresolved_refs = unresolved_refs  # "file#/pointer" -> references to it, each treated as permissive
+        self.omitted_refs = omitted_refs  # "file#/pointer" -> references to a definition left out on purpose
         self.missing_examples = tuple(missing_examples)  # x-ms-examples targets absent from the specs root
         self.spec_files = tuple(spec_files)
         self._registry = registry
@@ -133,7 +141,7 @@ class SpecIndex:
                 raise ValueError(f"{path}: not readable as JSON ({exc})") from exc
         specs = {rel: doc for rel, doc in docs.items() if isinstance(doc, dict) and "swagger" in doc}
         if not specs:
-            raise FileNotFoundError(f"no Swagger 2.0 file under {root}: point AMLMOVE_SPECS_DIR at shared/specs")
+            raise FileNotFoundError(f"no Swagger 2.0 file under {root}")
         examples = {
             rel: doc
             for rel, doc in docs.items()
@@ -142,11 +150,15 @@ class SpecIndex:
         loader = _Loader(docs)
         operations = [op for rel, doc in specs.items() for op in loader.operations(rel, doc)]
         links, inferred, missing = _link_examples(operations, examples)
+        resources = list(loader.resources(specs))  # translating the definitions counts their references too
+        if loader.unresolved:
+            listed = "; ".join(f"{count} x {target}" for target, count in sorted(loader.unresolved.items()))
+            raise UnresolvedRefs(f"{len(loader.unresolved)} $ref target(s) under {root} not vendored: {listed}")
         registry = Registry().with_resources(
-            [(uri, Resource(contents, specification=DRAFT7)) for uri, contents in loader.resources(specs)]
+            [(uri, Resource(contents, specification=DRAFT7)) for uri, contents in resources]
             + [(_ARM_ERROR_URI, Resource(_ARM_ERROR, specification=DRAFT7))]
         )
-        return cls([*operations, *inferred], links, registry, loader.unresolved, missing, list(specs))
+        return cls([*operations, *inferred], links, registry, loader.omitted, missing, list(specs))
 
     def match(self, method: str, path: str) -> Operation | None:
         """The most specific operation for a URL path (no query), case-insensitive, with '//' collapsed."""
@@ -188,10 +200,10 @@ class SpecIndex:
             f"{len(from_examples)} more from examples alone",
             f"{len(self.examples)} examples, {len(unmatched)} without an operation: {', '.join(unmatched) or '-'}",
             f"{len(self.missing_examples)} x-ms-examples targets missing: {', '.join(self.missing_examples) or '-'}",
-            f"{sum(self.unresolved_refs.values())} references to {len(self.unresolved_refs)} missing targets, "
-            "checked as permissive:",
+            f"{sum(self.omitted_refs.values())} references to {len(self.omitted_refs)} definitions the excerpts left "
+            "out, checked as permissive:",
         ]
-        lines += [f"  {count:3} x {target}" for target, count in sorted(self.unresolved_refs.items())]
+        lines += [f"  {count:3} x {target}" for target, count in sorted(self.omitted_refs.items())]
         return "\n".join(lines)
 
     def _check(self, op: Operation, status: str, body: Any, requested_version: str | None) -> list[str]:
@@ -219,13 +231,11 @@ class SpecIndex:
 
 
 def find_specs_root() -> Path:
-    """<repo>/../shared/specs (CI clones the repository with shared/ beside it); AMLMOVE_SPECS_DIR overrides it."""
+    """tests/specs, the vendored specs (nothing outside the repository); AMLMOVE_SPECS_DIR overrides it."""
     override = os.environ.get("AMLMOVE_SPECS_DIR")
-    root = Path(override) if override else Path(__file__).resolve().parents[2] / "shared" / "specs"
+    root = Path(override) if override else SPECS_ROOT
     if not root.is_dir():
-        raise FileNotFoundError(
-            f"spec directory {root} not found: put shared/ beside the repository or set AMLMOVE_SPECS_DIR"
-        )
+        raise FileNotFoundError(f"spec directory {root} not found (AMLMOVE_SPECS_DIR names another one)")
     return root
 
 
@@ -256,7 +266,8 @@ class _Loader:
 
     def __init__(self, docs: Mapping[str, Any]) -> None:
         self.docs = docs
-        self.unresolved: Counter[str] = Counter()
+        self.unresolved: Counter[str] = Counter()  # targets no file holds: SpecIndex.load refuses them
+        self.omitted: Counter[str] = Counter()  # definitions an excerpt left out on purpose (OMITTED)
         # (file, discriminator base) -> [(discriminator value, file, subtype)]
         self.subtypes: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
         for rel, doc in docs.items():
@@ -400,7 +411,7 @@ class _Loader:
     def _ref(self, ref: str, rel: str, *, in_all_of: bool = False) -> Schema:
         target = self._lookup(ref, rel)
         if target is None:
-            self.unresolved[_join(rel, ref)] += 1
+            self._missing(ref, rel)
             return {}
         file, tokens, node = target
         if len(tokens) == 2 and tokens[0] == "definitions":
@@ -415,11 +426,16 @@ class _Loader:
             return node if isinstance(node, dict) else None
         target = self._lookup(node["$ref"], rel)
         if target is None:
-            self.unresolved[_join(rel, node["$ref"])] += 1
+            self._missing(node["$ref"], rel)
             return None
         return target[2] if isinstance(target[2], dict) else None
 
-    def _lookup(self, ref: str, rel: str) -> tuple[str, list[str], Any] | None:
+    def _missing(self, ref: str, rel: str) -> None:
+        key = _join(rel, ref)
+        (self.omitted if self._lookup(ref, rel, omitted_too=True) else self.unresolved)[key] += 1
+
+    def _lookup(self, ref: str, rel: str, *, omitted_too: bool = False) -> tuple[str, list[str], Any] | None:
+        """(file, pointer tokens, node) of a $ref's target; None when absent or (unless omitted_too) left out."""
         file, _, pointer = _join(rel, ref).partition("#")
         node = self.docs.get(file)
         tokens = [unquote(t).replace("~1", "/").replace("~0", "~") for t in pointer.split("/")[1:]]
@@ -427,7 +443,9 @@ class _Loader:
             if not isinstance(node, dict) or token not in node:
                 return None
             node = node[token]
-        return (file, tokens, node) if node is not None else None
+        if node is None or (not omitted_too and isinstance(node, dict) and OMITTED in node):
+            return None
+        return file, tokens, node
 
     def _discriminator_ancestors(self, rel: str, name: str, seen: set[tuple[str, str]]) -> Iterator[tuple[str, str]]:
         node = self.docs[rel].get("definitions", {}).get(name)

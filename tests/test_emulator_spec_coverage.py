@@ -1,4 +1,4 @@
-"""The session's spec check is only as good as the traffic it sees: this drives every operation that shared/specs
+"""The session's spec check is only as good as the traffic it sees: this drives every operation that tests/specs
 holds an excerpt or example for, through the real SDK clients, and asserts from the emulator's own capture that each
 one was matched to its spec operation and conforms."""
 
@@ -112,4 +112,4 @@ def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     every = {(op.operation_id, op.source) for op in index.operations}
     assert every - exercised == set()
     assert problems == []
-    assert len(every) == 35  # shared/specs as of this test; a new excerpt needs a call above
+    assert len(every) == 35  # tests/specs as of this test; a new excerpt needs a call above

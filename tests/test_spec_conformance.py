@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.spec_conformance import SpecIndex, check_capture, find_specs_root
+from tests.spec_conformance import OMITTED, SpecIndex, UnresolvedRefs, check_capture, find_specs_root
 
 SUB = "/subscriptions/00000000-0000-0000-0000-000000000001"
 RG = f"{SUB}/resourceGroups/rg1"
@@ -284,7 +284,7 @@ def test_databricks_list(index: SpecIndex) -> None:
     # the excerpt left WorkspaceListResult out: the example's shape stands in, and the gap stays visible
     assert "(schema inferred from examples)" in errors[0]
     gap = "databricks.excerpt.json#/definitions/WorkspaceListResult"
-    assert any(ref.endswith(gap) for ref in index.unresolved_refs)
+    assert any(ref.endswith(gap) for ref in index.omitted_refs)
 
 
 def test_validate_move_resources(index: SpecIndex) -> None:
@@ -345,11 +345,27 @@ def test_examples_are_linked(index: SpecIndex) -> None:
     assert any(ref.endswith("examples/GetPermissions.json") for ref in index.missing_examples)
 
 
-def test_unresolved_refs_are_counted_and_shown(index: SpecIndex) -> None:
-    error_response = "specification/common-types/resource-management/v3/types.json#/definitions/ErrorResponse"
-    assert index.unresolved_refs[error_response] == 4
-    assert error_response in index.summary()
-    assert index.summary().startswith("30 operations from 7 swagger files")
+def test_common_types_resolve_and_omissions_are_counted_and_shown(index: SpecIndex) -> None:
+    assert not [ref for ref in index.omitted_refs if "common-types" in ref]  # vendored: every one resolves
+    left_out = "databricks.excerpt.json#/definitions/WorkspaceListResult"
+    assert any(ref.endswith(left_out) for ref in index.omitted_refs)
+    assert left_out in index.summary()
+
+
+def test_the_vendored_specs_are_self_contained() -> None:
+    """The repository's specs alone: nothing from ../shared (issue 14) and not one $ref left dangling."""
+    root = find_specs_root()
+    assert root == Path(__file__).resolve().parent / "specs"
+    assert SpecIndex.load(root).spec_files
+
+
+def test_an_unresolved_ref_fails_loading(tmp_path: Path) -> None:
+    folder = tmp_path / PETS
+    folder.mkdir(parents=True)
+    spec = _pet_spec()
+    (folder / "pets.json").write_text(json.dumps(spec))
+    with pytest.raises(UnresolvedRefs, match=r"common-types/types\.json#/definitions/Vet"):
+        SpecIndex.load(tmp_path)
 
 
 # ---- the Swagger dialect, on a hand-made spec ----------------------------------------------------------------------
@@ -436,6 +452,11 @@ def pets(tmp_path: Path) -> SpecIndex:
         },
     }
     (folder / "common.json").write_text(json.dumps(common))
+    shared_types = tmp_path / "specification/common-types/types.json"
+    shared_types.parent.mkdir(parents=True)
+    left_out = {OMITTED: "not needed by these tests"}
+    types = {"swagger": "2.0", "paths": {}, "definitions": {"Vet": left_out, "X": left_out}}
+    shared_types.write_text(json.dumps(types))
     ok = {"parameters": {}, "responses": {"200": {"body": {"kind": "Cat", "name": "Tom", "born": "2020"}}}}
     (folder / "examples" / "GetPet.json").write_text(json.dumps(ok))
     placeholder = {"operationId": "Pets_Get", "parameters": {}, "responses": {"200": {"body": {"name": "string"}}}}
@@ -477,7 +498,7 @@ def test_swagger_keywords(pets: SpecIndex) -> None:
         "Pets_Get 200: #/tag: 'label' is a required property",  # $ref to a sibling file
         "Pets_Get 200: #/weights/kg: 'heavy' is not of type 'number'",
     ]
-    assert pets.unresolved_refs["specification/common-types/types.json#/definitions/Vet"] == 1  # permissive, counted
+    assert pets.omitted_refs["specification/common-types/types.json#/definitions/Vet"] == 1  # permissive, counted
 
 
 def test_statuses_bodies_and_paging(pets: SpecIndex) -> None:
@@ -559,4 +580,14 @@ def test_find_specs_root(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Non
     with pytest.raises(FileNotFoundError, match="AMLMOVE_SPECS_DIR"):
         find_specs_root()
     monkeypatch.delenv("AMLMOVE_SPECS_DIR")
-    assert find_specs_root().parts[-2:] == ("shared", "specs")
+    assert find_specs_root().parts[-2:] == ("tests", "specs")
+
+
+def test_every_vendored_spec_file_has_its_provenance() -> None:
+    """tests/specs/PROVENANCE.md names each file's source path and commit in Azure/azure-rest-api-specs."""
+    root = Path(__file__).resolve().parent / "specs"
+    table = (root / "PROVENANCE.md").read_text(encoding="utf-8")
+    rows = {line.split("|")[1].strip().strip("`"): line for line in table.splitlines() if line.startswith("| `")}
+    files = sorted(path.relative_to(root).as_posix() for path in root.rglob("*.json"))
+    assert files and [f for f in files if f not in rows] == []
+    assert all(len(row.split("|")[3].strip().strip("`")) == 40 for row in rows.values())  # a full commit id

@@ -205,10 +205,24 @@ class Emulator:
                     "query": req.query,
                     "status": resp.status,
                     "body": resp.body,
+                    # the request too, for the request-side spec check (tests/request_conformance.py): its JSON body
+                    # and who sent it (the product's clients carry "amlmove" in their User-Agent)
+                    "requestBody": _request_json(req.body),
+                    "userAgent": req.headers.get("user-agent", ""),
                 }
             )
             with self._capture_lock, self.capture.open("a", encoding="utf-8") as fh:
                 fh.write(line + "\n")
+
+
+def _request_json(raw: bytes) -> Any:
+    """A request body as JSON for the capture; None when empty, a marker when not JSON."""
+    if not raw:
+        return None
+    try:
+        return json.loads(raw)
+    except ValueError:
+        return {"_notJson": len(raw)}
 
 
 def _json_or_empty(raw: bytes) -> Any:
