@@ -5,6 +5,8 @@ Every emulator the tests start captures its responses into the session's folder:
 start_emulator() name a file there, and any other EmulatorProcess (the demo's, in a subprocess) finds the folder through
 $AMLMOVE_CAPTURE_DIR. At session end the session FAILS (exit status 1, each problem printed) when
 - the network guard recorded an attempt to leave 127.0.0.1, in this process or any subprocess;
+- a request amlmove sent (User-Agent amlmove/...) is not documented at its api-version in tests/specs or breaks its
+  operation's rules (tests/request_conformance.py: read-only property, required parameter, enum, $filter form);
 - a captured emulator response does not match its operation's schema in tests/specs, or emulator traffic was
   captured (or an emulator of the fixtures ran) and not one response matched a spec operation;
 - the session emulator wrote a traceback (a handler raised: an emulator bug answered as 500).
@@ -228,6 +230,7 @@ def guard_problems(log: Path) -> list[str]:
 
 def spec_problems(captures: list[Path], emulator_ran: bool) -> tuple[list[str], str]:
     """(problems, summary line) of checking every capture file against tests/specs."""
+    from tests.request_conformance import check_product_requests
     from tests.spec_conformance import SpecIndex, check_capture, find_specs_root
 
     if not captures and not emulator_ran:
@@ -242,9 +245,11 @@ def spec_problems(captures: list[Path], emulator_ran: bool) -> tuple[list[str], 
         s, c, errors = check_capture(capture, index)
         seen, checked = seen + s, checked + c
         problems += errors
+    requests = check_product_requests(captures, index)
+    problems += requests.problems
     summary = (
         f"spec conformance: {checked} of {seen} emulator responses (in {len(captures)} capture file(s)) checked "
-        f"against tests/specs; {len(problems)} violation(s)"
+        f"against tests/specs; requests: {requests.summary()}; {len(problems)} violation(s) in all"
     )
     if not checked:  # a vacuous pass would hide a capture or a checker that is not wired
         problems.append(

@@ -78,6 +78,16 @@ OMITTED = "x-amlmove-omitted"  # marks a definition an excerpt left out on purpo
 SPECS_ROOT = Path(__file__).resolve().parent / "specs"
 
 
+# Values an example file gets wrong against the spec's own models, corrected when the index loads (the file stays as
+# vendored): example path -> (JSON pointer, value the model requires, why).
+_INSIGHTS = "specification/applicationinsights/resource-manager/Microsoft.Insights/stable/2020-02-02"
+EXAMPLE_CORRECTIONS: dict[str, list[tuple[str, Any, str]]] = {
+    f"{_INSIGHTS}/examples/ComponentsGet.json": [
+        ("/responses/200/body/tags", {}, "the example shows tags as '' where the ARM resource model has a string map"),
+    ],
+}
+
+
 class UnresolvedRefs(ValueError):
     """A $ref whose target no vendored file holds: vendor the file (or the definition), or mark it omitted."""
 
@@ -96,6 +106,16 @@ class Operation:
     specificity: tuple[int, int] = field(repr=False)  # (literal segments, -segment-spanning parameters)
     example_refs: tuple[str, ...] = field(default=(), repr=False)  # x-ms-examples targets, relative to the root
     inferred: tuple[str, ...] = ()  # statuses whose schema is the shape of example bodies, not the spec's
+    omitted: tuple[str, ...] = ()  # statuses whose schema an excerpt left out (checked as any JSON)
+    query: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)  # declared query parameters
+    body: Schema | None = field(default=None, repr=False)  # the body parameter's schema in request form
+    body_required: bool = False
+
+    @property
+    def checkable(self) -> bool:
+        """Whether its success response has a schema (the spec's or the examples'), not one an excerpt left out."""
+        success = [status for status in self.responses if status.startswith("2")]
+        return any(status not in self.omitted for status in success)
 
 
 @dataclass(frozen=True)
@@ -139,6 +159,13 @@ class SpecIndex:
                 docs[path.relative_to(root).as_posix()] = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, ValueError) as exc:
                 raise ValueError(f"{path}: not readable as JSON ({exc})") from exc
+        for rel, corrections in EXAMPLE_CORRECTIONS.items():
+            for pointer, value, _why in corrections if rel in docs else []:
+                *parents, last = pointer.strip("/").split("/")
+                node = docs[rel]
+                for token in parents:
+                    node = node[token]
+                node[last] = value
         specs = {rel: doc for rel, doc in docs.items() if isinstance(doc, dict) and "swagger" in doc}
         if not specs:
             raise FileNotFoundError(f"no Swagger 2.0 file under {root}")
@@ -160,19 +187,70 @@ class SpecIndex:
         )
         return cls([*operations, *inferred], links, registry, loader.omitted, missing, list(specs))
 
-    def match(self, method: str, path: str) -> Operation | None:
-        """The most specific operation for a URL path (no query), case-insensitive, with '//' collapsed."""
+    def candidates(self, method: str, path: str) -> list[Operation]:
+        """Every operation (any api-version) whose template matches the URL path (no query), case-insensitive, with
+        '//' collapsed; the most specific templates first."""
         normalized = re.sub(r"/{2,}", "/", path)
         if len(normalized) > 1:
             normalized = normalized.rstrip("/")
-        candidates = [op for op in self.operations if op.method == method.upper() and op.pattern.fullmatch(normalized)]
-        return max(candidates, key=lambda op: op.specificity, default=None)
+        found = [op for op in self.operations if op.method == method.upper() and op.pattern.fullmatch(normalized)]
+        return sorted(found, key=lambda op: op.specificity, reverse=True)
+
+    def match(self, method: str, path: str, api_version: str | None = None) -> Operation | None:
+        """The operation to check a response against: the most specific template; among its versions the requested
+        one when its schema is there, else one whose schema is (an excerpt may leave a version's models out)."""
+        found = self.candidates(method, path)
+        top = [op for op in found if op.specificity == found[0].specificity] if found else []
+        return max(top, key=lambda op: (op.checkable, op.api_version == api_version), default=None)
+
+    def at_version(self, method: str, path: str, api_version: str | None) -> Operation | None:
+        """The most specific operation for the URL documented at exactly this api-version, or None."""
+        return next((op for op in self.candidates(method, path) if op.api_version == api_version), None)
 
     def validate(self, method: str, path: str, query: dict[str, str], status: int, body: Any) -> list[str]:
         """[] when the response conforms or no operation matches; else human-readable errors naming the operation id,
         status and JSON pointer."""
-        op = self.match(method, path)
+        op = self.match(method, path, query.get("api-version"))
         return [] if op is None else self._check(op, str(status), body, query.get("api-version"))
+
+    def check_request(self, method: str, path: str, query: Mapping[str, str], body: Any) -> list[str]:
+        """What is wrong with a request by the spec: no operation at its api-version, a required query parameter or
+        body missing, an undeclared query parameter, an enum value outside the declared ones, a body that does not
+        match the body parameter's schema (read-only properties sent, required ones missing). [] when it conforms."""
+        version = query.get("api-version")
+        found = self.candidates(method, path)
+        if not found:
+            return [f"{method} {path}: no operation in the vendored specs"]
+        op = self.at_version(method, path, version)
+        if op is None:
+            versions = ", ".join(sorted({o.api_version for o in found}))
+            return [f"{found[0].operation_id}: not documented at api-version {version} (the specs have {versions})"]
+        errors = []
+        for name, param in op.query.items():
+            if param.get("required") and name not in query:
+                errors.append(f"{op.operation_id}: required query parameter {name} missing")
+        from_example = not op.query and "/examples/" in op.source  # an example names no optional parameter
+        for name, value in query.items():
+            param = op.query.get(name)
+            if name == "api-version" or (param is None and from_example):
+                continue
+            if param is None:
+                errors.append(f"{op.operation_id}: query parameter {name} is not declared by the operation")
+            elif "enum" in param and not param.get("x-ms-enum", {}).get("modelAsString") and value not in param["enum"]:
+                errors.append(f"{op.operation_id}: query {name}={value!r} is not one of {param['enum']}")
+        if body is None and op.body_required:
+            errors.append(f"{op.operation_id}: the required request body is missing")
+        elif body is not None and op.body is None:
+            errors.append(f"{op.operation_id}: the operation takes no request body")
+        elif body is not None and op.body is not None:
+            key = (op.source, op.method, op.path_template, "request")
+            if key not in self._validators:
+                self._validators[key] = Draft7Validator(op.body, registry=self._registry)
+            found_errors = self._validators[key].iter_errors(body)
+            for error in sorted(found_errors, key=lambda e: list(map(str, e.absolute_path))):
+                what = "read-only property sent" if _read_only_error(error) else _shorten(error.message)
+                errors.append(f"{op.operation_id} request body {_pointer(error)}: {what}")
+        return [f"{error} [spec {op.api_version} {op.source}]" for error in errors]
 
     def check_examples(self) -> dict[str, list[str]]:
         """Example file -> errors of its response bodies against its operation, for the examples that fail."""
@@ -268,6 +346,7 @@ class _Loader:
         self.docs = docs
         self.unresolved: Counter[str] = Counter()  # targets no file holds: SpecIndex.load refuses them
         self.omitted: Counter[str] = Counter()  # definitions an excerpt left out on purpose (OMITTED)
+        self._request = False  # translating a request body: read-only properties must not be sent
         # (file, discriminator base) -> [(discriminator value, file, subtype)]
         self.subtypes: dict[tuple[str, str], list[tuple[str, str, str]]] = {}
         for rel, doc in docs.items():
@@ -286,13 +365,20 @@ class _Loader:
             pattern, specificity = _compile_template(template, path_params)
             responses: dict[str, Schema | None] = {}
             inferred: list[str] = []
+            omitted: list[str] = []
             for status, response in spec.get("responses", {}).items():
+                before = sum(self.omitted.values())
                 schema, from_examples = self._response_schema(status, response, rel)
+                if not from_examples and sum(self.omitted.values()) > before and _is_ref_only(response):
+                    omitted.append(status)
                 if schema is not None and isinstance(spec.get("x-ms-pageable"), dict):
                     schema = _with_item_array(schema, status, spec["x-ms-pageable"])
                 responses[status] = schema
                 if from_examples:
                     inferred.append(status)
+            query = {p["name"]: p for p in declared if p and p.get("in") == "query"}
+            body_param = next((p for p in declared if p and p.get("in") == "body"), None)
+            body = self.request_schema(body_param.get("schema"), rel) if body_param else None
             yield Operation(
                 operation_id=spec.get("operationId", f"{method.upper()} {template}"),
                 method=method.upper(),
@@ -304,26 +390,46 @@ class _Loader:
                 specificity=specificity,
                 example_refs=_example_refs(rel, spec),
                 inferred=tuple(inferred),
+                omitted=tuple(omitted),
+                query=query,
+                body=body,
+                body_required=bool(body_param and body_param.get("required")),
             )
 
+    def request_schema(self, node: Any, rel: str) -> Schema:
+        """A body parameter's schema in request form: a read-only property must not be sent (and is not required)."""
+        self._request = True
+        try:
+            return self._schema(node, rel)
+        finally:
+            self._request = False
+
     def resources(self, specs: Iterable[str]) -> Iterator[tuple[str, Schema]]:
-        """One registry resource per swagger file: its definitions, and the plain form of discriminator bases."""
+        """One registry resource per swagger file: its definitions, and the plain form of discriminator bases, each
+        in response form and in request form (sections prefixed "request-")."""
         for rel in specs:
-            definitions: Schema = {}
-            plain: Schema = {}
-            for name, node in self.docs[rel].get("definitions", {}).items():
-                definitions[name] = self._schema(node, rel)
-                if (rel, name) not in self.subtypes:
-                    continue
-                plain[name] = definitions[name]
-                prop = node["discriminator"]
-                dispatch: Schema = {"$ref": _uri(rel, "plain", name)}  # a value no subtype claims: the base alone
-                for value, file, sub in reversed(self.subtypes[(rel, name)]):
-                    if (file, sub) != (rel, name):
-                        condition = {"properties": {prop: {"const": value}}, "required": [prop]}
-                        dispatch = {"if": condition, "then": {"$ref": _uri(file, "definitions", sub)}, "else": dispatch}
-                definitions[name] = dispatch
-            yield _BASE_URI + rel, {"definitions": definitions, "plain": plain}
+            sections: Schema = {}
+            for request in (False, True):
+                self._request = request
+                prefix = "request-" if request else ""
+                definitions: Schema = {}
+                plain: Schema = {}
+                for name, node in self.docs[rel].get("definitions", {}).items():
+                    definitions[name] = self._schema(node, rel)
+                    if (rel, name) not in self.subtypes:
+                        continue
+                    plain[name] = definitions[name]
+                    prop = node["discriminator"]
+                    dispatch: Schema = {"$ref": _uri(rel, prefix + "plain", name)}  # no subtype claims it: the base
+                    for value, file, sub in reversed(self.subtypes[(rel, name)]):
+                        if (file, sub) != (rel, name):
+                            condition = {"properties": {prop: {"const": value}}, "required": [prop]}
+                            then = {"$ref": _uri(file, prefix + "definitions", sub)}
+                            dispatch = {"if": condition, "then": then, "else": dispatch}
+                    definitions[name] = dispatch
+                sections[prefix + "definitions"], sections[prefix + "plain"] = definitions, plain
+            self._request = False
+            yield _BASE_URI + rel, sections
 
     def _response_schema(self, status: str, response: Any, rel: str) -> tuple[Schema | None, bool]:
         """The status's JSON Schema (None: no body) and whether examples stand in for a missing spec schema."""
@@ -374,24 +480,38 @@ class _Loader:
         for bound in ("Minimum", "Maximum"):  # Swagger 2.0 keeps draft 4's boolean exclusiveMinimum/Maximum
             if node.get(f"exclusive{bound}") is True and bound.lower() in out:
                 out[f"exclusive{bound}"] = out.pop(bound.lower())
+        properties = {k: v for k, v in (node.get("properties") or {}).items() if isinstance(v, dict)}  # excerpts leave
+        # notes such as "x-research-note": "..." among properties
+        read_only = {name for name, sub in properties.items() if self._request and self._read_only(sub, rel)}
+        # x-ms-mutability without "read" (secrets): never in a response, so not required there
+        write_only = {
+            name
+            for name, sub in properties.items()
+            if not self._request and "read" not in sub.get("x-ms-mutability", ["read"])
+        }
         if "required" in node:
-            out["required"] = list(node["required"])
-        if isinstance(node.get("properties"), dict):
+            out["required"] = [name for name in node["required"] if name not in read_only | write_only]
+        if properties:
             required = set(node.get("required", []))
             out["properties"] = {
-                name: self._nullable(sub, rel, default=name not in required)
-                for name, sub in node["properties"].items()
-                if isinstance(sub, dict)  # excerpts leave notes such as "x-research-note": "..." among properties
+                name: _READ_ONLY_SENT if name in read_only else self._nullable(sub, rel, default=name not in required)
+                for name, sub in properties.items()
             }
         if isinstance(node.get("additionalProperties"), dict):
             out["additionalProperties"] = self._nullable(node["additionalProperties"], rel, default=False)
-        elif isinstance(node.get("additionalProperties"), bool):
-            out["additionalProperties"] = node["additionalProperties"]
+        # additionalProperties: false is not kept: AutoRest composes models with allOf, where JSON Schema would refuse
+        # every property a sibling part declares (the ML specs write it on each model).
         if isinstance(node.get("items"), dict):
             out["items"] = self._nullable(node["items"], rel, default=False)
         if "allOf" in node:
             out["allOf"] = [self._schema(part, rel, in_all_of=True) for part in node["allOf"]]
         return out
+
+    def _read_only(self, node: Schema, rel: str) -> bool:
+        if node.get("readOnly") is True:
+            return True
+        target = self._lookup(node["$ref"], rel) if "$ref" in node else None
+        return bool(target and isinstance(target[2], dict) and target[2].get("readOnly") is True)
 
     def _nullable(self, node: Schema, rel: str, *, default: bool) -> Schema:
         schema = self._schema(node, rel)
@@ -417,7 +537,8 @@ class _Loader:
         if len(tokens) == 2 and tokens[0] == "definitions":
             # A subtype's allOf names its base: point it at the base's plain form, not back at the dispatcher.
             plain = in_all_of and (file, tokens[1]) in self.subtypes
-            return {"$ref": _uri(file, "plain" if plain else "definitions", tokens[1])}
+            prefix = "request-" if self._request else ""
+            return {"$ref": _uri(file, prefix + ("plain" if plain else "definitions"), tokens[1])}
         return self._schema(node, file)
 
     def _deref(self, node: Any, rel: str) -> dict[str, Any] | None:
@@ -432,7 +553,9 @@ class _Loader:
 
     def _missing(self, ref: str, rel: str) -> None:
         key = _join(rel, ref)
-        (self.omitted if self._lookup(ref, rel, omitted_too=True) else self.unresolved)[key] += 1
+        counter = self.omitted if self._lookup(ref, rel, omitted_too=True) else self.unresolved
+        if not self._request or key not in counter:  # the request form translates the same definitions again
+            counter[key] += 1
 
     def _lookup(self, ref: str, rel: str, *, omitted_too: bool = False) -> tuple[str, list[str], Any] | None:
         """(file, pointer tokens, node) of a $ref's target; None when absent or (unless omitted_too) left out."""
@@ -470,7 +593,12 @@ def _link_examples(
     links: list[ExampleLink] = []
     inferred: list[Operation] = []
     for rel, doc in examples.items():
-        nearby = [op for op in operations if op.source.split("/")[:2] == rel.split("/")[:2]]
+        version = (doc.get("parameters") or {}).get("api-version") if isinstance(doc.get("parameters"), dict) else None
+        nearby = [
+            op
+            for op in operations
+            if op.source.split("/")[:2] == rel.split("/")[:2] and (version is None or op.api_version == version)
+        ]
         by_id = [op for op in nearby if op.operation_id == doc.get("operationId")]
         name = posixpath.basename(rel)
         by_name = [op for op in nearby if any(posixpath.basename(ref) == name for ref in op.example_refs)]
@@ -631,6 +759,17 @@ def _compile_template(
         else:
             parts.append("(?:/[^/]+)+" if spans else "/[^/]+")
     return re.compile("".join(parts) or "/", re.IGNORECASE), (literal, -spanning)
+
+
+_READ_ONLY_SENT: Schema = {"not": {}, "x-amlmove-read-only": True}  # a read-only property in a request body
+
+
+def _read_only_error(error: ValidationError) -> bool:
+    return isinstance(error.schema, dict) and error.schema.get("x-amlmove-read-only") is True
+
+
+def _is_ref_only(response: Any) -> bool:
+    return isinstance(response, dict) and "$ref" in (response.get("schema") or {})
 
 
 def _pointer(error: ValidationError) -> str:
