@@ -110,6 +110,7 @@ class Operation:
     query: Mapping[str, Mapping[str, Any]] = field(default_factory=dict, repr=False)  # declared query parameters
     body: Schema | None = field(default=None, repr=False)  # the body parameter's schema in request form
     body_required: bool = False
+    pageable: bool = False  # x-ms-pageable: its next pages are the nextLink the service hands out
 
     @property
     def checkable(self) -> bool:
@@ -232,7 +233,8 @@ class SpecIndex:
         from_example = not op.query and "/examples/" in op.source  # an example names no optional parameter
         for name, value in query.items():
             param = op.query.get(name)
-            if name == "api-version" or (param is None and from_example):
+            next_page = op.pageable and name.lower() in ("$skiptoken", "$skip")  # a nextLink's continuation token
+            if name == "api-version" or (param is None and (from_example or next_page)):
                 continue
             if param is None:
                 errors.append(f"{op.operation_id}: query parameter {name} is not declared by the operation")
@@ -394,6 +396,7 @@ class _Loader:
                 query=query,
                 body=body,
                 body_required=bool(body_param and body_param.get("required")),
+                pageable="x-ms-pageable" in spec,
             )
 
     def request_schema(self, node: Any, rel: str) -> Schema:

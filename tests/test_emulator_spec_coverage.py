@@ -54,6 +54,33 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     for child in ("computes", "onlineEndpoints/churn-endpoint/deployments", "privateEndpointConnections"):
         get(f"{ws}/{child}", "2025-12-01")
     get(f"{ws}/labelingJobs", "2024-04-01-preview")
+    # the api-versions the product and azure-ai-ml call (tests/specs: 2024-10-01 and the previews azure-ai-ml binds)
+    get(ws, "2024-10-01")
+    get(f"/subscriptions/{sub}/providers/{ML}/workspaces", "2024-10-01")
+    for child in (
+        "computes", "datastores", "batchEndpoints", "data", "environments", "jobs", "models", "onlineEndpoints",
+        "onlineEndpoints/churn-endpoint/deployments", "schedules", "serverlessEndpoints", "privateEndpointConnections",
+    ):  # fmt: skip
+        get(f"{ws}/{child}", "2024-10-01")
+    for api in ("2022-02-01-preview", "2023-04-01-preview"):
+        get(f"{ws}/onlineEndpoints/churn-endpoint/deployments", api)
+    get(f"{ws}/onlineEndpoints/churn-endpoint", "2022-02-01-preview")
+    get(f"{ws}/computes/cpu-cluster", "2023-08-01-preview")
+    for kind in ("storage", "keyVault", "containerRegistry", "applicationInsights"):
+        api = {"storage": "2023-05-01", "applicationInsights": "2020-02-02"}.get(kind, "2023-07-01")
+        get(s.associated(kind), api)
+    keys = send(rc, "POST", f"{emu.url}{s.associated('storage')}/listKeys?api-version=2023-05-01")
+    assert keys.status_code == 200
+    datastore = f"{ws}/datastores/workspaceblobstore?api-version=2024-10-01"
+    current = send(rc, "GET", f"{emu.url}{datastore}").json()
+    props = {k: v for k, v in current["properties"].items() if k not in ("isDefault", "provisioningState")}
+    assert send(rc, "PUT", f"{emu.url}{datastore}", {"properties": props}).status_code in (200, 201)
+    connections = f"{emu.url}{ws}/privateEndpointConnections?api-version=2024-10-01"
+    first = send(rc, "GET", connections).json()["value"][0]
+    approve = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
+    assert send(rc, "PUT", f"{emu.url}{first['id']}?api-version=2024-10-01", approve).status_code in (200, 201, 202)
+    compute = f"{emu.url}{ws}/computes/cpu-cluster?api-version=2023-08-01-preview"
+    assert send(rc, "PUT", compute, send(rc, "GET", compute).json()).status_code in (200, 201)
     get(f"/subscriptions/{sub}/providers/Microsoft.Databricks/workspaces", "2024-05-01")
     get(f"{s.source_rg}/providers/Microsoft.Databricks/workspaces", "2024-05-01")
     get(f"{s.source_rg}/providers/Microsoft.Databricks/workspaces/dbw-analytics", "2024-05-01")
@@ -66,6 +93,7 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     list(lc.management_locks.list_at_resource_group_level(group))
     list(lc.management_locks.list_at_resource_level(group, ML, "", "workspaces", s.workspace))
     list(lc.management_locks.list_by_scope(ws))  # percent-encodes the scope (arm-api.md §0)
+    list(lc.management_locks.list_at_subscription_level())
 
     ac = authorization(emu)
     list(ac.role_assignments.list_for_resource_group(group))
@@ -84,6 +112,10 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     move = {"resources": [s.associated("containerRegistry")], "targetResourceGroup": s.dest_rg}
     rc.resources.begin_validate_move_resources(group, move).result()
     rc.resources.begin_move_resources(group, move).result()
+    endpoint = f"{emu.url}{ws}/onlineEndpoints/churn-endpoint?api-version=2022-02-01-preview"
+    assert send(rc, "DELETE", endpoint).status_code in (200, 202, 204, 409)  # 409: the workspace lock
+    deleted = f"{emu.url}{ws}/computes/cpu-cluster?api-version=2023-08-01-preview&underlyingResourceAction=Delete"
+    assert send(rc, "DELETE", deleted).status_code in (200, 202, 204, 409)
 
 
 def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
@@ -103,13 +135,14 @@ def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     records = [json.loads(line) for line in emulator.capture.read_text(encoding="utf-8").splitlines()[start:]]
     exercised, problems = set(), []
     for record in records:
-        op = index.match(record["method"], record["path"])
+        op = index.match(record["method"], record["path"], record["query"].get("api-version"))
         if op is None:
             continue
-        exercised.add((op.operation_id, op.source))
+        at_version = index.at_version(record["method"], record["path"], record["query"].get("api-version"))
+        exercised.update((o.operation_id, o.source) for o in (op, at_version) if o is not None)
         errors = index.validate(record["method"], record["path"], record["query"], record["status"], record["body"])
         problems += [f"{record['method']} {record['path']}: {e}" for e in errors]
     every = {(op.operation_id, op.source) for op in index.operations}
     assert every - exercised == set()
     assert problems == []
-    assert len(every) == 35  # tests/specs as of this test; a new excerpt needs a call above
+    assert len(every) == 64  # tests/specs as of this test; a new excerpt needs a call above

@@ -128,6 +128,45 @@ EMULATED: dict[str, Send] = {
     ),
     "ml-datastores.json:Datastores_List": lambda: ("GET", f"{WS}/datastores", ML, None),
     "ml-datastores.json:Datastores_Get": lambda: ("GET", f"{WS}/datastores/workspaceblobstore", ML, None),
+    "ml-computes.json:Compute_List": lambda: ("GET", f"{WS}/computes", ML, None),
+    "ml-computes.json:Compute_Get": lambda: ("GET", f"{WS}/computes/cpu-cluster", ML, None),
+    "ml-jobs.json:Jobs_List": lambda: ("GET", f"{WS}/jobs", ML, None),
+    "ml-jobs.json:Jobs_Get": lambda: ("GET", f"{WS}/jobs/quiet_river_1", ML, None),
+    "ml-online-deployment-delete.json:OnlineDeployments_Delete": lambda: (
+        "DELETE",
+        f"{WS}/onlineEndpoints/churn-endpoint/deployments/blue",
+        ML,
+        None,
+    ),
+    "resource-move.json:ResourceGroups_Get": lambda: ("GET", SCENARIO.source_rg, "2025-04-01", None),
+    "resource-move.json:Resources_MoveResources": lambda: (
+        "POST",
+        f"{SCENARIO.source_rg}/moveResources",
+        "2025-04-01",
+        {"resources": [SCENARIO.associated("containerRegistry")], "targetResourceGroup": SCENARIO.dest_rg},
+    ),
+    "resource-move.json:MoveResources poll (running)": lambda: _move_poll(running=True),
+    "resource-move.json:MoveResources poll (done)": lambda: _move_poll(running=False),
+    "role-assignments.json:RoleAssignments_Create": lambda: (
+        "PUT",
+        f"{SCENARIO.source_rg}/providers/Microsoft.Authorization/roleAssignments/88888888-0000-0000-0000-000000000001",
+        "2022-04-01",
+        {
+            "properties": {
+                "roleDefinitionId": f"/subscriptions/{samples.SOURCE_SUB}/providers/Microsoft.Authorization/"
+                "roleDefinitions/acdd72a7-3385-48ef-bd42-f606fba81ae7",
+                "principalId": samples.ML_READERS["objectId"],
+                "principalType": "Group",
+                "description": "recorded shape",
+            }
+        },
+    ),
+    "role-assignments.json:RoleAssignments_ListForResourceGroup": lambda: (
+        "GET",
+        f"{SCENARIO.source_rg}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()",
+        "2022-04-01",
+        None,
+    ),
     "ml-compute-create.json:Compute_CreateOrUpdate": lambda: (
         "PUT",
         f"{WS}/computes/aml03",
@@ -161,8 +200,68 @@ _COMPUTE_PUT = (
     "isAttachedCompute and resourceId from the compute list, not from the PUT answer; fixed by issue 11"
 )
 
+_COMPUTE_UNREAD = (
+    "not read by amlmove (discovery.computes reads computeType, provisioningState, isAttachedCompute and resourceId "
+    "with .get: null in Azure for a compute that is not attached, absent in the emulator, None either way); the "
+    "emulator's sample computes omit it: their shape is issue 11's compute work"
+)
+_JOB_UNREAD = (
+    "not read by amlmove (discovery.jobs reads status, jobType and displayName); the emulator's sample jobs omit it"
+)
+_JOB_STATE = (
+    "Azure's jobs carry no provisioningState (this recording); the emulator adds one, which amlmove never reads"
+)
+_ROLE_UNREAD = (
+    "not read by amlmove (it reads scope, roleDefinitionId, principalId, principalType; conditions are issue 12's); "
+    "the emulator's role assignment body leaves it out: fixed with issue 12's role assignment work"
+)
+
+
+def _compute_keys(prefix: str) -> dict[str, str]:
+    keys = ["identity", "tags"] + [
+        f"properties.{k}"
+        for k in ("createdOn", "modifiedOn", "provisioningErrors", "provisioningWarnings", "resourceId")
+    ]
+    return _because(_COMPUTE_UNREAD, *(f"{prefix}{k}: recorded, not sent by the emulator" for k in keys))
+
+
+def _job_keys(prefix: str) -> dict[str, str]:
+    keys = ["systemData"] + [
+        f"properties.{k}"
+        for k in (
+            "codeId", "componentId", "computeId", "description", "distribution", "environmentVariables", "identity",
+            "inputs", "limits", "notificationSetting", "outputs", "parameters", "queueSettings", "resources",
+        )
+    ]  # fmt: skip
+    return {
+        **_because(_JOB_UNREAD, *(f"{prefix}{k}: recorded, not sent by the emulator" for k in keys)),
+        **_because(_JOB_STATE, f"{prefix}properties.provisioningState: sent by the emulator, not recorded"),
+    }
+
+
 # "recording:operation:status" -> {difference: reason}
 ALLOWED: dict[str, dict[str, str]] = {
+    "ml-computes.json:Compute_List:200": _compute_keys("value[]."),
+    "ml-computes.json:Compute_Get:200": _compute_keys(""),
+    "ml-jobs.json:Jobs_List:200": _job_keys("value[]."),
+    "ml-jobs.json:Jobs_Get:200": _job_keys(""),
+    "ml-online-deployment-delete.json:OnlineDeployments_Delete:202": _because(
+        "Azure answers an online deployment (and endpoint) DELETE as an asynchronous operation: 202 with Location and "
+        "Azure-AsyncOperation; the emulator deletes at once with 200: fixed by issue 11",
+        "status 200, recorded 202",
+        "header Location missing",
+        "header Azure-AsyncOperation missing",
+    ),
+    "role-assignments.json:RoleAssignments_Create:201": _because(
+        _ROLE_UNREAD, "properties.delegatedManagedIdentityResourceId: recorded, not sent by the emulator"
+    ),
+    "role-assignments.json:RoleAssignments_ListForResourceGroup:200": _because(
+        _ROLE_UNREAD,
+        *(
+            f"value[].properties.{k}: recorded, not sent by the emulator"
+            for k in ("createdBy", "createdOn", "delegatedManagedIdentityResourceId", "updatedBy", "updatedOn")
+        ),
+    ),
     "ml-workspaces.json:Workspaces_ListBySubscription:200": {
         **_because(
             _WS_UNREAD,
@@ -243,17 +342,20 @@ ALLOWED: dict[str, dict[str, str]] = {
 }
 
 
+def _move_poll(running: bool) -> tuple[str, str, str, Any]:
+    """A move poll: answered by _ask from the Location of a move it starts."""
+    return ("POLL", "running" if running else "done", "2025-04-01", None)
+
+
 def _emulated(real: Interaction) -> Send:
     return EMULATED[f"{real.file}:{real.operation}"]
 
 
 @pytest.mark.parametrize("real", interactions(), ids=lambda i: i.key)
 def test_emulator_answers_like_azure(emulator, real: Interaction) -> None:
-    emulator.load_scenario(samples.sample())
-    method, path, api_version, body = _emulated(real)()
-    response = SdkClients(emulator).send(
-        method, path, api_version=api_version, body=body, subscription_id=samples.SOURCE_SUB
-    )
+    # the move needs its destination group, which the sample leaves absent (plan creates it): the clean scenario has it
+    emulator.load_scenario(samples.clean() if real.file == "resource-move.json" else samples.sample())
+    response = _ask(emulator, real)
     try:
         answer = response.json()
     except ValueError:
@@ -264,6 +366,21 @@ def test_emulator_answers_like_azure(emulator, real: Interaction) -> None:
     assert unexpected == [], "differences not in ALLOWED:\n" + "\n".join(unexpected)
     stale = [d for d in allowed if d not in found]
     assert stale == [], "ALLOWED entries that no longer apply (remove them):\n" + "\n".join(stale)
+
+
+def _ask(emulator, real: Interaction):
+    """The emulator's answer to the recorded operation's counterpart on the sample scenario."""
+    from azure.core.rest import HttpRequest
+
+    sdk = SdkClients(emulator)
+    method, path, api_version, body = _emulated(real)()
+    if method != "POLL":
+        return sdk.send(method, path, api_version=api_version, body=body, subscription_id=samples.SOURCE_SUB)
+    _, _, _, move = EMULATED["resource-move.json:Resources_MoveResources"]()
+    if path == "running":  # a move that takes its time, as the recorded one did (four 202 polls)
+        emulator.shape_lro(durationSeconds=3600, count=1)
+    started = sdk.send("POST", f"{SCENARIO.source_rg}/moveResources", body=move, subscription_id=samples.SOURCE_SUB)
+    return sdk.resources(samples.SOURCE_SUB).send_request(HttpRequest("GET", started.headers["Location"]))
 
 
 def test_every_recorded_operation_is_compared() -> None:

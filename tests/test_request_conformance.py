@@ -126,26 +126,19 @@ def test_only_product_requests_are_checked_and_deviations_are_listed(index: Spec
 
 
 def test_the_session_fails_on_a_product_request_the_spec_refuses(tmp_path: Path) -> None:
+    assignment = f"{WS}/providers/Microsoft.Authorization/roleAssignments/a1"
+    records = [
+        _record("PUT", f"{WS}/datastores/d1", {"api-version": ML}, {"id": "x", **DATASTORE}),
+        _record("GET", f"{WS}/datastores", {"api-version": "2099-01-01"}),
+        _record("PUT", assignment, {"api-version": "2022-04-01"}, {"properties": {"principalId": "p"}}),
+    ]
     proc = run_pytest_session(
         tmp_path,
         f"""
-        import json
         from tests.conftest import capture_file
 
         def test_writes_bad_product_requests():
-            records = [
-                {_record("PUT", f"{WS}/datastores/d1", {"api-version": ML}, {"id": "x", **DATASTORE})!r},
-                {_record("GET", f"{WS}/datastores", {"api-version": "2099-01-01"})!r},
-                {
-            _record(
-                "PUT",
-                f"{WS}/providers/Microsoft.Authorization/roleAssignments/a1",
-                {"api-version": "2022-04-01"},
-                {"properties": {"principalId": "p"}},
-            )!r
-        },
-            ]
-            capture_file("bad-requests").write_text("\\n".join(records) + "\\n")
+            capture_file("bad-requests").write_text("\\n".join({records!r}) + "\\n")
         """,
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr

@@ -120,7 +120,7 @@ class Arm:
         if low[2] == "providers":
             return self._subscription_providers(req, oid, sub, seg)
         if low[2] == "operationresults" and len(low) == 4 and m == "GET":
-            return self._operation_result(seg[3])
+            return self._operation_result(seg[3], req.base_url)
         if low[2] == "resources" and len(low) == 3 and m == "GET":
             return self._list_subscription_resources(req, oid, sub)
         if low[2] != "resourcegroups":
@@ -875,12 +875,15 @@ class Arm:
             },
         )
 
-    def _operation_result(self, op_id: str) -> Response:
+    def _operation_result(self, op_id: str, base_url: str) -> Response:
         op = self.store.operations.get(op_id.lower()) or self.store.operations.get(op_id)
         if op is None:
             raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' could not be found.")
         if op.result_status is None:
-            return Response(202, None, {"Retry-After": _format_seconds(self.store.settings.retry_after_seconds)})
+            # ARM repeats Location on every 202 poll (tests/recordings/resource-move.json, a real move's polls)
+            location = f"{base_url}/subscriptions/{op.subscription}/operationresults/{op.op_id}?api-version=2025-04-01"
+            retry = _format_seconds(self.store.settings.retry_after_seconds)
+            return Response(202, None, {"Location": location, "Retry-After": retry})
         return Response(op.result_status, op.result_body, {"x-ms-correlation-request-id": op.correlation_id})
 
     # ---- shared rules ------------------------------------------------------------------------------------------

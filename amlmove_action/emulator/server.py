@@ -209,6 +209,8 @@ class Emulator:
                     # and who sent it (the product's clients carry "amlmove" in their User-Agent)
                     "requestBody": _request_json(req.body),
                     "userAgent": req.headers.get("user-agent", ""),
+                    # fewer body bytes than announced: the client died mid-request (the tests kill runners)
+                    "requestTruncated": len(req.body) < int(req.headers.get("content-length") or 0),
                 }
             )
             with self._capture_lock, self.capture.open("a", encoding="utf-8") as fh:
