@@ -115,6 +115,28 @@ def test_parses_a_real_compute_that_is_still_creating() -> None:
     assert not compute.is_attached
 
 
+def test_parses_a_real_finished_job_as_nothing_that_blocks_a_move() -> None:
+    body = body_of("ml-jobs.json", "Jobs_List")
+    ws = body["value"][0]["id"].rsplit("/jobs/", 1)[0]
+    arm = RecordedArm({f"{ws}/jobs": body})
+    assert discovery.Discovery(arm, ws, ws.rsplit("/providers/", 1)[0]).jobs() == ()  # Completed: not kept
+    assert body["value"][0]["properties"]["status"] in inventory.FINISHED_JOB_STATUSES
+
+
+def test_parses_real_role_assignments_keeping_only_those_at_the_scope() -> None:
+    listed = body_of("role-assignments.json", "RoleAssignments_ListForResourceGroup")
+    created = body_of("role-assignments.json", "RoleAssignments_Create", 201)
+    scope = created["properties"]["scope"]
+    # atScope() lists the assignments inherited from "/" too: a move orphans only those made at the scope
+    arm = RecordedArm({f"{scope}/providers/Microsoft.Authorization/roleAssignments": listed})
+    assert discovery.role_assignments_at(arm, scope) == ()
+    arm = RecordedArm(
+        {f"{scope}/providers/Microsoft.Authorization/roleAssignments": {"value": [*listed["value"], created]}}
+    )
+    (kept,) = discovery.role_assignments_at(arm, scope)
+    assert (kept.id, kept.principal_type) == (created["id"], "User")
+
+
 # ---- the emulator answers like Azure ------------------------------------------------------------------------------
 
 # recording operation -> what to send the emulator for the same operation on the sample scenario
