@@ -8,6 +8,7 @@ import sys
 from collections.abc import Mapping, Sequence
 from typing import TextIO
 
+from . import __version__
 from .errors import AmlMoveError, ExitCode, one_line
 from .inputs import Command, cli_usage, settings_from_argv, settings_from_env, wants_help
 from .platform import detect_platform
@@ -16,6 +17,9 @@ from .platform import detect_platform
 def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
     if wants_help(argv):
         print(cli_usage(), file=stdout)
+        return ExitCode.SUCCESS
+    if list(argv) == ["--version"]:
+        print(f"amlmove {__version__}", file=stdout)
         return ExitCode.SUCCESS
     platform = detect_platform(env, stdout=stdout, stderr=stderr)
     debug = env.get("RUNNER_DEBUG") == "1" or env.get("SYSTEM_DEBUG", "").lower() == "true" or "--debug" in argv

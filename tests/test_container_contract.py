@@ -20,6 +20,7 @@ import yaml
 
 from amlmove_action.emulator import samples
 from tests.conftest import NETGUARD, ROOT
+from tests.image_files import image_files
 from tests.runner_rules import parse_github_commands, parse_github_file_commands, parse_vso_commands
 
 RUNNER_ONLY = ("PATH", "LANG", "LC_ALL", "TMPDIR")
@@ -41,11 +42,12 @@ def image(tmp_path_factory) -> tuple[Path, Path]:
     python = venv / "bin" / "python"
     subprocess.run([str(python), "-m", "pip", "install", "--quiet", *_dockerfile_install_command()], check=True)
     app = root / "app"
-    app.mkdir()
-    shutil.copy(ROOT / "entrypoint.py", app / "entrypoint.py")
-    shutil.copytree(
-        ROOT / "amlmove_action", app / "amlmove_action", ignore=shutil.ignore_patterns("__pycache__", "emulator")
-    )
+    # Exactly the files the Dockerfile copies under /app (build context after .dockerignore): no emulator, no demo.
+    for target, source in image_files().items():
+        if target.startswith("/app/"):
+            dest = app / target[len("/app/") :]
+            dest.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy(ROOT / source, dest)
     return python, app
 
 
