@@ -15,6 +15,21 @@ from . import __version__
 from .errors import AzureError, SignInError
 
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
+# The audience Entra expects in a federated (workload identity) token, per cloud: learn.microsoft.com/entra/
+# workload-id/workload-identity-federation-config-app-trust-managed-identity ("Microsoft Entra ID global service:
+# api://AzureADTokenExchange; US Government: api://AzureADTokenExchangeUSGov; China operated by 21Vianet:
+# api://AzureADTokenExchangeChina"). Keyed by the Entra authority host; any other host (custom) gets the public one.
+FEDERATION_AUDIENCES = {
+    "https://login.microsoftonline.com": FEDERATION_AUDIENCE,
+    "https://login.microsoftonline.us": "api://AzureADTokenExchangeUSGov",
+    "https://login.chinacloudapi.cn": "api://AzureADTokenExchangeChina",
+}
+AUTH_AUTO, AUTH_MANAGED_IDENTITY = "auto", "managed-identity"
+
+
+def federation_audience(cloud: Cloud, audience: str | None = None) -> str:
+    """The `audience` input when given, else the cloud's token-exchange audience."""
+    return audience or FEDERATION_AUDIENCES.get(cloud.authority_host.rstrip("/").lower(), FEDERATION_AUDIENCE)
 
 
 @dataclass(frozen=True)
@@ -61,15 +76,31 @@ def build_credential(
     cloud: Cloud,
     env: Mapping[str, str],
     on_secret: Callable[[str], None] = lambda _s: None,
+    auth: str = AUTH_AUTO,
+    audience: str | None = None,
 ) -> SignIn:
-    """The credential chain, first match wins; `on_secret` is called with every secret seen (to mask it)."""
+    """The credential chain, first match wins; `on_secret` is called with every secret seen (to mask it).
+
+    `auth: managed-identity` is the only way to a managed identity: the chain below never tries one, so a job on an
+    Azure VM cannot silently sign in as the VM when its federated sign-in is misconfigured."""
     from azure.identity import (
         AzureCliCredential,
         AzurePipelinesCredential,
         ClientAssertionCredential,
         ClientSecretCredential,
+        ManagedIdentityCredential,
         WorkloadIdentityCredential,
     )
+
+    if auth == AUTH_MANAGED_IDENTITY:
+        # azure-identity picks the hosting environment's endpoint from the process environment (App Service style
+        # IDENTITY_ENDPOINT + IDENTITY_HEADER, Azure Arc, ...; otherwise the VM's IMDS). client_id selects a
+        # user-assigned identity; without it, the system-assigned one.
+        chosen_id = client_id or None
+        return SignIn(
+            f"managed identity ({'user-assigned ' + chosen_id if chosen_id else 'system-assigned'})",
+            ManagedIdentityCredential(client_id=chosen_id) if chosen_id else ManagedIdentityCredential(),
+        )
 
     common: dict[str, Any] = {"authority": cloud.authority_host}
     if cloud.custom:
@@ -89,7 +120,12 @@ def build_credential(
 
     if env.get("ACTIONS_ID_TOKEN_REQUEST_URL") and env.get("ACTIONS_ID_TOKEN_REQUEST_TOKEN"):
         cid, tid = need_ids("GitHub OIDC")
-        fetch = GitHubOidc(env["ACTIONS_ID_TOKEN_REQUEST_URL"], env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"], on_secret)
+        fetch = GitHubOidc(
+            env["ACTIONS_ID_TOKEN_REQUEST_URL"],
+            env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"],
+            on_secret,
+            federation_audience(cloud, audience),
+        )
         on_secret(env["ACTIONS_ID_TOKEN_REQUEST_TOKEN"])
         return SignIn(
             "GitHub OIDC (workload identity federation)", ClientAssertionCredential(tid, cid, fetch, **common)
@@ -137,14 +173,21 @@ def build_credential(
 class GitHubOidc:
     """Fetches a fresh GitHub Actions OIDC token on every call (ClientAssertionCredential calls it per token)."""
 
-    def __init__(self, request_url: str, request_token: str, on_secret: Callable[[str], None]) -> None:
+    def __init__(
+        self,
+        request_url: str,
+        request_token: str,
+        on_secret: Callable[[str], None],
+        audience: str = FEDERATION_AUDIENCE,
+    ) -> None:
         self.request_url, self.request_token, self.on_secret = request_url, request_token, on_secret
+        self.audience = audience
 
     def __call__(self) -> str:
         import requests
 
         sep = "&" if "?" in self.request_url else "?"
-        url = f"{self.request_url}{sep}audience={quote(FEDERATION_AUDIENCE, safe='')}"
+        url = f"{self.request_url}{sep}audience={quote(self.audience, safe='')}"
         try:
             reply = requests.get(
                 url,

@@ -99,6 +99,19 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     ),
     InputSpec("arm-endpoint", "Resource Manager URL (https). Only with cloud: custom, and then required."),
     InputSpec("authority-host", "Entra authority URL (https). Only with cloud: custom, and then required."),
+    InputSpec(
+        "auth",
+        "How to sign in: `auto` (GitHub OIDC, Azure Pipelines workload identity, AZURE_FEDERATED_TOKEN_FILE, "
+        "AZURE_CLIENT_SECRET, then `az login`; never a managed identity) or `managed-identity` (the runner's or "
+        "agent's Azure managed identity: client-id names a user-assigned one, empty means system-assigned).",
+        "auto",
+    ),
+    InputSpec(
+        "audience",
+        "Audience of the GitHub OIDC token exchanged with Entra; must match the federated credential's. Default "
+        "per cloud: api://AzureADTokenExchange, api://AzureADTokenExchangeChina (AzureChinaCloud), "
+        "api://AzureADTokenExchangeUSGov (AzureUSGovernment).",
+    ),
     InputSpec("plan-file", "The plan to apply. Default: `<output-dir>/plan.json`.", commands=APPLY_ONLY),
     InputSpec(
         "max-plan-age",
@@ -291,6 +304,8 @@ class Settings:
     recreate_computes: bool
     register_providers: bool
     environment: RunEnvironment = RunEnvironment()
+    auth: str = "auto"  # "auto" (the federated/secret/az chain) or "managed-identity" (only when asked)
+    audience: str | None = None  # None: the cloud's token-exchange audience
 
 
 # --- Entry points ----------------------------------------------------------------------------------------------------
@@ -408,7 +423,8 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
         )
     cloud = _cloud(value("cloud") or Cloud.AZURE_CLOUD.value)
     arm_endpoint, authority_host = _endpoints(cloud, raw.get("arm-endpoint"), raw.get("authority-host"))
-    client_id, tenant_id = _identity(raw.get("client-id"), raw.get("tenant-id"))
+    auth = _auth(value("auth"))
+    client_id, tenant_id = _identity(raw.get("client-id"), raw.get("tenant-id"), managed=auth == "managed-identity")
     output_dir = _path("output-dir", value("output-dir") or "amlmove-output")
     remove_computes = flag("remove-computes")
     recreate_computes = flag("recreate-computes")
@@ -445,6 +461,8 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
         recreate_computes=recreate_computes,
         register_providers=flag("register-providers"),
         environment=_run_environment(env),
+        auth=auth,
+        audience=_audience(raw.get("audience")),
     )
 
 
@@ -685,13 +703,37 @@ def _https_url(name: str, text: str) -> str:
     return text.rstrip("/")
 
 
-def _identity(client_id: str | None, tenant_id: str | None) -> tuple[str | None, str | None]:
+_AUTH_METHODS = ("auto", "managed-identity")
+_AUDIENCE = re.compile(r"[!-~]{1,600}")  # printable ASCII without spaces; Entra allows up to 600 characters
+
+
+def _auth(text: str | None) -> str:
+    chosen = (text or "auto").strip().lower()
+    if chosen not in _AUTH_METHODS:
+        raise InputError("auth", "is not a sign-in method", f"Use one of {', '.join(_AUTH_METHODS)}.", value=text)
+    return chosen
+
+
+def _audience(text: str | None) -> str | None:
+    if text is None:
+        return None
+    if not _AUDIENCE.fullmatch(text):
+        raise InputError(
+            "audience",
+            "is not a token audience",
+            "Give the audience of the federated credential, e.g. api://AzureADTokenExchange (no spaces).",
+            value=text,
+        )
+    return text
+
+
+def _identity(client_id: str | None, tenant_id: str | None, managed: bool = False) -> tuple[str | None, str | None]:
     # Neither value is echoed: a secret pasted into the wrong input must not reach the log.
     if client_id is not None and not _GUID.fullmatch(client_id):
         raise InputError("client-id", "is not a GUID", "Use the application (client) ID of the app or identity.")
     if tenant_id is not None and not (_GUID.fullmatch(tenant_id) or _DOMAIN.fullmatch(tenant_id)):
         raise InputError("tenant-id", "is not a GUID or domain", "Use the directory (tenant) ID.")
-    if client_id is not None and tenant_id is None:
+    if client_id is not None and tenant_id is None and not managed:
         raise InputError("tenant-id", "is required with client-id", "Set tenant-id to the directory (tenant) ID.")
     return (client_id.lower() if client_id else None), tenant_id
 

@@ -38,7 +38,13 @@ def sign_in(
     imports itself (Clients' lock and the import lock make both wait for a build already under way)."""
     cloud = cloud_of(settings)
     chosen = build_credential(
-        client_id=settings.client_id, tenant_id=settings.tenant_id, cloud=cloud, env=env, on_secret=platform.mask
+        client_id=settings.client_id,
+        tenant_id=settings.tenant_id,
+        cloud=cloud,
+        env=env,
+        on_secret=platform.mask,
+        auth=settings.auth,
+        audience=settings.audience,
     )
     platform.info(f"Signing in with {chosen.method} …")
     clients = Clients(chosen.credential, cloud)

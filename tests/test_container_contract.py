@@ -247,3 +247,108 @@ def test_fleet_moves_three_workspaces(emulator, image, tmp_path):
         )
         == 3
     )
+
+
+# --- Managed identity: only when `auth: managed-identity` asks for it (issue 16, acceptance 5) ----------------------
+
+
+def _managed_identity_env(emulator, env: dict[str, str]) -> dict[str, str]:
+    """What App Service-style hosting gives a process (azure-identity reads IDENTITY_ENDPOINT + IDENTITY_HEADER): the
+    emulator's loopback token endpoint, never the link-local IMDS address."""
+    from amlmove_action.emulator import entra
+
+    return {
+        **env,
+        "IDENTITY_ENDPOINT": f"{emulator.url}{entra.MANAGED_IDENTITY_PATH}",
+        "IDENTITY_HEADER": entra.MANAGED_IDENTITY_HEADER,
+    }
+
+
+def _token_requests(emulator) -> tuple[list[dict], list[dict]]:
+    from amlmove_action.emulator import entra
+
+    log = emulator.requests()
+    managed = [r for r in log if r["path"].lower() == entra.MANAGED_IDENTITY_PATH]
+    entra_token = [r for r in log if r["method"] == "POST" and r["path"].lower().endswith("/oauth2/v2.0/token")]
+    return managed, entra_token
+
+
+def test_managed_identity_plan_then_apply_when_asked(emulator, image, tmp_path):
+    """auth: managed-identity with a user-assigned identity's client-id: plan and apply sign in through the managed
+    identity endpoint only (the runner's OIDC variables are present and ignored), and the move completes."""
+    scenario = _scenario()
+    emulator.load_scenario(scenario.build())
+    workspace, home = _layout(tmp_path, image)
+    ids = {"SOURCE-WORKSPACE-ID": scenario.workspace_id, "DESTINATION-RESOURCE-GROUP-ID": scenario.dest_rg}
+    asked = {**ids, "AUTH": "managed-identity"}
+
+    plan_env = _managed_identity_env(emulator, _runner_env(emulator, workspace, home, asked, "github"))
+    plan_env["INPUT_TENANT-ID"] = ""  # a managed identity needs no tenant
+    plan = _run(image, workspace, plan_env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    assert "managed identity (user-assigned" in plan.stdout
+    apply_env = _managed_identity_env(
+        emulator, _runner_env(emulator, workspace, home, {**asked, "COMMAND": "apply"}, "github")
+    )
+    applied = _run(image, workspace, apply_env)
+    assert applied.returncode == 0, applied.stdout + applied.stderr
+    assert parse_github_file_commands(Path(apply_env["GITHUB_OUTPUT"]).read_text())["status"] == "moved"
+
+    managed, entra_token = _token_requests(emulator)
+    assert managed and all(r["status"] == 200 for r in managed)
+    assert {r["query"].get("client_id") for r in managed} == {emulator.info["clientId"]}
+    assert entra_token == []  # no federated or secret sign-in happened
+    moved_id = scenario.workspace_id.replace(samples.SOURCE_SUB, samples.DEST_SUB).replace("rg-ml-test", "rg-ml-prod")
+    assert moved_id.lower() in {r["id"].lower() for r in emulator.state()["resources"]}
+
+
+def test_managed_identity_system_assigned_on_azure_devops(emulator, image, tmp_path):
+    """No client-id: the system-assigned identity (azure-identity sends no client_id), here on an ADO agent."""
+    scenario = _scenario()
+    emulator.load_scenario(scenario.build())
+    workspace, home = _layout(tmp_path, image)
+    inputs = {
+        "SOURCE-WORKSPACE-ID": scenario.workspace_id,
+        "DESTINATION-RESOURCE-GROUP-ID": scenario.dest_rg,
+        "AUTH": "managed-identity",
+    }
+    env = _managed_identity_env(emulator, _runner_env(emulator, workspace, home, inputs, "ado"))
+    env["INPUT_CLIENT-ID"] = env["INPUT_TENANT-ID"] = ""
+    plan = _run(image, workspace, env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    managed, entra_token = _token_requests(emulator)
+    assert managed and all("client_id" not in r["query"] for r in managed)
+    assert entra_token == []
+
+
+def test_managed_identity_is_never_tried_unless_asked(emulator, image, tmp_path):
+    """The managed identity endpoint is there (as on an Azure VM or App Service), but auth is left at `auto`: the
+    job signs in with its OIDC token and never calls the managed identity endpoint."""
+    scenario = _scenario()
+    emulator.load_scenario(scenario.build())
+    workspace, home = _layout(tmp_path, image)
+    ids = {"SOURCE-WORKSPACE-ID": scenario.workspace_id, "DESTINATION-RESOURCE-GROUP-ID": scenario.dest_rg}
+    env = _managed_identity_env(emulator, _runner_env(emulator, workspace, home, ids, "github"))
+    plan = _run(image, workspace, env)
+    assert plan.returncode == 0, plan.stdout + plan.stderr
+    managed, entra_token = _token_requests(emulator)
+    assert managed == []
+    assert entra_token and all(r["status"] == 200 for r in entra_token)
+
+
+def test_audience_input_reaches_the_token_exchange(emulator, image, tmp_path):
+    """The GitHub OIDC token is requested for the `audience` input: a federated credential that trusts only the
+    public audience refuses a token minted for the China audience (AADSTS700213), with one clear line."""
+    scenario = _scenario()
+    emulator.load_scenario(scenario.build())
+    workspace, home = _layout(tmp_path, image)
+    inputs = {
+        "SOURCE-WORKSPACE-ID": scenario.workspace_id,
+        "DESTINATION-RESOURCE-GROUP-ID": scenario.dest_rg,
+        "AUDIENCE": "api://AzureADTokenExchangeChina",
+    }
+    plan = _run(image, workspace, _runner_env(emulator, workspace, home, inputs, "github"))
+    assert plan.returncode != 0
+    assert "AADSTS700213" in plan.stderr
+    _, entra_token = _token_requests(emulator)
+    assert entra_token and all(r["status"] == 400 for r in entra_token)

@@ -89,6 +89,8 @@ def test_input_specs_are_exactly_the_agreed_inputs() -> None:
         "cloud",
         "arm-endpoint",
         "authority-host",
+        "auth",
+        "audience",
         "plan-file",
         "max-plan-age",
         "move-timeout",
@@ -119,6 +121,7 @@ def test_input_defaults() -> None:
     defaults = {spec.name: spec.default for spec in INPUT_SPECS if spec.default}
     assert defaults == {
         "command": "plan",
+        "auth": "auto",
         "include-associated-resources": "auto",
         "create-destination-resource-group": "true",
         "fail-on-blockers": "true",

@@ -1,5 +1,6 @@
 """Entra ID, as far as MSAL, azure-identity and az need it: OpenID discovery, the v2.0 token endpoint for
-client_credentials (secret or federated assertion), and cloud metadata for `az cloud register`."""
+client_credentials (secret or federated assertion), cloud metadata for `az cloud register`, and a managed identity
+token endpoint of the App Service kind (what IDENTITY_ENDPOINT + IDENTITY_HEADER point azure-identity at)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,10 @@ ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 # Audiences ARM accepts in an access token (the public ARM resource ids; the emulator's own URL is added at runtime).
 ARM_AUDIENCES = ("https://management.azure.com", "https://management.core.windows.net")
 GITHUB_ISSUER = "https://token.actions.githubusercontent.com"
+# The managed identity endpoint: App Service serves it at IDENTITY_ENDPOINT (e.g. http://localhost:4141/msi/token)
+# and requires the secret from IDENTITY_HEADER in the X-IDENTITY-HEADER request header.
+MANAGED_IDENTITY_PATH = "/msi/token"
+MANAGED_IDENTITY_HEADER = "emulated-identity-header"
 
 
 def openid_configuration(base_url: str, tenant: str) -> dict[str, Any]:
@@ -184,6 +189,11 @@ def issue_token(store: Store, base_url: str, tenant: str, raw_form: bytes) -> di
             1002012,
         )
     lifetime = store.settings.token_lifetime_seconds
+    token = _access_token(store, principal, resource, lifetime)
+    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
+
+
+def _access_token(store: Store, principal: Principal, resource: str, lifetime: int, **extra: Any) -> str:
     now = int(time.time())
     claims = {
         "aud": resource.rstrip("/") if resource.rstrip("/") else resource,
@@ -198,9 +208,43 @@ def issue_token(store: Store, base_url: str, tenant: str, raw_form: bytes) -> di
         "tid": principal.tenant_id,
         "idtyp": "app",
         "ver": "1.0",
+        **extra,
     }
-    token = jwt.encode(claims, store.secret_issuer, algorithm="HS256")
-    return {"token_type": "Bearer", "expires_in": lifetime, "ext_expires_in": lifetime, "access_token": token}
+    return jwt.encode(claims, store.secret_issuer, algorithm="HS256")
+
+
+def issue_managed_identity_token(
+    store: Store, query: dict[str, str], headers: dict[str, str], system_assigned: Principal | None
+) -> dict[str, Any]:
+    """`GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=<resource>[&client_id=<id>]` with X-IDENTITY-HEADER,
+    as MSAL's `_obtain_token_on_app_service` sends it (azure-identity's AppServiceCredential delegates to MSAL).
+    The reply has App Service's shape: access_token, expires_on (epoch seconds, a string), resource, token_type and
+    client_id; an error is {"statusCode", "message"} (MSAL reads those two). Without client_id the system-assigned
+    identity answers (`system_assigned`, the scenario's default principal)."""
+    if headers.get("x-identity-header") != MANAGED_IDENTITY_HEADER:
+        raise TokenError(401, "unauthorized", "The X-IDENTITY-HEADER header is missing or wrong.", 401)
+    if query.get("api-version") != "2019-08-01":
+        raise TokenError(400, "bad_request", "Unsupported api-version; this endpoint serves 2019-08-01.", 400)
+    resource = query.get("resource", "")
+    if not resource:
+        raise TokenError(400, "bad_request", "The resource parameter is required.", 400)
+    if query.get("mi_res_id") or query.get("object_id"):
+        raise TokenError(400, "bad_request", "The emulator selects user-assigned identities by client_id only.", 400)
+    client_id = query.get("client_id")
+    principal = store.principal_by_client(client_id) if client_id else system_assigned
+    if principal is None:
+        raise TokenError(400, "bad_request", "Unable to load the proper Managed Identity.", 400)
+    lifetime = store.settings.token_lifetime_seconds
+    token = _access_token(
+        store, principal, resource, lifetime, xms_mirid=f"/emulator/managedIdentities/{principal.object_id}"
+    )
+    return {
+        "access_token": token,
+        "expires_on": str(int(time.time()) + lifetime),
+        "resource": resource,
+        "token_type": "Bearer",
+        "client_id": principal.client_id,
+    }
 
 
 def _check_assertion(principal: Principal, form: dict[str, str]) -> None:

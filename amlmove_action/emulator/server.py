@@ -55,6 +55,15 @@ class Emulator:
                 return Response(200, reply, principal=principal)
             except entra.TokenError as exc:
                 return Response(exc.status, exc.body())
+        if req.path.lower() == entra.MANAGED_IDENTITY_PATH and req.method == "GET":
+            try:
+                with self.store.lock:
+                    default = scenario.default_principal(self.store) if self.store.principals else None
+                    reply = entra.issue_managed_identity_token(self.store, req.query, req.headers, default)
+                    principal = self._principal_of(reply["access_token"])
+                return Response(200, reply, principal=principal)
+            except entra.TokenError as exc:
+                return Response(exc.status, {"statusCode": exc.status, "message": exc.description})
         try:
             return self.arm.handle(req)
         except ArmError as exc:
