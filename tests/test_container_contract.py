@@ -352,3 +352,152 @@ def test_audience_input_reaches_the_token_exchange(emulator, image, tmp_path):
     assert "AADSTS700213" in plan.stderr
     _, entra_token = _token_requests(emulator)
     assert entra_token and all(r["status"] == 400 for r in entra_token)
+
+
+# --- Fleets into one destination group: one move at a time (issue 16, acceptance 6) ---------------------------------
+
+
+def _expr(value, element: dict, inputs: dict):
+    """The few `${{ }}` forms the fleet workflows use to hand values on: matrix.move.x, matrix.move['x'], inputs.x."""
+    match = re.fullmatch(r"\$\{\{\s*(.+?)\s*\}\}", str(value))
+    if not match:
+        return value
+    expression = match.group(1)
+    if m := re.fullmatch(r"matrix\.move(?:\.(\w+)|\['([\w-]+)'\])", expression):
+        return element[m.group(1) or m.group(2)]
+    if m := re.fullmatch(r"inputs\.([\w-]+)", expression):
+        return inputs[m.group(1)]
+    return None  # identities, environments: the test harness sets those itself
+
+
+def _workflow_inputs(workflow: dict, given: dict) -> dict:
+    declared = workflow[True]["workflow_call"]["inputs"]
+    return {name: given.get(name, spec.get("default", "")) for name, spec in declared.items()}
+
+
+def _as_input(value) -> str:
+    return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def test_fleet_into_one_destination_group_runs_one_move_at_a_time(emulator, image, tmp_path):
+    workflows = ROOT / ".github" / "workflows"
+    fleet = yaml.safe_load((workflows / "move-fleet.yml").read_text(encoding="utf-8"))
+    group_wf = yaml.safe_load((workflows / "move-group.yml").read_text(encoding="utf-8"))
+    single = yaml.safe_load((workflows / "move-workspace.yml").read_text(encoding="utf-8"))
+
+    scenario = _scenario()  # mlw-churn, into rg-ml-prod
+    others = []
+    for name in ("mlw-fraud", "mlw-forecast"):
+        other = samples.WorkspaceScenario(workspace=name, source_group=f"rg-{name}", dest_group="rg-ml-prod")
+        scenario.resources += [
+            r
+            for r in other.resources
+            if "/resourceGroups/rg-" + name in r["id"]
+            and "/providers/Microsoft.Authorization/roleAssignments/b0" not in r["id"]
+        ]
+        others.append(other)
+    emulator.load_scenario(scenario.build())
+    moves = [
+        {"source": scenario.workspace_id, "destination": scenario.dest_rg},
+        # Per-element settings: this one skips a check and opts in to removing computes; the others take defaults.
+        {
+            "source": others[0].workspace_id,
+            "destination": others[0].dest_rg.replace("rg-ml-prod", "RG-ML-PROD"),  # the same group: ARM ignores case
+            "skip-checks": ["schedules-enabled"],
+            "remove-computes": True,
+        },
+        {"source": others[1].workspace_id, "destination": others[1].dest_rg},
+    ]
+
+    # The fleet's own check step groups the list by destination (case-insensitively) and fills every setting in.
+    fleet_inputs = _workflow_inputs(fleet, {"moves": json.dumps(moves), "environment": "aml-move"})
+    check = fleet["jobs"]["matrix"]["steps"][0]
+    output = tmp_path / "fleet_output"
+    output.write_text("")
+    env = {k: _as_input(_expr(v, {}, fleet_inputs)) for k, v in check["env"].items()}
+    checked = subprocess.run(
+        ["bash", "-eo", "pipefail", "-c", check["run"]],
+        env={"PATH": "/usr/bin:/bin", **env, "GITHUB_OUTPUT": str(output)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stderr
+    groups = json.loads(parse_github_file_commands(output.read_text())["groups"])
+    assert len(groups) == 1 and [m["source"] for m in groups[0]["moves"]] == [m["source"] for m in moves]
+
+    # One matrix entry per group; inside the group the moves are a matrix with max-parallel 1.
+    move_job = fleet["jobs"]["move"]
+    assert move_job["strategy"]["matrix"]["group"] == "${{ fromJSON(needs.matrix.outputs.groups) }}"
+    assert move_job["uses"] == "$/.github/workflows/move-group.yml"
+    group_job = group_wf["jobs"]["move"]
+    assert group_job["strategy"]["max-parallel"] == 1
+    assert group_job["strategy"]["matrix"]["move"] == "${{ fromJSON(inputs.moves) }}"
+    assert group_job["uses"] == "$/.github/workflows/move-workspace.yml"
+    group_inputs = _workflow_inputs(
+        group_wf,
+        {k: _expr(v, {"group": groups[0]}, fleet_inputs) for k, v in move_job["with"].items() if k != "moves"},
+    )
+
+    # Play the group's matrix in order, each element plan -> apply to its end before the next starts.
+    plan_with = _step_with(single, "plan", "plan")
+    apply_with = _step_with(single, "apply", "apply")
+    moved_before: list[str] = []
+    for i, element in enumerate(groups[0]["moves"]):
+        workspace_inputs = _workflow_inputs(
+            single, {k: _expr(v, element, group_inputs) for k, v in group_job["with"].items()}
+        )
+        (tmp_path / f"m{i}").mkdir()
+        workspace, home = _layout(tmp_path / f"m{i}", image)
+        for with_block in (plan_with, apply_with):
+            inputs = {
+                k.upper(): _as_input(_expr(v, element, workspace_inputs))
+                for k, v in with_block.items()
+                if k in _PASSED_ON
+            }
+            if with_block is apply_with:
+                inputs["PLAN-FILE"] = "amlmove-output/plan.json"  # the downloaded artifact, here in place
+            run_env = _runner_env(emulator, workspace, home, inputs, "github")
+            result = _run(image, workspace, run_env)
+            assert result.returncode == 0, result.stdout + result.stderr
+            status = parse_github_file_commands(Path(run_env["GITHUB_OUTPUT"]).read_text())["status"]
+            assert status == ("ready" if with_block is plan_with else "moved")
+        plan = json.loads((workspace / "amlmove-output" / "plan.json").read_text())
+        assert plan["options"]["skipChecks"] == (["schedules-enabled"] if i == 1 else [])
+        assert plan["options"]["removeComputes"] is (i == 1)
+        # The previous moves are finished (at the destination) before this one was planned.
+        state = {r["id"].lower() for r in emulator.state()["resources"]}
+        assert all(done in state for done in moved_before)
+        moved_before.append(
+            (
+                scenario.dest_rg
+                + "/providers/Microsoft.MachineLearningServices/workspaces/"
+                + element["source"].rsplit("/", 1)[-1]
+            ).lower()
+        )
+
+    state = {r["id"].lower() for r in emulator.state()["resources"]}
+    assert all(done in state for done in moved_before)
+    log = emulator.requests()
+    posts = [r for r in log if r["method"] == "POST" and r["path"].lower().endswith("/moveresources")]
+    assert [r["status"] for r in posts] == [202, 202, 202]  # none refused: no move found the group locked
+    validations = [r for r in log if r["path"].lower().endswith("/validatemoveresources")]
+    assert validations and all(r["status"] == 202 for r in validations)
+
+
+_PASSED_ON = {
+    "command",
+    "source-workspace-id",
+    "destination-resource-group-id",
+    "include-associated-resources",
+    "skip-checks",
+    "create-destination-resource-group",
+    "remove-computes",
+    "remove-endpoints",
+    "recreate-computes",
+}
+
+
+def _step_with(workflow: dict, job: str, step_id: str) -> dict:
+    return next(s for s in workflow["jobs"][job]["steps"] if s.get("id") == step_id)["with"]
