@@ -35,6 +35,8 @@ EXPECTED_INPUTS = {
     "cloud": "AzureCloud",
     "arm-endpoint": "",
     "authority-host": "",
+    "auth": "auto",
+    "audience": "",
     "plan-file": "",
     "max-plan-age": "24h",
     "move-timeout": "240m",
@@ -184,19 +186,24 @@ def test_run_block_rule_can_fail():
     assert expression_in_run(workflow) == ["j: echo ${{ inputs.x }}"]
 
 
-def permission_problems(workflow: dict) -> list[str]:
+# The only jobs that may write more than an OIDC token: the release workflow's (tests/test_release.py pins them).
+RELEASE_WRITES = {"image": {"packages", "attestations"}, "release-commit": {"contents"}}
+
+
+def permission_problems(workflow: dict, allowed_writes: dict[str, set[str]] | None = None) -> list[str]:
     problems = [] if workflow.get("permissions") == {} else ["workflow-level permissions is not {}"]
     for job_id, job in workflow["jobs"].items():
+        allowed = {"id-token", *(allowed_writes or {}).get(job_id, set())}
         if "permissions" not in job:
             problems.append(f"{job_id}: no job-level permissions")
-        elif any(level == "write" for scope, level in job["permissions"].items() if scope != "id-token"):
+        elif any(level == "write" for scope, level in job["permissions"].items() if scope not in allowed):
             problems.append(f"{job_id}: a write permission other than id-token")
     return problems
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_permissions_are_empty_by_default_and_granted_per_job(path):
-    assert permission_problems(load_yaml(path)) == []
+    assert permission_problems(load_yaml(path), RELEASE_WRITES if path.name == "release.yml" else None) == []
 
 
 def test_permission_rule_can_fail():
@@ -255,14 +262,21 @@ def test_move_workspace_gates_apply_on_a_ready_plan_and_an_environment():
 def test_fleet_fans_out_with_bounded_parallelism_through_the_reusable_workflow():
     workflow = load_yaml(ROOT / ".github/workflows/move-fleet.yml")
     move = workflow["jobs"]["move"]
-    assert move["uses"] == "$/.github/workflows/move-workspace.yml"
-    assert move["strategy"]["matrix"]["move"] == "${{ fromJSON(needs.matrix.outputs.moves) }}"
+    # Destination groups side by side (at most max-parallel), the moves into one group one at a time.
+    assert move["uses"] == "$/.github/workflows/move-group.yml"
+    assert move["strategy"]["matrix"]["group"] == "${{ fromJSON(needs.matrix.outputs.groups) }}"
     assert move["strategy"]["max-parallel"] == "${{ inputs.max-parallel }}"
     assert move["strategy"]["fail-fast"] is False
     summary = workflow["jobs"]["summary"]
     assert summary["needs"] == "move" and "!cancelled()" in summary["if"]
+    group = load_yaml(ROOT / ".github/workflows/move-group.yml")
+    group_move = group["jobs"]["move"]
+    assert group_move["uses"] == "$/.github/workflows/move-workspace.yml"
+    assert group_move["strategy"]["max-parallel"] == 1 and group_move["strategy"]["fail-fast"] is False
+    group_inputs = triggers(group)["workflow_call"]["inputs"]
+    assert set(move["with"]) <= set(group_inputs), "the fleet passes an input move-group.yml does not declare"
     called = triggers(load_yaml(ROOT / ".github/workflows/move-workspace.yml"))["workflow_call"]["inputs"]
-    assert set(move["with"]) <= set(called), "the fleet passes an input the reusable workflow does not declare"
+    assert set(group_move["with"]) <= set(called), "move-group passes an input the reusable workflow does not declare"
 
 
 def test_ci_runs_the_readme_test_command():

@@ -321,3 +321,86 @@ def test_workflow_outputs_are_described_truthfully():
     action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
     for status in ACTION_APPLY_STATUSES:
         assert f"`{status}`" in action["outputs"]["status"]["description"], status
+
+
+# --- Azure DevOps ----------------------------------------------------------------------------------------------------
+
+
+def _ado_steps(node) -> list[dict]:
+    found = []
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "steps" and isinstance(value, list):
+                found += [s for s in value if isinstance(s, dict)]
+            found += _ado_steps(value)
+    elif isinstance(node, list):
+        for item in node:
+            found += _ado_steps(item)
+    return found
+
+
+def test_ado_template_serialises_a_workspace_and_applies_this_runs_plan():
+    template = yaml.safe_load((ROOT / "azure-pipelines" / "move-workspace.yml").read_text(encoding="utf-8"))
+    plan_stage, apply_stage = template["stages"]
+    # The apply stage waits its turn for the environment's exclusive lock instead of racing another run's move.
+    assert apply_stage["lockBehavior"] == "sequential"
+    [deployment] = [j for j in apply_stage["jobs"] if "deployment" in j]
+    assert deployment["environment"] == "${{ parameters.environment }}"
+    delivery = (ROOT / "docs" / "delivery.md").read_text(encoding="utf-8")
+    assert "Exclusive lock" in delivery and "lockBehavior: sequential" in delivery
+    # The plan comes from this very run, named by its ID.
+    [download] = [s for s in _ado_steps(apply_stage) if s.get("task") == "DownloadPipelineArtifact@2"]
+    assert download["inputs"]["buildType"] == "specific"
+    assert download["inputs"]["buildVersionToDownload"] == "specific"
+    assert download["inputs"]["pipelineId"] == "$(Build.BuildId)"
+    assert download["inputs"]["definition"] == "$(System.DefinitionId)"
+    [publish] = [s for s in _ado_steps(plan_stage) if s.get("task") == "PublishPipelineArtifact@1"]
+    assert publish["inputs"]["artifact"] == download["inputs"]["artifactName"]
+
+
+def test_ado_managed_identity_uses_no_service_connection():
+    text = (ROOT / "azure-pipelines" / "move-workspace.yml").read_text(encoding="utf-8")
+    template = yaml.safe_load(text)
+    [auth] = [p for p in template["parameters"] if p["name"] == "auth"]
+    assert auth["default"] == "auto" and auth["values"] == ["auto", "managed-identity"]
+    # Every AzureCLI@2 (service connection) step sits under `if eq(parameters.auth, 'auto')`.
+    guarded = [
+        s
+        for block in _conditional_blocks(template, "${{ if eq(parameters.auth, 'auto') }}")
+        for s in block
+        if isinstance(s, dict) and s.get("task") == "AzureCLI@2"
+    ]
+    assert len(guarded) == len(_tasks(template, "AzureCLI@2")) == 2
+
+
+def _tasks(node, task: str) -> list[dict]:
+    if isinstance(node, dict):
+        return ([node] if node.get("task") == task else []) + [t for v in node.values() for t in _tasks(v, task)]
+    if isinstance(node, list):
+        return [t for item in node for t in _tasks(item, task)]
+    return []
+
+
+def _conditional_blocks(node, key: str) -> list:
+    found = []
+    if isinstance(node, dict):
+        for k, v in node.items():
+            if k == key and isinstance(v, list):
+                found.append(v)
+            found += _conditional_blocks(v, key)
+    elif isinstance(node, list):
+        for item in node:
+            found += _conditional_blocks(item, key)
+    return found
+
+
+def test_readme_quick_start_for_azure_devops_passes_the_image_by_digest():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    block = re.search(r"### Azure DevOps\n+```yaml\n(.*?)```", readme, re.S).group(1)
+    parameters = yaml.safe_load(block)["extends"]["parameters"]
+    assert re.fullmatch(
+        r"ghcr\.io/[\w-]+/amlmove@sha256:<[^>]+>|ghcr\.io/[\w-]+/amlmove@sha256:[0-9a-f]{64}", parameters["image"]
+    )
+    template = yaml.safe_load((ROOT / "azure-pipelines" / "move-workspace.yml").read_text(encoding="utf-8"))
+    required = {p["name"] for p in template["parameters"] if "default" not in p}
+    assert required <= set(parameters), required - set(parameters)
