@@ -495,3 +495,38 @@ def test_any_command_line_gives_settings_or_a_safe_input_error(argv: list[str]) 
 @given(plain=st.dictionaries(st.sampled_from([*sorted(PLAIN_ENV), "TF_BUILD", "RUNNER_DEBUG"]), st.text()))
 def test_plain_environment_values_never_fail(plain: dict[str, str]) -> None:
     settings_from_env(action_env(REQUIRED, plain))
+
+
+# --- Sign-in method and token audience (issue 16) --------------------------------------------------------------------
+
+
+def test_auth_defaults_to_auto_and_managed_identity_needs_no_tenant() -> None:
+    assert from_env().auth == "auto"
+    managed = from_env(auth="Managed-Identity", client_id=CLIENT_ID)
+    assert managed.auth == "managed-identity" and managed.client_id == CLIENT_ID and managed.tenant_id is None
+    with pytest.raises(InputError):
+        from_env(client_id=CLIENT_ID)  # the federated sign-in still needs the tenant
+
+
+@pytest.mark.parametrize("value", ["msi", "managed identity", "imds", "::error::x"])
+def test_auth_refuses_unknown_methods_in_one_safe_line(value: str) -> None:
+    error = input_error({"auth": value})
+    assert error.input_name == "auth"
+    assert_safe_line(str(error))
+
+
+def test_audience_is_optional_and_refuses_spaces() -> None:
+    assert from_env().audience is None
+    assert from_env(audience="api://AzureADTokenExchangeUSGov").audience == "api://AzureADTokenExchangeUSGov"
+    assert_safe_line(str(input_error({"audience": "api://x y"})))
+
+
+def test_token_exchange_audience_per_cloud() -> None:
+    from amlmove_action.azure import CLOUDS, cloud_for, federation_audience
+
+    assert federation_audience(CLOUDS["azurecloud"]) == "api://AzureADTokenExchange"
+    assert federation_audience(CLOUDS["azurechinacloud"]) == "api://AzureADTokenExchangeChina"
+    assert federation_audience(CLOUDS["azureusgovernment"]) == "api://AzureADTokenExchangeUSGov"
+    custom = cloud_for("custom", "https://management.example", "https://login.example")
+    assert federation_audience(custom) == "api://AzureADTokenExchange"
+    assert federation_audience(CLOUDS["azurechinacloud"], "api://Mine") == "api://Mine"
