@@ -218,9 +218,11 @@ def issue_managed_identity_token(
 ) -> dict[str, Any]:
     """`GET {IDENTITY_ENDPOINT}?api-version=2019-08-01&resource=<resource>[&client_id=<id>]` with X-IDENTITY-HEADER,
     as MSAL's `_obtain_token_on_app_service` sends it (azure-identity's AppServiceCredential delegates to MSAL).
-    The reply has App Service's shape: access_token, expires_on (epoch seconds, a string), resource, token_type and
-    client_id; an error is {"statusCode", "message"} (MSAL reads those two). Without client_id the system-assigned
-    identity answers (`system_assigned`, the scenario's default principal)."""
+    The reply has the shape of App Service's REST endpoint reference (learn.microsoft.com/azure/app-service/
+    overview-managed-identity, "REST endpoint reference", which MSAL's code links): access_token, expires_on (epoch
+    seconds, a string), resource, token_type and client_id. An error is {"statusCode", "message"}: the two fields
+    MSAL reads (no recorded App Service error was available; the status codes here are the emulator's choice).
+    Without client_id the system-assigned identity answers (`system_assigned`, the scenario's default principal)."""
     if headers.get("x-identity-header") != MANAGED_IDENTITY_HEADER:
         raise TokenError(401, "unauthorized", "The X-IDENTITY-HEADER header is missing or wrong.", 401)
     if query.get("api-version") != "2019-08-01":
