@@ -18,7 +18,6 @@ from typing import Any
 import pytest
 
 from amlmove_action import move, validation
-from amlmove_action.commands import apply as apply_command
 from amlmove_action.emulator import samples
 from tests.readme_tables import README
 from tests.test_faults import (

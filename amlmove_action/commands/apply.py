@@ -16,7 +16,8 @@ from typing import Any
 from .. import drift, move
 from .. import inventory as inv
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
-from ..inputs import AssociatedResourceChoice, IncludeMode, Settings
+from ..inputs import AssociatedResourceChoice, IncludeMode, Settings, resource_id_problem
+from ..localfiles import NotRegularFile, TooLarge, prepare_output_dir, read_regular_file
 from ..planfile import load_plan, verify_plan
 from ..report import Report, report_markdown, status_for, write_report
 from ..session import Session, sign_in
@@ -73,14 +74,18 @@ def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
 
 
 STATE_STATUSES = ("accepted", "succeeded", "failed", "timed-out")
+# state.json holds at most 800 resource IDs (ARM's limit per move) and one continuation token: far below this.
+MAX_STATE_BYTES = 4 * 1024 * 1024
 
 
-def read_state(path: Path, digest: str, arm_endpoint: str | None = None) -> move.MoveState | None:
+def read_state(
+    path: Path, digest: str, arm_endpoint: str | None = None, source_group_id: str | None = None
+) -> move.MoveState | None:
     """OUTPUT_DIR/state.json of an earlier run of this plan (None when absent or written for another plan).
 
     Checked as strictly as the plan: any field apply would use later (times, the continuation token) must be what
     amlmove writes, and the token may only poll this run's ARM endpoint (it will carry a bearer token there)."""
-    from ..errors import InputError
+    from ..errors import InputError, echo
 
     def corrupt(problem: str) -> InputError:
         return InputError(
@@ -90,9 +95,13 @@ def read_state(path: Path, digest: str, arm_endpoint: str | None = None) -> move
         )
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_file(path, MAX_STATE_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return None
+    except NotRegularFile as exc:
+        raise corrupt(f"{exc}, not a regular file") from None
+    except TooLarge:
+        raise corrupt(f"is larger than any state.json amlmove writes ({MAX_STATE_BYTES} bytes)") from None
     except (OSError, ValueError, RecursionError):
         raise corrupt("is unreadable or not JSON") from None
     if not isinstance(data, dict):
@@ -110,6 +119,10 @@ def read_state(path: Path, digest: str, arm_endpoint: str | None = None) -> move
         or not (error is None or isinstance(error, dict))
     ):
         raise corrupt("does not have the fields amlmove writes")
+    for rid in resources:  # they go into the body of the move request a resume sends
+        group = source_group_id or "/".join(rid.split("/")[:5])
+        if resource_id_problem(rid, group) is not None:
+            raise corrupt(f"lists {echo(rid, 120)}, which is not a top-level resource ID in the source group")
     state = move.MoveState(
         data["planDigest"], data["status"], data["startedAt"], resources, data["targetResourceGroup"], token, error
     )
@@ -152,11 +165,12 @@ PRELOAD = (*plan_command.PRELOAD, "amlmove_action.postmove")
 
 
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
+    prepare_output_dir(settings.output_dir)
     approved = load_plan(settings.plan_file)
     ws_id, dest_id = settings.source_workspace.id, settings.destination_group.id
     out = settings.output_dir
     state_path = out / "state.json"
-    state = read_state(state_path, approved["digest"], settings.arm_endpoint)
+    state = read_state(state_path, approved["digest"], settings.arm_endpoint, approved["source"]["resourceGroupId"])
     report = Report(approved["digest"], approved["source"]["workspaceId"], approved["destination"]["workspaceId"])
     phases = Phases()
     try:
