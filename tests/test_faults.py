@@ -32,6 +32,7 @@ from amlmove_action.emulator import catalog, samples
 from amlmove_action.plan import moved_id
 from tests.harness import Run as HarnessRun
 from tests.harness import Runner, Started, cli_flags
+from tests.readme_tables import status_exit_pairs
 
 RETRY = 0.1
 DEFAULT_SUBJECT = "repo:contoso/ml-platform:environment:production"
@@ -135,7 +136,12 @@ def plan(emulator: Any, tmp: Path, *extra: str) -> dict[str, Any]:
 
 
 def apply(emulator: Any, tmp: Path, name: str = "apply", *extra: str, oidc: bool = False) -> Run:
-    return run_tool(emulator, "apply", tmp / name, *extra, oidc=oidc)
+    """One apply; in every fault, its report status and exit code are a pair the README documents, and the status
+    output says the same (issue 15, acceptance 6)."""
+    run = run_tool(emulator, "apply", tmp / name, *extra, oidc=oidc)
+    assert (run.report["status"], run.code) in status_exit_pairs(), (run.report["status"], run.code, run.stderr)
+    assert run.outputs["status"] == run.report["status"]
+    return run
 
 
 def spawn_apply(emulator: Any, tmp: Path, name: str, *extra: str) -> Started:
@@ -154,7 +160,10 @@ def spawn_apply(emulator: Any, tmp: Path, name: str, *extra: str) -> Started:
 
 
 def finish(started: Started) -> HarnessRun:
-    return started.finish()
+    run = started.finish()
+    assert (run.report["status"], run.code) in status_exit_pairs(), (run.report["status"], run.code, run.stderr)
+    assert run.outputs["status"] == run.report["status"]
+    return run
 
 
 # --- Reading the end state --------------------------------------------------------------------------------------------

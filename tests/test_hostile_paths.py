@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import resource
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -90,7 +91,7 @@ OUTPUT_DIRS = {
     "a link to a regular file": (_link_to_a_file, "is a file, not a directory"),
     "under /proc": (lambda tmp: Path("/proc/amlmove-output"), "lies under /proc"),
     "under /sys": (lambda tmp: Path("/sys/amlmove-output"), "lies under /sys"),
-    "under /dev (a writable tmpfs for root)": (lambda tmp: Path("/dev/shm/amlmove-output"), "lies under /dev"),
+    "under /dev (a writable tmpfs for root)": (lambda tmp: Path("/dev/shm") / f"amlmove-{tmp.name}", "lies under /dev"),
     "/dev/null itself": (lambda tmp: Path("/dev/null"), "lies under /dev"),
 }
 
@@ -101,9 +102,13 @@ def test_output_dir_that_cannot_hold_files_is_refused_before_azure(emu, approved
     out = make(tmp_path)
     extra = ("--plan-file", str(approved)) if command == "apply" else ()
     mark = len(emu.requests())
-    result = run(emu, command, out, *extra)
-    assert_refused_before_azure(emu, mark, result, "Input output-dir", expected)
-    assert not Path("/dev/shm/amlmove-output").exists()
+    try:
+        result = run(emu, command, out, *extra)
+        assert_refused_before_azure(emu, mark, result, "Input output-dir", expected)
+        assert not (out.exists() and out.is_dir()), "nothing may be created there"
+    finally:
+        if str(out).startswith("/dev/shm/"):
+            shutil.rmtree(out, ignore_errors=True)
 
 
 def test_output_dir_whose_report_md_is_a_fifo_is_refused_before_azure(emu, approved, tmp_path) -> None:

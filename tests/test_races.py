@@ -19,7 +19,7 @@ import pytest
 
 from amlmove_action import move, validation
 from amlmove_action.emulator import samples
-from tests.readme_tables import README
+from tests.readme_tables import status_exit_pairs
 from tests.test_faults import (
     ARM_PATH,
     MOVE_POST,
@@ -39,13 +39,6 @@ from tests.test_faults import (
 )
 
 DEST_ID = samples.group_id(samples.DEST_SUB, SRC.dest_group)
-
-
-def documented_pairs() -> set[tuple[str, int]]:
-    """(report status, exit code) pairs of the README's table "Exit codes and report status"."""
-    section = README.read_text(encoding="utf-8").split("### Report status and exit code", 1)[1].split("\n#", 1)[0]
-    rows = re.findall(r"^\| `([a-z-]+)` \| ([^|]+) \|", section, re.M)
-    return {(status, int(code)) for status, codes in rows for code in re.findall(r"\d", codes)}
 
 
 def other_move(emu: Any, resources: list[str]) -> None:
@@ -291,7 +284,7 @@ FAULTS = {
 
 
 def test_the_fault_table_covers_every_documented_pair() -> None:
-    assert {expected for _, _, expected in FAULTS.values()} == documented_pairs()
+    assert {expected for _, _, expected in FAULTS.values()} == status_exit_pairs()
 
 
 @pytest.mark.parametrize("make, extra, expected", list(FAULTS.values()), ids=list(FAULTS))
@@ -303,6 +296,6 @@ def test_report_status_and_exit_code_agree(emu, tmp_path, make, extra, expected)
     make(emu, tmp_path, the_plan)
     run = apply(emu, tmp_path, "run", *extra)
     assert (run.report["status"], run.code) == expected, run.stderr
-    assert (run.report["status"], run.code) in documented_pairs()
+    assert (run.report["status"], run.code) in status_exit_pairs()
     assert run.outputs["status"] == run.report["status"]
     assert run.outputs["moved"] == ("true" if expected[0] in ("moved", "already-moved") else "false")
