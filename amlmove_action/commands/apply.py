@@ -264,8 +264,8 @@ def _own_move_done(report: Report, platform: Any, positions: move.Positions, pla
         raise _finished_partially(
             report,
             positions,
-            f"{len(positions.moved)} of {planned} planned resources are at the destination and the others are not "
-            f"({cause} finished partially)",
+            f"{len(positions.moved)} of {planned} planned resources are already at the destination and the others "
+            f"are not ({cause} finished partially)",
         )
     return False
 
