@@ -227,7 +227,15 @@ def _apply(
             replanned = _replan(settings, session, platform, approved, report, phases)
             if replanned is not None:
                 fresh, inventory = replanned
-                _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh, inventory)
+                try:
+                    _prepare_and_move(
+                        settings, platform, approved, session, state_path, report, phases, fresh, inventory
+                    )
+                except (AzureError, PlanRefused):
+                    # Before this run's own move (nothing recorded yet) a read or the final validation may fail
+                    # because another run of the plan moved everything meanwhile: that is the plan's move done.
+                    if report.status is not None or not _own_move_done_meanwhile(clients, report, platform, approved):
+                        raise
     phases.start("follow-ups")
     _follow_ups(settings, platform, approved, session, report)
     phases.stop()
@@ -298,15 +306,22 @@ def _replan(
         except (PlanRefused, AzureError):
             # The re-plan may have read this plan's own move finishing (another run of it): the workspace gone from
             # the source group, ARM refusing to validate resources that left. Where the resources are decides.
-            try:
-                positions = move.locate(clients, resources, source_group, target_group)
-            except AzureError:
-                positions = None
-            if positions is None or not _own_move_done(
-                report, platform, positions, len(resources), "a move made during the re-plan"
-            ):
+            if not _own_move_done_meanwhile(clients, report, platform, approved):
                 raise
             return None
+
+
+def _own_move_done_meanwhile(clients: Any, report: Report, platform: Any, approved: dict[str, Any]) -> bool:
+    """After a failed step: whether every planned resource is at the destination now (see _own_move_done); False as
+    well when the groups cannot be listed (the step's own error is the one to report)."""
+    resources = list(approved["resources"])
+    try:
+        positions = move.locate(
+            clients, resources, approved["source"]["resourceGroupId"], approved["destination"]["resourceGroupId"]
+        )
+    except AzureError:
+        return False
+    return _own_move_done(report, platform, positions, len(resources), "a move made meanwhile")
 
 
 def _finished_partially(report: Report, positions: move.Positions, detail: str) -> RuntimeFailure:
