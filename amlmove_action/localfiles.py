@@ -18,6 +18,8 @@ SYSTEM_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 # land on a device, or fail after Azure was changed (a directory). state.json is checked where it is read.
 OUTPUT_FILES = ("plan.json", "plan.md", "report.json", "report.md")
 _CHUNK = 1 << 20
+_FIX_DIR = "Use a directory in the job's workspace that amlmove may create and write, e.g. amlmove-output"
+_FIX_FILE = "Remove it, or use another output-dir"
 
 
 def _shown(path: Path) -> str:
@@ -44,6 +46,14 @@ def _kind(mode: int) -> str:
     return "not a regular file"
 
 
+def _kind_of(path: Path) -> str:
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return "a broken link"
+    return "a file" if stat.S_ISREG(mode) else _kind(mode)
+
+
 def prepare_output_dir(path: Path) -> None:
     """Make sure output-dir is a writable directory on a regular filesystem, creating it (and its parents) when
     missing; InputError (exit 2) otherwise: a file, under a file, under /proc, /sys or /dev, not writable."""
@@ -58,12 +68,9 @@ def prepare_output_dir(path: Path) -> None:
     existing = resolved
     while not os.path.lexists(existing):
         existing = existing.parent
-    if existing.is_dir():
-        pass
-    elif existing == resolved:
-        raise InputError(name, f"{_shown(path)} is {_kind_of(existing)}, not a directory", _FIX_DIR)
-    else:
-        raise InputError(name, f"{_shown(path)} lies under {_shown(existing)}, which is not a directory", _FIX_DIR)
+    if not existing.is_dir():
+        where = "is" if existing == resolved else f"lies under {_shown(existing)}, which is"
+        raise InputError(name, f"{_shown(path)} {where} {_kind_of(existing)}, not a directory", _FIX_DIR)
     try:
         resolved.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
@@ -80,18 +87,6 @@ def prepare_output_dir(path: Path) -> None:
             raise InputError(name, f"its {file_name} cannot be read ({exc.strerror})", _FIX_FILE) from None
         if not stat.S_ISREG(mode):
             raise InputError(name, f"its {file_name} is {_kind(mode)}, not a regular file", _FIX_FILE)
-
-
-_FIX_DIR = "Use a directory in the job's workspace that amlmove may create and write, e.g. amlmove-output"
-_FIX_FILE = "Remove it, or use another output-dir"
-
-
-def _kind_of(path: Path) -> str:
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return "a broken link"
-    return "a file" if stat.S_ISREG(mode) else _kind(mode)
 
 
 def read_regular_file(path: Path, limit: int) -> bytes:

@@ -87,7 +87,7 @@ def _link_to_a_file(tmp: Path) -> Path:
 
 OUTPUT_DIRS = {
     "a regular file": (_a_file, "is a file, not a directory"),
-    "under a regular file": (_under_a_file, "which is not a directory"),
+    "under a regular file": (_under_a_file, "which is a file, not a directory"),
     "a link to a regular file": (_link_to_a_file, "is a file, not a directory"),
     "under /proc": (lambda tmp: Path("/proc/amlmove-output"), "lies under /proc"),
     "under /sys": (lambda tmp: Path("/sys/amlmove-output"), "lies under /sys"),
