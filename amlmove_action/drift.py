@@ -32,6 +32,11 @@ def differences(approved: dict[str, Any], fresh: dict[str, Any]) -> list[Differe
     for key in ("resourceGroupId", "subscriptionId", "tenantId"):
         if str(approved["destination"][key]).lower() != str(fresh["destination"][key]).lower():
             out.append(Difference(f"destination {key}", approved["destination"][key], fresh["destination"][key]))
+    if approved["destination"]["exists"] and not fresh["destination"]["exists"]:
+        # The reviewer approved a move into this group as it was (its tags, policies, role assignments): a group
+        # re-created by apply would be another one. Only a plan that found it missing says "create it".
+        group = approved["destination"]["resourceGroupId"]
+        out.append(Difference(f"destination group {group} was deleted", "exists", "(none)"))
     approved_blockers = {f["id"] for f in approved["findings"] if f["severity"] == "blocker"}
     new_blockers = {f["id"] for f in fresh["findings"] if f["severity"] == "blocker"} - approved_blockers
     if new_blockers:

@@ -575,15 +575,8 @@ def _associated_choice(text: str | None, workspace: WorkspaceRef) -> AssociatedR
 
 def _check_listed_id(item: str, workspace: WorkspaceRef) -> None:
     name = "include-associated-resources"
-    parts = item.split("/")
-    shape_ok = (
-        len(parts) >= 9
-        and not parts[0]
-        and _is(parts[1], "subscriptions")
-        and _is(parts[3], "resourceGroups")
-        and _is(parts[5], "providers")
-    )
-    if not shape_ok:
+    problem = resource_id_problem(item, workspace.group_id)
+    if problem is NOT_A_RESOURCE_ID:
         raise InputError(
             name,
             "is not auto, none, all or a resource ID",
@@ -591,30 +584,69 @@ def _check_listed_id(item: str, workspace: WorkspaceRef) -> None:
             "<namespace>/<type>/<name>, separated by newlines or commas.",
             value=item,
         )
-    subscription = _subscription(name, parts[2])
-    group = _group_name(name, parts[4])
+    if problem is not None:
+        raise InputError(name, problem.problem, problem.fix, value=item)
+
+
+@dataclass(frozen=True)
+class IdProblem:
+    problem: str
+    fix: str
+
+
+NOT_A_RESOURCE_ID = IdProblem(
+    "is not a resource ID",
+    "Use /subscriptions/<guid>/resourceGroups/<group>/providers/<namespace>/<type>/<name> (az resource show --query "
+    "id).",
+)
+
+
+def resource_id_problem(text: str, group_id: str) -> IdProblem | None:
+    """Why `text` is not the ID of a top-level resource in the resource group `group_id` (None when it is).
+
+    The one check of every resource ID amlmove takes from outside — include-associated-resources, plan.json,
+    state.json — since apply builds ARM URLs and request bodies from them: a `?`, `#` or `%` in a name would change
+    the URL that is called."""
+    parts = text.split("/")
+    if not (
+        len(parts) >= 9
+        and not parts[0]
+        and _is(parts[1], "subscriptions")
+        and _is(parts[3], "resourceGroups")
+        and _is(parts[5], "providers")
+    ):
+        return NOT_A_RESOURCE_ID
+    if not _GUID.fullmatch(parts[2]):
+        return IdProblem(
+            "the subscription is not a GUID", "Use the subscription ID (az account list --query [].id), not its name."
+        )
+    if not _GROUP_NAME.fullmatch(parts[4]) or parts[4].endswith("."):
+        return IdProblem(
+            "the resource group name is invalid",
+            "Group names have 1-90 letters, digits, '-', '_', '.', '(' or ')' and do not end with '.'.",
+        )
     if len(parts) != 9:
-        raise InputError(
-            name,
+        return IdProblem(
             "is not a top-level resource ID",
             "List the parent resource only; ARM moves child resources with their parent.",
-            value=item,
         )
-    if not (_NAMESPACE.fullmatch(parts[6]) and _TYPE_SEGMENT.fullmatch(parts[7]) and parts[8].isprintable()):
-        raise InputError(
-            name,
-            "has an invalid provider, type or name",
-            "Copy the ID from az resource show --query id.",
-            value=item,
-        )
-    if subscription != workspace.subscription_id or group.lower() != workspace.resource_group.lower():
-        raise InputError(
-            name,
-            f"lists a resource outside the workspace's group {workspace.resource_group}",
+    resource_name = parts[8]
+    if not (
+        _NAMESPACE.fullmatch(parts[6])
+        and _TYPE_SEGMENT.fullmatch(parts[7])
+        and resource_name
+        and resource_name.isprintable()
+        and not any(ch in resource_name for ch in "?#%")
+    ):
+        return IdProblem("has an invalid provider, type or name", "Copy the ID from az resource show --query id.")
+    group = group_id.rstrip("/").split("/")
+    if len(group) != 5 or parts[2].lower() != group[2].lower() or parts[4].lower() != group[4].lower():
+        return IdProblem(
+            f"lists a resource outside the workspace's group {group[-1]}",
             "One move takes resources from one group: list only resources in the workspace's group (others stay "
             "and keep working), or use auto.",
-            value=item,
         )
+    return None
 
 
 def _skip_checks(text: str | None) -> frozenset[str]:

@@ -72,6 +72,14 @@ class Positions:
     def none_moved(self) -> bool:
         return not self.moved
 
+    @property
+    def outcome(self) -> str:
+        """`all` (every planned resource is at the destination: the plan's move is done, whoever started it),
+        `none` (none is: nothing of this plan moved) or `partial` (some are: people finish by hand)."""
+        if self.all_moved:
+            return "all"
+        return "none" if self.none_moved else "partial"
+
 
 def locate(clients: Clients, resources: list[str], source_group_id: str, target_group_id: str) -> Positions:
     """Re-list both groups and place every planned resource: ARM can finish a move partially."""

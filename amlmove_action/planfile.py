@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InputError, PlanRefused, echo
-from .inventory import ResourceId, same_id
+from .inputs import resource_id_problem
+from .inventory import same_id
+from .localfiles import NotRegularFile, TooLarge, read_regular_file
 from .plan import digest_of, schema
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024
@@ -21,12 +23,22 @@ def load_plan(path: Path) -> dict[str, Any]:
     import jsonschema
 
     try:
-        raw = path.read_bytes()
+        raw = read_regular_file(path, MAX_PLAN_BYTES)
     except FileNotFoundError:
         raise InputError(
             "plan-file",
             f"{echo(str(path), 120)} does not exist",
             "Download the plan job's artifact and pass its plan.json",
+        ) from None
+    except NotRegularFile as exc:
+        raise InputError(
+            "plan-file", f"{echo(str(path), 120)} {exc}, not a regular file", "Pass the plan.json file itself"
+        ) from None
+    except TooLarge:
+        raise InputError(
+            "plan-file",
+            f"is larger than any plan amlmove writes ({MAX_PLAN_BYTES} bytes)",
+            "Pass the plan.json written by the plan job",
         ) from None
     except OSError as exc:
         raise InputError(
@@ -34,12 +46,6 @@ def load_plan(path: Path) -> dict[str, Any]:
             f"{echo(str(path), 120)} cannot be read ({exc.strerror})",
             "Pass a readable plan.json from the plan job",
         ) from None
-    if len(raw) > MAX_PLAN_BYTES:
-        raise InputError(
-            "plan-file",
-            f"is {len(raw)} bytes, larger than any plan amlmove writes",
-            "Pass the plan.json written by the plan job",
-        )
     try:
         plan = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
@@ -67,17 +73,7 @@ def load_plan(path: Path) -> dict[str, Any]:
         ) from None
     source_group = plan["source"]["resourceGroupId"]
     for rid in plan["resources"]:  # the schema's pattern is loose; apply builds ARM URLs from these ids
-        try:
-            parsed = ResourceId.parse(rid)
-        except ValueError:
-            parsed = None
-        if (
-            parsed is None
-            or not parsed.is_top_level
-            or not same_id(parsed.group_id, source_group)
-            or not rid.isprintable()
-            or any(ch in rid for ch in "?#%")
-        ):
+        if resource_id_problem(rid, source_group) is not None:
             raise InputError(
                 "plan-file",
                 f"lists {echo(rid, 120)}, which is not a top-level resource ID in the source group",

@@ -19,7 +19,8 @@ class Report:
     plan_digest: str
     source_workspace_id: str
     destination_workspace_id: str
-    status: str = "refused"  # moved | already-moved | failed | timed-out | refused
+    # moved | already-moved | failed | timed-out | refused; None until the run decides (see status_for)
+    status: str | None = None
     moved: list[tuple[str, str]] = field(default_factory=list)
     stayed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -54,6 +55,12 @@ class Report:
             "error": self.error,
             "drift": self.drift,
         }
+
+
+# The report's status for a run that stopped with `exit code` before recording one (README "Report status and exit
+# code"): refused is exit 1's word (the plan was judged and refused, nothing changed); any other stop is a failure.
+def status_for(exit_code: int) -> str:
+    return "refused" if exit_code == 1 else "failed"
 
 
 def write_report(data: dict[str, Any], output_dir: Path) -> Path:

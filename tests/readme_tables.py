@@ -45,6 +45,14 @@ def checks_table() -> str:
     return "\n".join(rows)
 
 
+def status_exit_pairs() -> set[tuple[str, int]]:
+    """(report status, exit code) pairs of the README's table "Report status and exit code" (hand-written: the
+    contract the fault tests hold apply to)."""
+    section = README.read_text(encoding="utf-8").split("### Report status and exit code", 1)[1].split("\n#", 1)[0]
+    rows = re.findall(r"^\| `([a-z-]+)` \| ([^|]+) \|", section, re.M)
+    return {(status, int(code)) for status, codes in rows for code in re.findall(r"\d", codes)}
+
+
 SECTIONS = {"inputs": inputs_table, "outputs": outputs_table, "checks": checks_table}
 
 

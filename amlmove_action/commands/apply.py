@@ -16,9 +16,10 @@ from typing import Any
 from .. import drift, move
 from .. import inventory as inv
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
-from ..inputs import AssociatedResourceChoice, IncludeMode, Settings
+from ..inputs import AssociatedResourceChoice, IncludeMode, Settings, resource_id_problem
+from ..localfiles import NotRegularFile, TooLarge, prepare_output_dir, read_regular_file
 from ..planfile import load_plan, verify_plan
-from ..report import Report, report_markdown, write_report
+from ..report import Report, report_markdown, status_for, write_report
 from ..session import Session, sign_in
 from . import plan as plan_command
 
@@ -73,14 +74,18 @@ def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
 
 
 STATE_STATUSES = ("accepted", "succeeded", "failed", "timed-out")
+# state.json holds at most 800 resource IDs (ARM's limit per move) and one continuation token: far below this.
+MAX_STATE_BYTES = 4 * 1024 * 1024
 
 
-def read_state(path: Path, digest: str, arm_endpoint: str | None = None) -> move.MoveState | None:
+def read_state(
+    path: Path, digest: str, arm_endpoint: str | None = None, source_group_id: str | None = None
+) -> move.MoveState | None:
     """OUTPUT_DIR/state.json of an earlier run of this plan (None when absent or written for another plan).
 
     Checked as strictly as the plan: any field apply would use later (times, the continuation token) must be what
     amlmove writes, and the token may only poll this run's ARM endpoint (it will carry a bearer token there)."""
-    from ..errors import InputError
+    from ..errors import InputError, echo
 
     def corrupt(problem: str) -> InputError:
         return InputError(
@@ -90,9 +95,13 @@ def read_state(path: Path, digest: str, arm_endpoint: str | None = None) -> move
         )
 
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_regular_file(path, MAX_STATE_BYTES).decode("utf-8"))
     except FileNotFoundError:
         return None
+    except NotRegularFile as exc:
+        raise corrupt(f"{exc}, not a regular file") from None
+    except TooLarge:
+        raise corrupt(f"is larger than any state.json amlmove writes ({MAX_STATE_BYTES} bytes)") from None
     except (OSError, ValueError, RecursionError):
         raise corrupt("is unreadable or not JSON") from None
     if not isinstance(data, dict):
@@ -110,6 +119,10 @@ def read_state(path: Path, digest: str, arm_endpoint: str | None = None) -> move
         or not (error is None or isinstance(error, dict))
     ):
         raise corrupt("does not have the fields amlmove writes")
+    for rid in resources:  # they go into the body of the move request a resume sends
+        group = source_group_id or "/".join(rid.split("/")[:5])
+        if resource_id_problem(rid, group) is not None:
+            raise corrupt(f"lists {echo(rid, 120)}, which is not a top-level resource ID in the source group")
     state = move.MoveState(
         data["planDigest"], data["status"], data["startedAt"], resources, data["targetResourceGroup"], token, error
     )
@@ -152,11 +165,12 @@ PRELOAD = (*plan_command.PRELOAD, "amlmove_action.postmove")
 
 
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
+    prepare_output_dir(settings.output_dir)
     approved = load_plan(settings.plan_file)
     ws_id, dest_id = settings.source_workspace.id, settings.destination_group.id
     out = settings.output_dir
     state_path = out / "state.json"
-    state = read_state(state_path, approved["digest"], settings.arm_endpoint)
+    state = read_state(state_path, approved["digest"], settings.arm_endpoint, approved["source"]["resourceGroupId"])
     report = Report(approved["digest"], approved["source"]["workspaceId"], approved["destination"]["workspaceId"])
     phases = Phases()
     try:
@@ -168,8 +182,9 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
         session = sign_in(settings, env, platform, preload=PRELOAD)
         code = _apply(settings, env, platform, approved, session, state, state_path, report, phases)
     except AmlMoveError as exc:
-        if report.status in ("refused",) and not report.error:
-            report.error = {"code": exc.reference, "message": str(exc)}
+        if report.status is None:
+            report.status = status_for(exc.exit_code)
+            report.error = report.error or {"code": exc.reference, "message": str(exc)}
         _publish(report, phases, settings, platform)
         raise
     _publish(report, phases, settings, platform)
@@ -200,17 +215,7 @@ def _apply(
         _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
     else:
         positions = move.locate(clients, resources, source_group, target_group)
-        if positions.all_moved:
-            platform.info("Every planned resource is already at the destination: going straight to the follow-ups")
-            report.status, report.moved = "already-moved", positions.moved
-        elif not positions.none_moved:
-            raise _finished_partially(
-                report,
-                positions,
-                f"{len(positions.moved)} of {len(resources)} planned resources are already "
-                "at the destination and the others are not (an earlier move finished partially)",
-            )
-        else:
+        if not _own_move_done(report, platform, positions, len(resources), "an earlier move"):
             verify_plan(
                 approved,
                 settings.plan_file,
@@ -219,34 +224,18 @@ def _apply(
                 max_age=settings.max_plan_age,
             )
             phases.start("re-plan")
-            try:
-                fresh, inventory = _refuse_on_drift(settings, session, platform, approved, report)
-            except MoveInProgress:
-                # No state.json of this plan's (a re-run gets a fresh workspace) but ARM holds the groups for a
-                # move: maybe this plan's, started by a run that died. Wait it out, then see where everything is.
-                phases.start("wait for the move in progress")
-                positions = _wait_out_move_in_progress(
-                    clients, settings, platform, resources, source_group, target_group
-                )
-                report.drift = []
-                if positions.all_moved:
-                    platform.info("The move in progress moved every planned resource: going on with the follow-ups")
-                    report.status, report.moved = "already-moved", positions.moved
-                elif positions.none_moved:  # it was another move, or it failed: plan again, refuse on drift
-                    phases.start("re-plan")
-                    fresh, inventory = _refuse_on_drift(settings, session, platform, approved, report)
+            replanned = _replan(settings, session, platform, approved, report, phases)
+            if replanned is not None:
+                fresh, inventory = replanned
+                try:
                     _prepare_and_move(
                         settings, platform, approved, session, state_path, report, phases, fresh, inventory
                     )
-                else:
-                    raise _finished_partially(
-                        report,
-                        positions,
-                        f"the move in progress ended with {len(positions.moved)} of {len(resources)} planned "
-                        "resources at the destination and the others not (it finished partially)",
-                    ) from None
-            else:
-                _prepare_and_move(settings, platform, approved, session, state_path, report, phases, fresh, inventory)
+                except (AzureError, PlanRefused):
+                    # Before this run's own move (nothing recorded yet) a read or the final validation may fail
+                    # because another run of the plan moved everything meanwhile: that is the plan's move done.
+                    if report.status is not None or not _own_move_done_meanwhile(clients, report, platform, approved):
+                        raise
     phases.start("follow-ups")
     _follow_ups(settings, platform, approved, session, report)
     phases.stop()
@@ -267,6 +256,72 @@ def _apply(
             "report.md for the manual steps",
         )
     return ExitCode.SUCCESS
+
+
+def _own_move_done(report: Report, platform: Any, positions: move.Positions, planned: int, cause: str) -> bool:
+    """Decide from where the planned resources are now: all at the destination — this plan's move is done, whoever
+    ran it (True: record already-moved, go on to the follow-ups); none — False, this run may move; some — the move
+    finished partially (RuntimeFailure, the report says which)."""
+    outcome = positions.outcome
+    if outcome == "all":
+        platform.info("Every planned resource is already at the destination: going straight to the follow-ups")
+        report.record("already-moved", positions)
+        report.drift, report.error = [], None
+        return True
+    if outcome == "partial":
+        raise _finished_partially(
+            report,
+            positions,
+            f"{len(positions.moved)} of {planned} planned resources are already at the destination and the others "
+            f"are not ({cause} finished partially)",
+        )
+    return False
+
+
+def _replan(
+    settings: Settings, session: Session, platform: Any, approved: dict[str, Any], report: Report, phases: Phases
+) -> tuple[dict[str, Any], inv.Inventory] | None:
+    """The fresh plan (and what it read) when nothing move-relevant changed; None when this plan's own move (another
+    run of it) finished meanwhile; PlanRefused on drift. A move in progress on the groups is waited out."""
+    clients = session.clients
+    resources = list(approved["resources"])
+    source_group = approved["source"]["resourceGroupId"]
+    target_group = approved["destination"]["resourceGroupId"]
+    waited = False
+    while True:
+        try:
+            return _refuse_on_drift(settings, session, platform, approved, report)
+        except MoveInProgress:
+            if waited:
+                raise
+            # No state.json of this plan's (a re-run gets a fresh workspace) but ARM holds the groups for a move:
+            # maybe this plan's, started by another run (alive or dead). Wait it out, then see where everything is.
+            phases.start("wait for the move in progress")
+            positions = _wait_out_move_in_progress(clients, settings, platform, resources, source_group, target_group)
+            report.drift = []
+            if _own_move_done(report, platform, positions, len(resources), "the move in progress"):
+                return None
+            waited = True  # it was another move, or it failed: plan again, refuse on drift
+            phases.start("re-plan")
+        except (PlanRefused, AzureError):
+            # The re-plan may have read this plan's own move finishing (another run of it): the workspace gone from
+            # the source group, ARM refusing to validate resources that left. Where the resources are decides.
+            if not _own_move_done_meanwhile(clients, report, platform, approved):
+                raise
+            return None
+
+
+def _own_move_done_meanwhile(clients: Any, report: Report, platform: Any, approved: dict[str, Any]) -> bool:
+    """After a failed step: whether every planned resource is at the destination now (see _own_move_done); False as
+    well when the groups cannot be listed (the step's own error is the one to report)."""
+    resources = list(approved["resources"])
+    try:
+        positions = move.locate(
+            clients, resources, approved["source"]["resourceGroupId"], approved["destination"]["resourceGroupId"]
+        )
+    except AzureError:
+        return False
+    return _own_move_done(report, platform, positions, len(resources), "a move made meanwhile")
 
 
 def _finished_partially(report: Report, positions: move.Positions, detail: str) -> RuntimeFailure:
@@ -413,9 +468,9 @@ def _prepare_and_move(
         platform.info(f"Exported {len(exported)} definition(s) to {out / 'exports'}")
     dest = inv.ResourceId.parse(target_group)
     wrote = False  # anything written since the re-plan's validation (then ARM validates once more)
-    # The group may have been deleted since the plan saw it: with create-destination-resource-group (approved in
-    # the plan's options) apply creates it whenever it is missing now, not only when it was missing at plan time.
-    if not approved["destination"]["exists"] or approved["options"]["createDestinationResourceGroup"]:
+    # Only a plan that found the group missing creates it (create-destination-resource-group); a group the plan saw
+    # and that is gone now is drift, refused by the re-plan before any write.
+    if not approved["destination"]["exists"]:
         phases.start("destination group")
         rc = clients.resources(dest.subscription_id)
         if not rc.resource_groups.check_existence(dest.resource_group):
@@ -444,26 +499,19 @@ def _prepare_and_move(
         phases.start("validate")
         platform.info("Asking ARM to validate the move one last time …")
         verdict = validate_move(clients, source_group, resources, target_group)
-    if verdict.status is not inv.ValidationStatus.PASSED:
+    in_progress = _move_in_progress({"code": verdict.code, "message": verdict.message})
+    if verdict.status is not inv.ValidationStatus.PASSED and not in_progress:
         report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
-        if _move_in_progress(report.error):
-            raise PlanRefused(
-                str(settings.plan_file),
-                f"ARM says a move is in progress on these resource groups ({verdict.code})",
-                "Nothing was moved by this run. Wait until that move finishes, then re-run apply with the same plan "
-                "(if it was this plan's, apply finds the resources moved and only does the follow-ups)",
-            )
         raise PlanRefused(
             str(settings.plan_file),
             f"ARM's validateMoveResources now fails with {verdict.code}: {(verdict.message or '')[:300]}",
             "Nothing was moved. Fix what ARM names (report.md), plan again and get it approved",
         )
     phases.start("move")
-    platform.info(f"Moving {len(resources)} resource(s) to {target_group} …")
-    try:
-        poller = move.start_move(clients, source_group, resources, target_group)
-    except move.MoveFailed as refused:
-        _not_started(clients, refused, report, resources, source_group, target_group)
+    # A move in progress (ARM's answer to the validation just now) is met again at the POST and waited out there.
+    poller = _start_move(clients, settings, platform, report, resources, source_group, target_group)
+    if poller is None:  # this plan's own move finished meanwhile (another run of it): on to the follow-ups
+        return datetime.now(UTC)
     state = move.MoveState(
         approved["digest"], "accepted", move.utc_now(), resources, target_group, poller.continuation_token()
     )
@@ -472,6 +520,42 @@ def _prepare_and_move(
     platform.info(f"ARM accepted the move; state saved to {state_path}")
     _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
     return state.started()
+
+
+# A move of another plan may hold the groups when this run POSTs: wait it out, then ask ARM again, this many times.
+MOVE_ATTEMPTS = 3
+
+
+def _start_move(
+    clients: Any,
+    settings: Settings,
+    platform: Any,
+    report: Report,
+    resources: list[str],
+    source_group: str,
+    target_group: str,
+) -> Any | None:
+    """The poller of the move ARM accepted from this run; None when this plan's own move is done without it (another
+    run of the plan moved everything: ARM answered 404 because the resources left, or 409 while that move ran)."""
+    for attempt in range(1, MOVE_ATTEMPTS + 1):
+        platform.info(f"Moving {len(resources)} resource(s) to {target_group} …")
+        try:
+            return move.start_move(clients, source_group, resources, target_group)
+        except move.MoveFailed as refused:
+            if refused.status == 409 and _move_in_progress({"code": refused.code, "message": refused.message}):
+                positions = _wait_out_move_in_progress(
+                    clients, settings, platform, resources, source_group, target_group
+                )
+                if _own_move_done(report, platform, positions, len(resources), "the move in progress"):
+                    return None
+                if attempt < MOVE_ATTEMPTS:
+                    continue  # another plan's move held the groups and moved none of these: ask ARM again
+            elif refused.status is not None:  # ARM answered: maybe because this plan's move already happened
+                positions = move.locate(clients, resources, source_group, target_group)
+                if _own_move_done(report, platform, positions, len(resources), "a move made meanwhile"):
+                    return None
+            _not_started(clients, refused, report, resources, source_group, target_group)
+    return None  # not reached: _not_started raises
 
 
 def _not_started(
@@ -549,6 +633,9 @@ def _wait(
         except move.MoveFailed as failed:
             if not failed.lost_track:  # ARM's verdict: the move failed (maybe after moving part of it)
                 positions = move.locate(clients, resources, source_group, target_group)
+                if positions.all_moved:  # e.g. ResourceMoveTimedOut after everything moved (the move doc): done
+                    platform.info(f"ARM ended the move with {failed.code}, but every planned resource has moved")
+                    break
                 state.status, state.error = "failed", {"code": failed.code, "message": failed.message}
                 move.save_state(state_path, state)
                 report.record("failed", positions)

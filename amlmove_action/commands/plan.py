@@ -304,6 +304,9 @@ PRELOAD = (
 
 
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
+    from ..localfiles import prepare_output_dir
+
+    prepare_output_dir(settings.output_dir)
     session = sign_in(settings, env, platform, preload=PRELOAD)
     plan, _ = make_plan(settings, session, platform)
     path = publish_plan(plan, settings, platform)
