@@ -24,7 +24,7 @@ from tests.conftest import SdkClients, capture_file, run_pytest_session, start_e
 
 SUB = samples.SOURCE_SUB
 REQUEST_LOG_FIELDS = {"method", "path", "query", "status", "startedAt", "durationMs", "principal"}
-CAPTURE_FIELDS = {"method", "path", "query", "status", "body"}
+CAPTURE_FIELDS = {"method", "path", "query", "status", "body", "requestBody", "userAgent", "requestTruncated"}
 
 
 def serve(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
