@@ -437,8 +437,10 @@ def _prepare_and_move(
     target_group = approved["destination"]["resourceGroupId"]
     ws_id = approved["source"]["workspaceId"]
     phases.start("snapshot")
-    # The re-plan has just read the assignments at the workspace's scope: only the other moved scopes are read.
-    known = {ws_id: inventory.role_assignments} if inventory is not None else {}
+    # The re-plan has just read the assignments at the scopes that move: only scopes it did not read are read.
+    known = dict(inventory.moved_scope_role_assignments) if inventory is not None else {}
+    if inventory is not None:
+        known.setdefault(ws_id, inventory.role_assignments)
     snapshot = snapshot_role_assignments(clients, resources, known)
     (out / "snapshots").mkdir(parents=True, exist_ok=True)
     (out / "snapshots" / "role-assignments.json").write_text(json.dumps(snapshot, indent=2) + "\n", "utf-8")
