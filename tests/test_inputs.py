@@ -86,6 +86,7 @@ def test_input_specs_are_exactly_the_agreed_inputs() -> None:
         "output-dir",
         "client-id",
         "tenant-id",
+        "apply-principal-id",
         "cloud",
         "arm-endpoint",
         "authority-host",
