@@ -48,6 +48,12 @@ def _then(future: Future, submit: Callable[[Any], Any]) -> Future:
     return out
 
 
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
 def _subscription_of(body: dict[str, Any], registered: list[str]) -> inv.Subscription:
     return inv.Subscription(
         body.get("subscriptionId"),
@@ -79,6 +85,7 @@ class Discovery:
         principal_id: str | None = None,
         on_move_set_known: Callable[[inv.Inventory], None] | None = None,
         apply_principal_id: str | None = None,
+        list_destination: bool = True,
     ) -> inv.Inventory:
         """Every read starts as soon as what it depends on has answered: most at once, the associated resources
         when the workspace is known, deployments when the endpoint list is, permissions at the destination when
@@ -138,7 +145,10 @@ class Discovery:
                 destination_group,
                 lambda d: go(perms, d.id if d.exists else f"/subscriptions/{self.dest_sub}"),
             )
-            dest_resources = _then(destination_group, lambda d: go(self.resources_in_destination, d))
+            dest_resources = _then(
+                destination_group,
+                lambda d: go(self.resources_in_destination, d) if list_destination else _done(()),
+            )
             if on_move_set_known is not None:
                 early = (workspace, destination_group, group_resources, shared, associated, *sub_bodies.values())
                 if all(f.exception() is None for f in (*early, *registered.values())) and all(

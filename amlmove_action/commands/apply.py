@@ -338,7 +338,7 @@ def _refuse_on_drift(
     """The fresh plan (and what it read), when nothing move-relevant changed; PlanRefused otherwise."""
     from .plan import make_plan
 
-    fresh, inventory = make_plan(planned_settings(settings, approved), session, platform)
+    fresh, inventory = make_plan(planned_settings(settings, approved), session, platform, for_review=False)
     diffs = drift.differences(approved, fresh)
     if diffs:
         report.drift = [{"what": d.what, "approved": d.approved, "now": d.now} for d in diffs]

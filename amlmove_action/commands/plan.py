@@ -54,8 +54,12 @@ def options_of(settings: Settings) -> PlanOptions:
     )
 
 
-def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict[str, Any], inv.Inventory]:
-    """Discovery → selection → ARM validation → checks → plan document (no files written)."""
+def make_plan(
+    settings: Settings, session: Session, platform: Any, for_review: bool = True
+) -> tuple[dict[str, Any], inv.Inventory]:
+    """Discovery → selection → ARM validation → checks → plan document (no files written). `for_review=False`
+    (apply's re-plan, compared with the approved plan and never shown) leaves out what only the reviewer reads: the
+    other resources in the destination group that the move's write lock holds."""
     from .. import checks
     from .. import inventory as inv
     from ..discovery import Discovery
@@ -68,7 +72,10 @@ def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict
     discovery = Discovery(session.clients, settings.source_workspace.id, settings.destination_group.id)
     try:
         inventory = discovery.run(
-            session.principal_id, on_move_set_known=early.start, apply_principal_id=settings.apply_principal_id
+            session.principal_id,
+            on_move_set_known=early.start,
+            apply_principal_id=settings.apply_principal_id,
+            list_destination=for_review,
         )
     except AzureError as err:
         foreign_tenant, refused = _foreign_tenant(session, settings, err), err
