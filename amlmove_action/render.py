@@ -5,9 +5,10 @@ untrusted and must neither inject workflow commands nor break the page."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
-from .safetext import for_code_span, for_markdown
+from .safetext import defuse, for_code_span, for_markdown, printable
 from .validation import DEFERRED_LINE
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's per-step job summary limit
@@ -21,6 +22,14 @@ def md(text: Any) -> str:
 def code(text: Any) -> str:
     """An inline code span of untrusted text."""
     return f"`{for_code_span('' if text is None else text)}`"
+
+
+def plain_text(markdown: str) -> str:
+    """Markdown that amlmove rendered, for a terminal (which does not render it): the escapes amlmove added for
+    Markdown (`\\.`, `&#x27;`, `&lt;`) undone, then made inert for a CI log again."""
+    unescaped = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown))
+    lines = [defuse(printable(line)) for line in unescaped.splitlines()]
+    return "\n".join(lines) + ("\n" if markdown.endswith("\n") else "")
 
 
 def code_block(text: str) -> str:

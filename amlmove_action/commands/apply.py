@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import drift, move
+from .. import drift, durations, move
 from .. import inventory as inv
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
 from ..inputs import AssociatedResourceChoice, IncludeMode, Settings, resource_id_problem
@@ -397,7 +397,8 @@ def _wait_out_move_in_progress(
         if remaining <= 0:
             raise RuntimeFailure(
                 "Waiting for the move in progress",
-                f"ARM still reports a move in progress on the groups after move-timeout ({settings.move_timeout}); "
+                "ARM still reports a move in progress on the groups after move-timeout "
+                f"({durations.text(settings.move_timeout)}); "
                 f"{len(positions.moved)} of {len(resources)} planned resource(s) are at the destination",
                 "Nothing was changed by this run. Re-run apply with the same plan later: it waits again, or goes "
                 "straight to the follow-ups once the resources are at the destination",
@@ -518,7 +519,6 @@ def _prepare_and_move(
         approved["digest"], "accepted", move.utc_now(), resources, target_group, poller.continuation_token()
     )
     move.save_state(state_path, state)
-    platform.set_output("continuation-token", state.continuation_token or "")
     platform.info(f"ARM accepted the move; state saved to {state_path}")
     _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
     return state.started()
@@ -625,9 +625,11 @@ def _wait(
             if positions.all_moved:  # ARM finished the move; its operation URL just had not said so yet
                 break
             report.record("timed-out", positions)
+            # Only here is the move still ARM's to finish: a re-run (or a person) needs the token to follow it.
+            platform.set_output("continuation-token", state.continuation_token or "")
             raise RuntimeFailure(
                 "Move",
-                f"ARM was still moving after move-timeout ({settings.move_timeout}); "
+                f"ARM was still moving after move-timeout ({durations.text(settings.move_timeout)}); "
                 f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination so far",
                 "ARM keeps trying for up to 4 hours: re-run apply with the same plan and output-dir to "
                 "resume waiting (it never starts a second move)",
