@@ -26,8 +26,9 @@ def code(text: Any) -> str:
 
 def plain_text(markdown: str) -> str:
     """Markdown that amlmove rendered, for a terminal (which does not render it): the escapes amlmove added for
-    Markdown (`\\.`, `&#x27;`, `&lt;`) undone, then made inert for a CI log again."""
+    Markdown (`\\.`, `&#x27;`, `&lt;`) and the heading markers undone, then made inert for a CI log again."""
     unescaped = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown))
+    unescaped = re.sub(r"(?m)^#{1,6} ", "", unescaped)  # headings read as plain lines
     lines = [defuse(printable(line)) for line in unescaped.splitlines()]
     return "\n".join(lines) + ("\n" if markdown.endswith("\n") else "")
 
