@@ -1139,11 +1139,23 @@ ROLE_ASSIGNMENTS_NOT_MOVED = CheckSpec(
 
 @_registered(ROLE_ASSIGNMENTS_NOT_MOVED)
 def find_role_assignments(inventory: Inventory, selection: Selection) -> list[Finding]:
-    moved = [ra for ra in inventory.role_assignments if any(is_within(ra.scope, rid) for rid in selection.moved_ids)]
+    known = [ra for _, found in inventory.moved_scope_role_assignments for ra in found] or list(
+        inventory.role_assignments
+    )
+    moved = [ra for ra in known if any(is_within(ra.scope, rid) for rid in selection.moved_ids)]
     if not moved:
         return []
     scopes = _dedupe(ra.scope for ra in moved)
-    detail = f"{len(moved)} role assignment(s) on {len(scopes)} moved resource(s) are left behind by ARM."
+    detail = (
+        f"{len(moved)} role assignment(s) on {len(scopes)} moved resource(s) are left behind by ARM: "
+        + "; ".join(
+            f"{ra.role_name or _name_of(ra.role_definition_id)} for {ra.principal_type} {ra.principal_id} on "
+            f"{_name_of(ra.scope)}"
+            for ra in moved[:_MAX_LISTED]
+        )
+        + ("; …" if len(moved) > _MAX_LISTED else "")
+        + "."
+    )
     commands = [ROLE_ASSIGNMENTS_NOT_MOVED.fill(scope=scope) for scope in scopes]
     return [ROLE_ASSIGNMENTS_NOT_MOVED.finding(detail, commands, [ra.id for ra in moved])]
 
