@@ -128,7 +128,7 @@ def _cell(items: list[str], limit: int = 20) -> str:
     shown = [code(_name(i) if i.startswith("/subscriptions/") else i) for i in items[:limit]]
     if len(items) > limit:
         shown.append(f"… and {len(items) - limit} more (plan.json)")
-    return "<br>".join(shown) if shown else "none"
+    return ", ".join(shown) if shown else "none"
 
 
 def what_will_happen(plan: dict[str, Any]) -> list[str]:
@@ -136,14 +136,14 @@ def what_will_happen(plan: dict[str, Any]) -> list[str]:
     src, dst = plan["source"], plan["destination"]
     lock = plan.get("writeLock") or {"groups": [src["resourceGroupId"], dst["resourceGroupId"]], "otherResources": []}
     stays = [f for f in plan["findings"] if f["id"] in ("dependency-stays-behind", "associated-resource-shared")]
-    stays_text = "<br>".join(md(f["detail"]) for f in stays) or "none found"
+    stays_text = " ".join(md(f["detail"]) for f in stays) or "none found"
     rows = [
         ("Resources that move", f"**{len(plan['resources'])}**: {_cell(plan['resources'])}"),
         (
             "Deleted right before the move (definitions exported first)",
             f"**{len(deleted_before_move(plan))}**: {_cell(deleted_before_move(plan))}",
         ),
-        ("Opt-ins", "<br>".join(f"{code(name)}: {md(state)}" for name, state in opt_ins(plan))),
+        ("Opt-ins", ", ".join(f"{code(name)}: {md(state)}" for name, state in opt_ins(plan))),
         (
             f"Write lock (up to {WRITE_LOCK_HOURS} hours)",
             f"ARM locks both groups while it moves: {code(_name(lock['groups'][0]))} and "
