@@ -65,6 +65,8 @@ def test_counts_on_the_sample_are_what_apply_does(emulator, runner) -> None:
     assert "AzureML Data Scientist for User" in roles and "Reader for Group" in roles
     assert "Storage Blob Data Reader for User" in roles
     assert "<details>" not in summary.split("### What will happen\n\n", 1)[1].split("\n\n", 1)[0]
+    restored = [f["target"] for f in applied.report["followUps"] if f["kind"] == "role-assignment"]
+    assert any("as Storage Blob Data Reader (" in t for t in restored), restored  # a name, not only a GUID
 
 
 def test_counts_with_a_shared_storage_account_that_stays(emulator, runner) -> None:

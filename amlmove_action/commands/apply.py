@@ -762,6 +762,7 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
                 {
                     "scope": a["scope"],
                     "roleDefinitionId": a["roleDefinitionId"],
+                    "roleName": a.get("roleName"),
                     "principalId": a["principalId"],
                     "principalType": a["principalType"],
                 }
