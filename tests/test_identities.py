@@ -136,6 +136,15 @@ def test_planner_token_is_refused_by_move_resources(emulator, runner) -> None:
         ).result()
     assert refused.value.status_code == 403 and refused.value.error.code == "AuthorizationFailed"
     assert "moveResources/action" in refused.value.error.message
+    # ARM's validation asks the same of the destination as the move (docs/delivery.md): the planner may not run it
+    with pytest.raises(HttpResponseError) as not_validated:
+        client.resources.begin_validate_move_resources(
+            s.source_group, {"resources": plan.plan["resources"], "targetResourceGroup": s.dest_rg}
+        ).result()
+    assert not_validated.value.error.code == "AuthorizationFailed"
+    assert f"'Microsoft.Resources/subscriptions/resourceGroups/write' over scope '{s.dest_rg}'" in (
+        not_validated.value.error.message
+    )
 
     applied = runner.run(
         "apply",
