@@ -87,13 +87,13 @@ def opt_ins(plan: dict[str, Any]) -> list[tuple[str, str]]:
         if key in options:
             out.append((name, "on" if options[key] else "off"))
         else:
-            out.append((name, f"apply's input (default {'on' if default else 'off'})"))
+            out.append((name, f"set at apply (default {'on' if default else 'off'})"))
     return out
 
 
-def follow_ups(plan: dict[str, Any]) -> list[tuple[str, int, list[str]]]:
-    """(what apply does after the move, exact count, names) read from plan.json: the one place the summary's counts
-    come from."""
+def follow_ups(plan: dict[str, Any]) -> list[tuple[str, int, list[str], str]]:
+    """(what apply does after the move, exact count, names, the opt-in that decides it) read from plan.json: the one
+    place the summary's counts come from."""
     post = plan["postMove"]
     roles = post["roleAssignments"]
     return [
@@ -105,16 +105,19 @@ def follow_ups(plan: dict[str, Any]) -> list[tuple[str, int, list[str]]]:
                 f"{a['principalId']} on {_name(a['scope'])}"
                 for a in roles
             ],
+            "restore-role-assignments",
         ),
         (
             "Datastores to point at the moved storage account",
             len(post["datastores"]),
             [d["name"] for d in post["datastores"]],
+            "repair-datastores",
         ),
         (
             "Private endpoint connections to approve again",
             len(post["privateEndpointConnections"]),
             [c["name"] for c in post["privateEndpointConnections"]],
+            "approve-private-endpoints",
         ),
     ]
 
@@ -152,9 +155,10 @@ def what_will_happen(plan: dict[str, Any]) -> list[str]:
             f"resource(s) in them: {_cell(lock['otherResources'])}",
         ),
     ]
-    rows += [
-        (what, f"**{count}**: {md('; '.join(names)) if names else 'none'}") for what, count, names in follow_ups(plan)
-    ]
+    states = dict(opt_ins(plan))
+    for what, count, names, opt_in in follow_ups(plan):
+        listed = md("; ".join(names)) if names else "none"
+        rows.append((what, f"**{count}**: {listed} ({code(opt_in)}: {md(states[opt_in])})"))
     rows.append(("Dependencies that stay behind", stays_text))
     return ["### What will happen", "", "| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows], ""]
 
