@@ -452,8 +452,9 @@ def find_serverless_endpoints(inventory: Inventory, selection: Selection) -> lis
 V1_SERVICES = CheckSpec(
     "v1-services",
     Severity.WARNING,
-    "SDK v1 web services must be deleted (ARM cannot list them)",
+    "Manual check: SDK v1 web services block the move, and amlmove cannot see them",
     "az rest --method {method} --resource https://management.azure.com/ --url {url}",
+    hint="Delete each service the list shows (the same command with --method delete and --url …/services/<name>).",
 )
 
 
@@ -469,20 +470,16 @@ def _v1_services_url(inventory: Inventory) -> str:
 
 @_registered(V1_SERVICES)
 def find_v1_services(inventory: Inventory, selection: Selection) -> list[Finding]:
-    url = _v1_services_url(inventory)
-    if inventory.v1_service_names is None:
-        detail = (
-            "Web services deployed with SDK v1 (ACI/AKS) block the move, but they live behind the regional "
-            "model-management API, which ARM does not list. Run the command and confirm it returns no services "
-            "before approving."
-        )
-        return [V1_SERVICES.finding(detail, [V1_SERVICES.fill(method="get", url=url)], [inventory.workspace.id])]
-    if not inventory.v1_service_names:
-        return []
-    names = inventory.v1_service_names
-    detail = f"{len(names)} SDK v1 web service(s) must be deleted before the move: {_listing(names)}."
-    commands = [V1_SERVICES.fill(method="delete", url=f"{url}/{name}") for name in names]
-    return [V1_SERVICES.finding(detail, commands, [inventory.workspace.id], severity=Severity.BLOCKER)]
+    """Always a manual check. SDK v1 (ACI/AKS) web services live behind the regional model-management API, which is
+    not ARM: it is in none of the ARM specifications amlmove follows, and there is no recorded real answer to test a
+    client against, so amlmove does not call it. The reviewer runs the listed command."""
+    detail = (
+        "amlmove does not check this. Web services deployed with SDK v1 (ACI/AKS) block the move, but they live "
+        "behind the regional model-management API, which ARM does not list. Run the command and confirm that it "
+        "returns no services before approving."
+    )
+    command = V1_SERVICES.fill(method="get", url=_v1_services_url(inventory))
+    return [V1_SERVICES.finding(detail, [command], [inventory.workspace.id])]
 
 
 CUSTOMER_MANAGED_KEY = CheckSpec(
@@ -649,7 +646,7 @@ def find_unregistered_providers(inventory: Inventory, selection: Selection) -> l
 MISSING_PERMISSION = CheckSpec(
     "missing-permission",
     Severity.BLOCKER,
-    "The signed-in identity lacks a permission the move needs",
+    "The identity that will apply lacks a permission the move needs",
     "az role assignment create --assignee {principal} --role Contributor --scope {scope}",
     hint="Contributor includes all of them; a custom role needs only the actions listed.",
 )
@@ -673,16 +670,22 @@ def find_missing_permissions(inventory: Inventory, selection: Selection) -> list
                 unknown.append(scope)
         elif not allows(found.permission_sets, action):
             missing.append((scope, action))
-    principal = inventory.signed_in_principal_id or "<your-principal-id>"
+    principal = inventory.apply_principal_id or inventory.signed_in_principal_id or "<your-principal-id>"
+    whose = (
+        f"The apply identity {principal} (apply-principal-id; read from its role assignments, so roles it holds "
+        "through an Entra group are not counted)"
+        if inventory.apply_principal_id
+        else f"The signed-in identity {principal}, which plans and will apply,"
+    )
     findings: list[Finding] = []
     if missing:
-        detail = "Missing: " + "; ".join(f"{action} on {scope}" for scope, action in missing) + "."
+        detail = f"{whose} lacks: " + "; ".join(f"{action} on {scope}" for scope, action in missing) + "."
         scopes = _dedupe(scope for scope, _ in missing)
         commands = [MISSING_PERMISSION.fill(principal=principal, scope=scope) for scope in scopes]
         findings.append(MISSING_PERMISSION.finding(detail, commands, scopes))
     if unknown:
         detail = (
-            f"Could not read your permissions at {', '.join(unknown)}; the move needs {MOVE_ACTION} and "
+            f"Could not read the permissions of {principal} at {', '.join(unknown)}; the move needs {MOVE_ACTION} and "
             f"{VALIDATE_MOVE_ACTION} on the source group and {GROUP_WRITE_ACTION} on the destination."
         )
         commands = [MISSING_PERMISSION.fill(principal=principal, scope=scope) for scope in unknown]
@@ -832,6 +835,80 @@ def find_shared_associated(inventory: Inventory, selection: Selection) -> list[F
                 ASSOCIATED_RESOURCE_SHARED.finding(detail, commands, [res.id for res, _ in group], severity=severity)
             )
     return findings
+
+
+DEPENDENCY_STAYS_BEHIND = CheckSpec(
+    "dependency-stays-behind",
+    Severity.WARNING,
+    "The moved workspace keeps depending on resources that stay behind",
+    "{advice}",
+    prose=True,
+    summary="Names each user-assigned identity and the Log Analytics workspace behind Application Insights that "
+    "stay where they are, with what that means and how to replace it in the destination",
+)
+
+
+@_registered(DEPENDENCY_STAYS_BEHIND)
+def find_dependencies_staying_behind(inventory: Inventory, selection: Selection) -> list[Finding]:
+    """Dependencies ARM never moves with the workspace: user-assigned identities (not associated resources; ARM
+    does not move them while assigned, and a prod workspace would run as an identity of the source subscription),
+    and the Log Analytics workspace that stores Application Insights' data."""
+    ws = inventory.workspace
+    dest = _destination_fields(inventory)
+    identities = list(
+        dict.fromkeys(
+            [
+                *ws.user_assigned_identity_ids,
+                *([ws.encryption.user_assigned_identity_id] if ws.encryption.user_assigned_identity_id else []),
+            ]
+        )
+    )
+    findings: list[Finding] = []
+    if identities:
+        detail = (
+            f"{len(identities)} user-assigned identit{'y' if len(identities) == 1 else 'ies'} of the workspace "
+            "stay where they are: "
+            + "; ".join(f"{_name_of(i)} (group {_group_of(i)}, subscription {_subscription_of(i)})" for i in identities)
+            + ". After the move the workspace still runs as this identity: a production workspace would depend on "
+            "an identity (and its role assignments) in the source subscription, and deleting that identity or its "
+            "group breaks the workspace."
+        )
+        advice = (
+            f"Create an identity in the destination (az identity create --name <name> --resource-group "
+            f"{dest['destination_group']} --subscription {dest['destination_subscription']}), give it the same "
+            f"roles, then switch the moved workspace to it (az ml workspace update --name {ws.name} --resource-group "
+            f"{dest['destination_group']} --subscription {dest['destination_subscription']} "
+            "--primary-user-assigned-identity <new-identity-id>)."
+        )
+        findings.append(
+            DEPENDENCY_STAYS_BEHIND.finding(detail, [DEPENDENCY_STAYS_BEHIND.fill(advice=advice)], identities)
+        )
+    for res in inventory.associated_resources:
+        logs = res.log_analytics_workspace_id
+        if not logs or selection.moves(logs):
+            continue
+        moving = selection.moves(res.id)
+        detail = (
+            f"Application Insights {res.name} ({'moves' if moving else 'stays'}) stores its data in the Log Analytics "
+            f"workspace {_name_of(logs)} (group {_group_of(logs)}, subscription {_subscription_of(logs)}), which is "
+            "not an associated resource of the workspace and stays where it is: the moved workspace's telemetry "
+            "keeps going there, and deleting it or its group loses that data."
+        )
+        advice = (
+            f"To keep the telemetry in the destination, move {_name_of(logs)} separately (az resource move --ids "
+            f"{logs} --destination-group {dest['destination_group']} --destination-subscription-id "
+            f"{dest['destination_subscription']}) or point {res.name} at a Log Analytics workspace there "
+            "(az monitor app-insights component update --workspace <workspace-id>)."
+        )
+        findings.append(DEPENDENCY_STAYS_BEHIND.finding(detail, [DEPENDENCY_STAYS_BEHIND.fill(advice=advice)], [logs]))
+    return findings
+
+
+def _subscription_of(resource_id: str) -> str:
+    try:
+        return ResourceId.parse(resource_id).subscription_id
+    except ValueError:
+        return "?"
 
 
 TOO_MANY_RESOURCES = CheckSpec(
@@ -1062,11 +1139,23 @@ ROLE_ASSIGNMENTS_NOT_MOVED = CheckSpec(
 
 @_registered(ROLE_ASSIGNMENTS_NOT_MOVED)
 def find_role_assignments(inventory: Inventory, selection: Selection) -> list[Finding]:
-    moved = [ra for ra in inventory.role_assignments if any(is_within(ra.scope, rid) for rid in selection.moved_ids)]
+    known = [ra for _, found in inventory.moved_scope_role_assignments for ra in found] or list(
+        inventory.role_assignments
+    )
+    moved = [ra for ra in known if any(is_within(ra.scope, rid) for rid in selection.moved_ids)]
     if not moved:
         return []
     scopes = _dedupe(ra.scope for ra in moved)
-    detail = f"{len(moved)} role assignment(s) on {len(scopes)} moved resource(s) are left behind by ARM."
+    detail = (
+        f"{len(moved)} role assignment(s) on {len(scopes)} moved resource(s) are left behind by ARM: "
+        + "; ".join(
+            f"{ra.role_name or _name_of(ra.role_definition_id)} for {ra.principal_type} {ra.principal_id} on "
+            f"{_name_of(ra.scope)}"
+            for ra in moved[:_MAX_LISTED]
+        )
+        + ("; …" if len(moved) > _MAX_LISTED else "")
+        + "."
+    )
     commands = [ROLE_ASSIGNMENTS_NOT_MOVED.fill(scope=scope) for scope in scopes]
     return [ROLE_ASSIGNMENTS_NOT_MOVED.finding(detail, commands, [ra.id for ra in moved])]
 
@@ -1132,6 +1221,18 @@ def find_v1_datasets(inventory: Inventory, selection: Selection) -> list[Finding
 
 # --- The ARM dry run -------------------------------------------------------------------------------------------------
 
+_MOVE_IN_PROGRESS_ADVICE = (
+    "Another move holds the source or destination group (ARM locks both for up to 4 hours). Wait until it "
+    "finishes, then plan again; when several workspaces move into one group (a fleet), run their applies one after "
+    "another (max-parallel: 1)."
+)
+# ARM's AuthorizationFailed message: "The client '…' with object id '…' does not have authorization to perform
+# action '…' over scope '…' or the scope is invalid."
+_AUTHORIZATION_FAILED = re.compile(
+    r"object id '(?P<who>[^']+)'.*?perform action '(?P<action>[^']+)' over scope '(?P<scope>[^']+)'",
+    re.IGNORECASE | re.DOTALL,
+)
+
 # What to do for ARM's common move error codes (move-semantics.md §4 and §7); the first code found wins.
 _VALIDATION_ADVICE = {
     "missingregistrationsfortypes": "Register the providers ARM names: az provider register --namespace <namespace> "
@@ -1155,6 +1256,7 @@ _VALIDATION_ADVICE = {
     "moveresourceshavependingoperations": "Wait until the pending operations on the resources finish, then plan again.",
     "resourcemoveprovidervalidationfailed": "Azure ML refused the move: delete computes and endpoints, stop jobs, "
     "then plan again; the details say which.",
+    "resourcegroupmoveinprogress": _MOVE_IN_PROGRESS_ADVICE,
 }
 _DEFAULT_VALIDATION_ADVICE = "Fix what ARM reports in the details, then run plan again."
 
@@ -1170,12 +1272,34 @@ VALIDATION_FAILED = CheckSpec(
 )
 
 
-def _validation_advice(codes: Iterable[str]) -> str:
+def _validation_advice(codes: Iterable[str], messages: Iterable[str] = ()) -> str:
+    texts = list(messages)
     for code in codes:
+        if code.lower() == "authorizationfailed":
+            return _authorization_advice(texts)
         advice = _VALIDATION_ADVICE.get(code.lower())
         if advice:
             return advice
+    if any("move operation in progress" in t.lower() or "move is in progress" in t.lower() for t in texts):
+        return _MOVE_IN_PROGRESS_ADVICE
     return _DEFAULT_VALIDATION_ADVICE
+
+
+def _authorization_advice(messages: Iterable[str]) -> str:
+    """Which identity lacks which action at which scope, from ARM's own message."""
+    for text in messages:
+        found = _AUTHORIZATION_FAILED.search(text)
+        if found:
+            return (
+                f"Identity {found['who']} may not {found['action']} on {found['scope']}. Give it a role with that "
+                f"action there (az role assignment create --assignee {found['who']} --role Contributor --scope "
+                f"{found['scope']}), or, when this identity only plans, set apply-principal-id to the identity "
+                "that applies: apply then validates with it before writing anything."
+            )
+    return (
+        "The signed-in identity may not run ARM's validation: it needs validateMoveResources/action on the source "
+        "group and write on the destination group; or set apply-principal-id to the identity that applies."
+    )
 
 
 @_registered(VALIDATION_FAILED)
@@ -1189,7 +1313,8 @@ def find_failed_validation(inventory: Inventory, selection: Selection) -> list[F
     if result.correlation_id:
         parts.append(f"correlation id {result.correlation_id}")
     codes = [item.code for item in reversed(flat)] + ([result.code] if result.code else [])
-    command = VALIDATION_FAILED.fill(advice=_validation_advice(codes))
+    messages = [result.message or "", *(item.message for item in flat)]
+    command = VALIDATION_FAILED.fill(advice=_validation_advice(codes, messages))
     return [VALIDATION_FAILED.finding(" | ".join(parts), [command], selection.moved_ids)]
 
 
@@ -1205,6 +1330,13 @@ VALIDATION_NOT_RUN = CheckSpec(
 @_registered(VALIDATION_NOT_RUN)
 def find_skipped_validation(inventory: Inventory, selection: Selection) -> list[Finding]:
     result = inventory.validation
+    if result.status == ValidationStatus.DEFERRED:  # by design: apply validates with the move identity first
+        detail = f"ARM's validation runs at apply: {result.message or 'no reason recorded'}."
+        return [
+            VALIDATION_NOT_RUN.finding(
+                detail, [VALIDATION_NOT_RUN.remediation], selection.moved_ids, severity=Severity.INFO
+            )
+        ]
     if result.status != ValidationStatus.SKIPPED:
         return []
     detail = f"validateMoveResources was not called: {result.message or 'no reason recorded'}."

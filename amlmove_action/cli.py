@@ -55,8 +55,11 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdou
 
 
 def _fail(platform, stderr: TextIO, message: str) -> None:
+    """The one failure line on stderr; in CI also as an error annotation (the run page shows those, not stderr).
+    A terminal shows both streams together, so there it is printed once."""
     line = one_line(message)
-    platform.annotate("error", line, title="amlmove")
+    if platform.name != "local":
+        platform.annotate("error", line, title="amlmove")
     platform.complete("Failed", line)
     print(line, file=stderr, flush=True)
 

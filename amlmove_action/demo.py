@@ -11,6 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+from . import render
 from .emulator import samples
 from .emulator.control import SCENARIOS, EmulatorProcess
 
@@ -73,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"\nexit code {code}. Summary for reviewers: {out / 'plan.md'}")
         if code != 0:
             return code
-        print((out / "plan.md").read_text(encoding="utf-8"))
+        print(render.plain_text((out / "plan.md").read_text(encoding="utf-8")))
 
         _banner("3. approval (a protected environment's required reviewers, in CI)")
         if not args.yes:
@@ -99,7 +100,7 @@ def main(argv: list[str] | None = None) -> int:
         report = out / "report.md"
         if report.exists():
             _banner("5. report")
-            print(report.read_text(encoding="utf-8"))
+            print(render.plain_text(report.read_text(encoding="utf-8")))
         print(f"Files: {out} (plan.json, plan.md, report.json, report.md, exports/, snapshots/, state.json)")
         return code
 

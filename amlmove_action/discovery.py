@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import gc
 import json
+import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -47,6 +48,12 @@ def _then(future: Future, submit: Callable[[Any], Any]) -> Future:
     return out
 
 
+def _done(value: Any) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future
+
+
 def _subscription_of(body: dict[str, Any], registered: list[str]) -> inv.Subscription:
     return inv.Subscription(
         body.get("subscriptionId"),
@@ -69,10 +76,16 @@ class Discovery:
         self.dest_sub = self.dest.subscription_id
         self.source_group_id = self.ws.group_id
         self.destination_group_id = destination_group_id
+        self._roles: dict[str, Future] = {}
+        self._roles_lock = threading.Lock()
 
     # ---- the whole inventory ------------------------------------------------------------------------------------
     def run(
-        self, principal_id: str | None = None, on_move_set_known: Callable[[inv.Inventory], None] | None = None
+        self,
+        principal_id: str | None = None,
+        on_move_set_known: Callable[[inv.Inventory], None] | None = None,
+        apply_principal_id: str | None = None,
+        list_destination: bool = True,
     ) -> inv.Inventory:
         """Every read starts as soon as what it depends on has answered: most at once, the associated resources
         when the workspace is known, deployments when the endpoint list is, permissions at the destination when
@@ -82,7 +95,19 @@ class Discovery:
         what moves has been read (the workspace, its associated resources and who else uses them, the source
         group's resources, both subscriptions, the destination group), while the long lists are still paging: the
         caller can start ARM's validation then. Only the lists are missing from it; it is not called when one of
-        those reads failed (the full run reports that error)."""
+        those reads failed (the full run reports that error).
+
+        With `apply_principal_id` (another identity than the signed-in one will apply), the permissions read are
+        that identity's, from its role assignments and their role definitions (both readable with Reader)."""
+        other = (
+            apply_principal_id
+            if apply_principal_id and apply_principal_id.lower() != (principal_id or "").lower()
+            else None
+        )
+
+        def perms(scope: str) -> inv.ScopePermissions:
+            return self.permissions_of(other, scope) if other else self.permissions(scope)
+
         # The objects loaded so far (modules, mostly) never become garbage: keep the collector from walking them
         # again and again while thousands of list items are parsed (a full collection stalled a page by ~30 ms).
         gc.freeze()
@@ -108,7 +133,7 @@ class Discovery:
             roles = go(self.role_assignments, self.workspace_id)
             shared = go(self.workspaces_in_subscription)
             assets = {kind: go(self._count, kind) for kind in ASSET_KINDS}
-            source_perms = go(self.permissions, self.source_group_id)
+            source_perms = go(perms, self.source_group_id)
             # Dependent reads, chained on what they need (callbacks submit them; nothing blocks a worker).
             associated = _then(
                 workspace, lambda ws: {rid: go(self.associated, role, rid) for role, rid in ws.associated_ids}
@@ -118,7 +143,11 @@ class Discovery:
             )
             dest_perms = _then(
                 destination_group,
-                lambda d: go(self.permissions, d.id if d.exists else f"/subscriptions/{self.dest_sub}"),
+                lambda d: go(perms, d.id if d.exists else f"/subscriptions/{self.dest_sub}"),
+            )
+            dest_resources = _then(
+                destination_group,
+                lambda d: go(self.resources_in_destination, d) if list_destination else _done(()),
             )
             if on_move_set_known is not None:
                 early = (workspace, destination_group, group_resources, shared, associated, *sub_bodies.values())
@@ -162,6 +191,7 @@ class Discovery:
                 "source_permissions": _result(source_perms),
             }
             dest_permissions = _result(_result(dest_perms))
+            destination_group_resources = _result(_result(dest_resources))
             associated_resources = self._associated(_result(associated), got["workspaces_in_subscription"])
             by_endpoint = _result(deployments)
             endpoints = tuple(replace(ep, deployments=_result(by_endpoint[ep.id])) for ep in got["online_endpoints"])
@@ -173,10 +203,12 @@ class Discovery:
             destination_group=destination,
             validation=inv.ValidationResult(inv.ValidationStatus.SKIPPED, message="not run yet"),
             signed_in_principal_id=principal_id,
+            apply_principal_id=other,
             source_group_resources=got["group_resources"],
             associated_resources=associated_resources,
             locks=got["locks"],
             permissions=permissions,
+            destination_group_resources=destination_group_resources,
             computes=got["computes"],
             online_endpoints=endpoints,
             batch_endpoints=got["batch_endpoints"],
@@ -316,6 +348,63 @@ class Discovery:
             )
         return tuple(out)
 
+    def resources_in_destination(self, group: inv.DestinationGroup) -> tuple[inv.GroupResource, ...]:
+        """The resources already in the destination group: ARM's move write-locks them too (up to 4 hours)."""
+        if not group.exists:
+            return ()
+        try:
+            items = self.clients.list_json(
+                f"/subscriptions/{self.dest_sub}/resourcegroups/{self.dest.resource_group}/resources",
+                RESOURCES_API,
+                operation="list resources of the destination group",
+            )
+            return tuple(inv.GroupResource(r.get("id"), r.get("type"), r.get("location")) for r in items)
+        except AzureError:
+            return ()
+
+    def permissions_of(self, principal_id: str, scope: str) -> inv.ScopePermissions:
+        """Another identity's permissions at `scope`: its role assignments at the scope or above
+        (`$filter=principalId eq`, which lists those at, above and below the scope) and the actions of their role
+        definitions. Roles it holds through an Entra group are not in this list."""
+        try:
+            items = self.clients.list_json(
+                f"{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=principalId eq '{principal_id}'",
+                AUTHZ_API,
+                missing_ok=False,
+                operation=f"list the role assignments of {principal_id} at {scope}",
+            )
+            sets = []
+            for a in items:
+                p = a.get("properties") or {}
+                if str(p.get("principalId", "")).lower() != principal_id.lower():
+                    continue
+                if not inv.is_within(scope, p.get("scope") or "/"):
+                    continue
+                role = self._role_definition(p.get("roleDefinitionId") or "")
+                for perm in (role.get("properties") or {}).get("permissions") or []:
+                    sets.append(
+                        inv.PermissionSet(tuple(perm.get("actions") or ()), tuple(perm.get("notActions") or ()))
+                    )
+        except AzureError:
+            return inv.ScopePermissions(scope, (), known=False)
+        return inv.ScopePermissions(scope, tuple(sets))
+
+    def _role_definition(self, role_definition_id: str) -> dict[str, Any]:
+        """A role definition by id, read once per run (several scopes and assignments name the same roles)."""
+        key = role_definition_id.lower()
+        with self._roles_lock:
+            future = self._roles.get(key)
+            mine = future is None
+            if mine:
+                future = self._roles[key] = Future()
+        if mine:
+            try:
+                body = self.clients.get_json(role_definition_id, AUTHZ_API, operation=f"GET role {role_definition_id}")
+                future.set_result(body or {})
+            except BaseException as exc:  # noqa: BLE001 - handed to every reader of this role
+                future.set_exception(exc)
+        return future.result()
+
     def permissions(self, scope: str) -> inv.ScopePermissions:
         items = self.clients.list_json(f"{scope}/providers/Microsoft.Authorization/permissions", AUTHZ_API)
         try:
@@ -355,12 +444,14 @@ class Discovery:
         body = self.clients.get_json(resource_id, api)
         if body is None:
             return inv.AssociatedResource(resource_id, role, exists=False)
+        props = body.get("properties") or {}
         return inv.AssociatedResource(
             body.get("id", resource_id),
             role,
             True,
             body.get("location"),
-            (body.get("properties") or {}).get("provisioningState"),
+            props.get("provisioningState"),
+            log_analytics_workspace_id=props.get("WorkspaceResourceId") or props.get("workspaceResourceId"),
         )
 
     def _children(self, kind: str, api: str = ML_API, query: str = "") -> list[dict[str, Any]]:
@@ -461,7 +552,28 @@ class Discovery:
         return tuple(out)
 
     def role_assignments(self, scope: str) -> tuple[inv.RoleAssignment, ...]:
-        return role_assignments_at(self.clients, scope)
+        """The assignments a move orphans, each with its role's name (a reviewer reads "Reader", not a GUID)."""
+        out = []
+        for a in role_assignments_at(self.clients, scope):
+            try:
+                name = (self._role_definition(a.role_definition_id).get("properties") or {}).get("roleName")
+            except AzureError:
+                name = None
+            out.append(replace(a, role_name=name or None))
+        return tuple(out)
+
+    def role_assignments_at_scopes(
+        self, inventory: inv.Inventory, scopes: tuple[str, ...] | list[str]
+    ) -> tuple[tuple[str, tuple[inv.RoleAssignment, ...]], ...]:
+        """The assignments made at each scope that moves (read concurrently; the workspace's are already read)."""
+        from .postmove import in_parallel
+
+        def at(scope: str) -> tuple[inv.RoleAssignment, ...]:
+            if inv.same_id(scope, inventory.workspace.id):
+                return inventory.role_assignments
+            return self.role_assignments(scope)
+
+        return tuple(zip(scopes, in_parallel(at, list(scopes)), strict=True))
 
     def asset_counts(self) -> inv.AssetCounts:
         return inv.AssetCounts(**{field: self._count(kind) for kind, field in ASSET_KINDS.items()})

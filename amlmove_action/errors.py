@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from enum import IntEnum
 from typing import ClassVar
 
-_ECHO_LIMIT = 60
+_ECHO_LIMIT = 240  # long enough for any ARM ID; a longer value keeps its start and its end (where typos hide)
 _AZURE_MESSAGE_LIMIT = 400
 
 
@@ -44,9 +44,17 @@ def one_line(text: str) -> str:
 
 
 def echo(value: str, limit: int = _ECHO_LIMIT) -> str:
-    """A short, quoted, harmless rendering of untrusted text for an error message."""
-    shown = value if len(value) <= limit else value[:limit] + "…"
+    """A quoted, harmless rendering of untrusted text for an error message. A value over `limit` characters keeps
+    its beginning and its end (a trailing slash or a wrong last segment stays visible)."""
+    half = max(limit // 2, 1)
+    shown = value if len(value) <= limit else value[:half] + "…" + value[-half:]
     return defuse(repr(shown))
+
+
+def clause(text: str) -> str:
+    """`text` without its closing period, to be followed by ". " (no "moving.." when ARM's message ends a sentence)."""
+    stripped = text.rstrip()
+    return stripped[:-1] if stripped.endswith(".") and not stripped.endswith("..") else stripped
 
 
 class AmlMoveError(Exception):
@@ -73,7 +81,7 @@ class InputError(AmlMoveError):
         """`value` is echoed (shortened and defused) when given; leave it out for anything that may be secret."""
         self.input_name = input_name
         got = f" (got {echo(value)})" if value is not None else ""
-        super().__init__(f"Input {input_name}{got}: {problem}. {fix}")
+        super().__init__(f"Input {input_name}{got}: {clause(problem)}. {fix}")
 
 
 class PlanRefused(AmlMoveError):
@@ -85,7 +93,7 @@ class PlanRefused(AmlMoveError):
     def __init__(self, plan_file: str, reason: str, fix: str) -> None:
         self.plan_file = plan_file
         self.reason = reason
-        super().__init__(f"Refusing plan {echo(plan_file, 120)}: {reason}. {fix}")
+        super().__init__(f"Refusing plan {echo(plan_file)}: {clause(reason)}. {fix}")
 
 
 class Blocked(AmlMoveError):
@@ -133,7 +141,7 @@ class AzureError(AmlMoveError):
             parts.append(code)
         said = message if len(message) <= _AZURE_MESSAGE_LIMIT else message[:_AZURE_MESSAGE_LIMIT] + "…"
         where = f" (correlation id {correlation_id})" if correlation_id else ""
-        super().__init__(f"{': '.join(parts)}{': ' + said if said else ''}{where}. {fix}")
+        super().__init__(f"{': '.join(parts)}{': ' + clause(said) if said else ''}{where}. {fix}")
 
 
 class SignInError(AmlMoveError):
@@ -144,7 +152,7 @@ class SignInError(AmlMoveError):
 
     def __init__(self, method: str, detail: str, fix: str) -> None:
         self.method = method
-        super().__init__(f"Sign-in with {method} failed: {detail}. {fix}")
+        super().__init__(f"Sign-in with {method} failed: {clause(detail)}. {fix}")
 
 
 class RuntimeFailure(AmlMoveError):
@@ -155,4 +163,4 @@ class RuntimeFailure(AmlMoveError):
 
     def __init__(self, what: str, detail: str, fix: str) -> None:
         self.what = what
-        super().__init__(f"{what} failed: {detail}. {fix}")
+        super().__init__(f"{what} failed: {clause(detail)}. {fix}")

@@ -41,6 +41,7 @@ CLOUD_ENDPOINTS: Mapping[Cloud, tuple[str, str]] = {
 
 BOTH = (Command.PLAN, Command.APPLY)
 APPLY_ONLY = (Command.APPLY,)
+PLAN_ONLY = (Command.PLAN,)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,12 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     InputSpec("output-dir", "Directory for the plan, summaries and snapshots.", "amlmove-output"),
     InputSpec("client-id", "Client ID of the Entra app or managed identity to sign in as (OIDC)."),
     InputSpec("tenant-id", "Entra tenant ID (or domain) to sign in to."),
+    InputSpec(
+        "apply-principal-id",
+        "Object (principal) ID of the identity that will run apply, when plan signs in as another one (a "
+        "read-only planner): plan checks that identity's permissions, from its role assignments.",
+        commands=PLAN_ONLY,
+    ),
     InputSpec(
         "cloud", "Azure cloud: AzureCloud, AzureChinaCloud, AzureUSGovernment or custom.", Cloud.AZURE_CLOUD.value
     ),
@@ -303,6 +310,7 @@ class Settings:
     remove_endpoints: bool
     recreate_computes: bool
     register_providers: bool
+    apply_principal_id: str | None = None  # plan only: whose permissions to check (default: the signed-in one)
     environment: RunEnvironment = RunEnvironment()
     auth: str = "auto"  # "auto" (the federated/secret/az chain) or "managed-identity" (only when asked)
     audience: str | None = None  # None: the cloud's token-exchange audience
@@ -341,6 +349,8 @@ def cli_usage() -> str:
         notes = ["required"] if spec.required else []
         if spec.commands == APPLY_ONLY:
             notes.append("apply only")
+        if spec.commands == PLAN_ONLY:
+            notes.append("plan only")
         if spec.default:
             notes.append(f"default {spec.default}")
         lines.append(f"  {flag:<44} {spec.description}" + (f" ({'; '.join(notes)})" if notes else ""))
@@ -436,6 +446,14 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
             "or recreate-computes: false.",
         )
     plan_file = raw.get("plan-file")
+    apply_principal_id = raw.get("apply-principal-id")
+    if apply_principal_id is not None and not _GUID.fullmatch(apply_principal_id):
+        raise InputError(
+            "apply-principal-id",
+            "is not a GUID",
+            "Use the object (principal) ID of the apply identity: az ad sp show --id <client-id> --query id -o tsv",
+            value=apply_principal_id,
+        )
     return Settings(
         command=_command(value("command")),
         source_workspace=workspace,
@@ -460,6 +478,7 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
         remove_endpoints=flag("remove-endpoints"),
         recreate_computes=recreate_computes,
         register_providers=flag("register-providers"),
+        apply_principal_id=apply_principal_id.lower() if apply_principal_id else None,
         environment=_run_environment(env),
         auth=auth,
         audience=_audience(raw.get("audience")),

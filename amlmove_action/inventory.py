@@ -272,6 +272,8 @@ class AssociatedResource:
     # Every workspace the caller can see that names this resource (including the one being moved). Discovery lists
     # workspaces in the source subscription; a workspace in a subscription the caller cannot read stays invisible.
     used_by_workspace_ids: tuple[str, ...] = ()
+    # Application Insights only: the Log Analytics workspace it stores its data in (properties.WorkspaceResourceId).
+    log_analytics_workspace_id: str | None = None
 
     @property
     def type(self) -> str:
@@ -489,7 +491,10 @@ def allows(permissions: Iterable[PermissionSet], action: str) -> bool:
 class ValidationStatus(StrEnum):
     PASSED = "passed"  # validateMoveResources ended 204
     FAILED = "failed"  # ended with an error body (usually 409)
-    SKIPPED = "skipped"  # not run; `message` says why (e.g. the destination group does not exist yet)
+    SKIPPED = "skipped"  # not run and not possible (e.g. the destination is in another tenant); `message` says why
+    # Left to apply, which validates with the move identity before it writes anything: the destination group does
+    # not exist yet, or the plan identity may not run ARM's validation (least privilege); `message` says which.
+    DEFERRED = "deferred"
 
 
 @dataclass(frozen=True)
@@ -535,10 +540,14 @@ class Inventory:
     destination_group: DestinationGroup
     validation: ValidationResult
     signed_in_principal_id: str | None = None  # the caller's object id (token `oid`), for remediation commands
+    # The object id of the identity that will apply (apply-principal-id) when it is not the signed-in one: then
+    # `permissions` are that identity's, read from its role assignments and their role definitions.
+    apply_principal_id: str | None = None
     source_group_resources: tuple[GroupResource, ...] = ()
     associated_resources: tuple[AssociatedResource, ...] = ()
     locks: tuple[Lock, ...] = ()  # at both subscriptions, both groups and the resources in the source group
     permissions: tuple[ScopePermissions, ...] = ()  # at least the source group and destination group/subscription
+    destination_group_resources: tuple[GroupResource, ...] = ()  # what else ARM's move locks in the destination
     computes: tuple[Compute, ...] = ()
     online_endpoints: tuple[OnlineEndpoint, ...] = ()
     batch_endpoints: tuple[BatchEndpoint, ...] = ()
@@ -548,11 +557,11 @@ class Inventory:
     schedules: tuple[Schedule, ...] = ()
     datastores: tuple[Datastore, ...] = ()
     databricks_workspaces: tuple[DatabricksWorkspace, ...] = ()
-    role_assignments: tuple[RoleAssignment, ...] = ()
+    role_assignments: tuple[RoleAssignment, ...] = ()  # at the workspace's scope
+    # (scope, assignments made at it) for every scope that moves, the workspace's included; filled by plan once the
+    # move set is known. Apply snapshots and restores exactly these, so the plan's count is apply's.
+    moved_scope_role_assignments: tuple[tuple[str, tuple[RoleAssignment, ...]], ...] = ()
     asset_counts: AssetCounts = AssetCounts()
-    # SDK v1 ACI/AKS web services live behind the regional model-management API, not ARM.
-    # None = not listed (the default); () = listed and none found.
-    v1_service_names: tuple[str, ...] | None = None
 
     @property
     def source_group_id(self) -> str:

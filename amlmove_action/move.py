@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import durations
 from . import inventory as inv
 from .azure import Clients, from_http_error, no_verdict
 from .plan import moved_id
@@ -204,8 +205,7 @@ def utc_now() -> str:
 
 
 def elapsed_text(delta: timedelta) -> str:
-    seconds = int(delta.total_seconds())
-    return f"{seconds // 3600}h{(seconds % 3600) // 60:02d}m{seconds % 60:02d}s"
+    return durations.text(delta)
 
 
 def sleep_until_unlocked(check: Any, deadline: datetime, heartbeat: Any, interval: float) -> None:

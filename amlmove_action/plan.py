@@ -28,6 +28,7 @@ class PlanOptions:
     remove_endpoints: bool
     skip_checks: tuple[str, ...]
     include_associated_resources: str
+    apply_principal_id: str | None = None
 
 
 def canonical_json(data: Any) -> bytes:
@@ -78,6 +79,7 @@ def build_plan(
             "removeEndpoints": options.remove_endpoints,
             "skipChecks": sorted(options.skip_checks),
             "includeAssociatedResources": options.include_associated_resources,
+            "applyPrincipalId": options.apply_principal_id,
         },
         "resources": moved,
         "associatedResources": [
@@ -93,6 +95,7 @@ def build_plan(
         "findings": [finding_json(f) for f in findings],
         "validation": validation_json(inventory.validation),
         "postMove": post_move(inventory, moved, options),
+        "writeLock": write_lock(inventory, moved),
     }
     plan["digest"] = digest_of(plan)
     return plan
@@ -156,25 +159,36 @@ def moved_id(resource_id: str, destination_group_id: str) -> str:
 
 
 def post_move(inventory: inv.Inventory, moved: list[str], options: PlanOptions) -> dict[str, Any]:
-    """What apply will repair after the move, as far as the plan can know it now."""
+    """What apply will repair after the move: the same role assignments apply snapshots (those made at every scope
+    that moves) and the same datastores apply repairs (those on a moved storage account that still name the source
+    subscription), so the plan's counts are apply's."""
     dest = inventory.destination_group.id
     source = inv.ResourceId.parse(inventory.workspace.id)
+    moved_accounts = {
+        inv.ResourceId.parse(r).name.lower()
+        for r in moved
+        if inv.ResourceId.parse(r).type.lower() == "microsoft.storage/storageaccounts"
+    }
     stale = [
         d
         for d in inventory.datastores
-        if (d.subscription_id or "").lower() == source.subscription_id.lower()
-        and (d.resource_group or "").lower() == (source.resource_group or "").lower()
+        if (d.account_name or "").lower() in moved_accounts
+        and (d.subscription_id or "").lower() == source.subscription_id.lower()
     ]
+    assignments = [a for _, found in inventory.moved_scope_role_assignments for a in found] or list(
+        inventory.role_assignments
+    )
     return {
         "roleAssignments": [
             {
                 "scope": a.scope,
                 "newScope": moved_id(a.scope, dest),
                 "roleDefinitionId": a.role_definition_id,
+                "roleName": a.role_name,
                 "principalId": a.principal_id,
                 "principalType": a.principal_type,
             }
-            for a in inventory.role_assignments
+            for a in assignments
         ],
         "datastores": [
             {
@@ -196,6 +210,14 @@ def post_move(inventory: inv.Inventory, moved: list[str], options: PlanOptions) 
         if options.remove_endpoints
         else [],
     }
+
+
+def write_lock(inventory: inv.Inventory, moved: list[str]) -> dict[str, Any]:
+    """Both groups ARM locks for the move's duration, and the resources in them that do not move."""
+    moving = {r.lower() for r in moved}
+    others = [r.id for r in inventory.source_group_resources if r.id and r.id.lower() not in moving]
+    others += [r.id for r in inventory.destination_group_resources if r.id]
+    return {"groups": [inventory.source_group_id, inventory.destination_group.id], "otherResources": others}
 
 
 def write_plan(plan: dict[str, Any], output_dir: Path) -> Path:

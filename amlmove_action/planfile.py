@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
+from . import durations
 from .errors import InputError, PlanRefused, echo
 from .inputs import resource_id_problem
 from .inventory import same_id
@@ -127,17 +128,10 @@ def verify_plan(
         if age > max_age:
             raise PlanRefused(
                 str(path),
-                f"it is {_human(age)} old, older than max-plan-age {_human(max_age)}",
+                f"it is {durations.text(age)} old, older than max-plan-age {durations.text(max_age)}",
                 "Run the plan job again and have the fresh plan approved",
             )
         if age < timedelta(minutes=-5):
             raise PlanRefused(
                 str(path), "it was created in the future (clock skew or an edited file)", "Run the plan job again"
             )
-
-
-def _human(delta: timedelta) -> str:
-    seconds = int(abs(delta.total_seconds()))
-    hours, rest = divmod(seconds, 3600)
-    minutes = rest // 60
-    return f"{hours}h{minutes:02d}m" if hours else f"{minutes}m{seconds % 60:02d}s"

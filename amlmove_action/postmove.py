@@ -149,7 +149,8 @@ class PostMove:
                     "description": "Restored by amlmove after a workspace move",
                 }
             }
-            target = f"{a.get('principalType', 'principal')} {a['principalId']} as {guid} at {new_scope}"
+            role_name = f"{a['roleName']} ({guid})" if a.get("roleName") else guid
+            target = f"{a.get('principalType', 'principal')} {a['principalId']} as {role_name} at {new_scope}"
             command = (
                 f"az role assignment create --assignee-object-id {a['principalId']} --assignee-principal-type "
                 f"{a.get('principalType') or 'User'} --role {guid} --scope {new_scope}"
@@ -333,6 +334,7 @@ def snapshot_role_assignments(
             "id": a.id,
             "scope": a.scope,
             "roleDefinitionId": a.role_definition_id,
+            "roleName": a.role_name,
             "principalId": a.principal_id,
             "principalType": a.principal_type,
         }

@@ -5,9 +5,11 @@ untrusted and must neither inject workflow commands nor break the page."""
 from __future__ import annotations
 
 import html
+import re
 from typing import Any
 
-from .safetext import for_code_span, for_markdown
+from .safetext import defuse, for_code_span, for_markdown, printable
+from .validation import DEFERRED_LINE
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's per-step job summary limit
 _ICON = {"blocker": "⛔", "warning": "⚠️", "info": "ℹ️"}
@@ -22,24 +24,159 @@ def code(text: Any) -> str:
     return f"`{for_code_span('' if text is None else text)}`"
 
 
+def plain_text(markdown: str) -> str:
+    """Markdown that amlmove rendered, for a terminal (which does not render it): the escapes amlmove added for
+    Markdown (`\\.`, `&#x27;`, `&lt;`) and the heading markers undone, then made inert for a CI log again."""
+    unescaped = html.unescape(re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown))
+    unescaped = re.sub(r"(?m)^#{1,6} ", "", unescaped)  # headings read as plain lines
+    lines = [defuse(printable(line)) for line in unescaped.splitlines()]
+    return "\n".join(lines) + ("\n" if markdown.endswith("\n") else "")
+
+
 def code_block(text: str) -> str:
     """A multi-line command block; HTML-escaped inside <pre> so nothing in it renders or runs."""
     return f"<pre>{html.escape(text, quote=True)}</pre>"
+
+
+# The seven opt-ins apply may act on, as plan.json's options name them, with action.yml's defaults. The plan records
+# those it knows; the others are apply's inputs (shown with their defaults).
+OPT_INS = (
+    ("removeComputes", "remove-computes", False),
+    ("removeEndpoints", "remove-endpoints", False),
+    ("restoreRoleAssignments", "restore-role-assignments", True),
+    ("repairDatastores", "repair-datastores", True),
+    ("approvePrivateEndpoints", "approve-private-endpoints", False),
+    ("recreateComputes", "recreate-computes", False),
+    ("registerProviders", "register-providers", False),
+)
+WRITE_LOCK_HOURS = 4  # ARM locks both groups for up to four hours (Microsoft's move documentation)
+
+
+def headline(plan: dict[str, Any]) -> str:
+    """The verdict and how ARM's validation stands: never a bare "Ready" when ARM did not say yes."""
+    status = plan["validation"]["status"]
+    if plan["status"] != "ready":
+        return "⛔ Blocked" + (" — ARM validation failed" if status == "failed" else "")
+    return {
+        "passed": "✅ Ready — validated by ARM",
+        "deferred": "✅ Ready — ARM validation at apply",
+        "skipped": "⚠️ Ready — ARM validation skipped",
+        "failed": "⚠️ Ready — ARM validation failed (accepted by skip-checks; apply validates again)",
+    }.get(status, f"⚠️ Ready — ARM validation {status}")
+
+
+def validation_line(plan: dict[str, Any]) -> str:
+    """One sentence: how the move is validated."""
+    v = plan["validation"]
+    if v["status"] == "passed":
+        return "ARM validated exactly this move (validateMoveResources); apply asks again before moving."
+    if v["status"] == "deferred":
+        reason = v["message"] or ""
+        reason = reason.replace(f"; {DEFERRED_LINE}", "").replace(DEFERRED_LINE, "").strip(" ;")
+        return f"{DEFERRED_LINE}" + (f" ({reason})." if reason else ".")
+    if v["status"] == "skipped":
+        return f"ARM's validation was skipped: {v['message'] or 'no reason recorded'}."
+    return f"ARM's validation failed with {v['code'] or 'an error'}: see below."
+
+
+def opt_ins(plan: dict[str, Any]) -> list[tuple[str, str]]:
+    """(input name, "on"/"off" or what apply decides) for the seven opt-ins."""
+    options = plan.get("options", {})
+    out = []
+    for key, name, default in OPT_INS:
+        if key in options:
+            out.append((name, "on" if options[key] else "off"))
+        else:
+            out.append((name, f"set at apply (default {'on' if default else 'off'})"))
+    return out
+
+
+def follow_ups(plan: dict[str, Any]) -> list[tuple[str, int, list[str], str]]:
+    """(what apply does after the move, exact count, names, the opt-in that decides it) read from plan.json: the one
+    place the summary's counts come from."""
+    post = plan["postMove"]
+    roles = post["roleAssignments"]
+    return [
+        (
+            "Role assignments to recreate at the new scopes",
+            len(roles),
+            [
+                f"{a.get('roleName') or a['roleDefinitionId'].rsplit('/', 1)[-1]} for {a['principalType']} "
+                f"{a['principalId']} on {_name(a['scope'])}"
+                for a in roles
+            ],
+            "restore-role-assignments",
+        ),
+        (
+            "Datastores to point at the moved storage account",
+            len(post["datastores"]),
+            [d["name"] for d in post["datastores"]],
+            "repair-datastores",
+        ),
+        (
+            "Private endpoint connections to approve again",
+            len(post["privateEndpointConnections"]),
+            [c["name"] for c in post["privateEndpointConnections"]],
+            "approve-private-endpoints",
+        ),
+    ]
+
+
+def deleted_before_move(plan: dict[str, Any]) -> list[str]:
+    post = plan["postMove"]
+    return [*post["computesToRemove"], *post["endpointsToRemove"]]
+
+
+def _cell(items: list[str], limit: int = 20) -> str:
+    shown = [code(_name(i) if i.startswith("/subscriptions/") else i) for i in items[:limit]]
+    if len(items) > limit:
+        shown.append(f"… and {len(items) - limit} more (plan.json)")
+    return ", ".join(shown) if shown else "none"
+
+
+def what_will_happen(plan: dict[str, Any]) -> list[str]:
+    """The first table: everything the approver consents to, without folds."""
+    src, dst = plan["source"], plan["destination"]
+    lock = plan.get("writeLock") or {"groups": [src["resourceGroupId"], dst["resourceGroupId"]], "otherResources": []}
+    stays = [f for f in plan["findings"] if f["id"] in ("dependency-stays-behind", "associated-resource-shared")]
+    stays_text = " ".join(md(f["detail"]) for f in stays) or "none found"
+    rows = [
+        ("Resources that move", f"**{len(plan['resources'])}**: {_cell(plan['resources'])}"),
+        (
+            "Deleted right before the move (definitions exported first)",
+            f"**{len(deleted_before_move(plan))}**: {_cell(deleted_before_move(plan))}",
+        ),
+        ("Opt-ins", ", ".join(f"{code(name)}: {md(state)}" for name, state in opt_ins(plan))),
+        (
+            f"Write lock (up to {WRITE_LOCK_HOURS} hours)",
+            f"ARM locks both groups while it moves: {code(_name(lock['groups'][0]))} and "
+            f"{code(_name(lock['groups'][1]))}{' (created by apply)' if not dst['exists'] else ''}. Nothing in them "
+            f"can be created, changed or deleted meanwhile, including the **{len(lock['otherResources'])}** other "
+            f"resource(s) in them: {_cell(lock['otherResources'])}",
+        ),
+    ]
+    states = dict(opt_ins(plan))
+    for what, count, names, opt_in in follow_ups(plan):
+        listed = md("; ".join(names)) if names else "none"
+        rows.append((what, f"**{count}**: {listed} ({code(opt_in)}: {md(states[opt_in])})"))
+    rows.append(("Dependencies that stay behind", stays_text))
+    return ["### What will happen", "", "| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows], ""]
 
 
 def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact (plan.json)") -> str:
     findings = plan["findings"]
     by = {s: [f for f in findings if f["severity"] == s] for s in ("blocker", "warning", "info")}
     src, dst = plan["source"], plan["destination"]
-    ready = plan["status"] == "ready"
-    verdict = "✅ Ready to move" if ready else "⛔ Blocked"
     validation = plan["validation"]
     lines = [
-        f"## amlmove plan: {verdict} — workspace {code(src['workspaceName'])}",
+        f"## amlmove plan: {headline(plan)} — workspace {code(src['workspaceName'])}",
         "",
         f"**{len(by['blocker'])} blocker(s) · {len(by['warning'])} warning(s) · {len(by['info'])} note(s)** · "
-        f"ARM validateMoveResources: **{md(validation['status'])}** · {len(plan['resources'])} resource(s) to move",
+        f"{len(plan['resources'])} resource(s) to move",
         "",
+        md(validation_line(plan)),
+        "",
+        *what_will_happen(plan),
         "| | From | To |",
         "|---|---|---|",
         f"| Subscription | {code(src['subscriptionId'])} | {code(dst['subscriptionId'])} |",
@@ -66,18 +203,6 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
     if stays:
         lines += ["", "### What stays", ""]
         lines += [f"- {code(a['id'])} — {md(a['reason'])}" for a in stays]
-    post = plan["postMove"]
-    lines += ["", "### Follow-up after the move", ""]
-    lines += [
-        f"- Role assignments to restore at the new scopes: **{len(post['roleAssignments'])}**",
-        f"- Datastores that still name the old subscription/group: **{len(post['datastores'])}**",
-        f"- Private endpoint connections that will need approval again: **{len(post['privateEndpointConnections'])}**",
-    ]
-    if post["computesToRemove"] or post["endpointsToRemove"]:
-        lines.append(
-            f"- Deleted right before the move (after export): **{len(post['computesToRemove'])}** "
-            f"compute(s), **{len(post['endpointsToRemove'])}** endpoint(s)"
-        )
     for severity, heading in (("warning", "Warnings"), ("info", "Notes")):
         if by[severity]:
             lines += ["", f"<details><summary>{heading} ({len(by[severity])})</summary>", ""]
@@ -107,7 +232,7 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
         "",
         "</details>",
         "",
-        f"Plan digest `{plan['digest']}` · created {md(plan['createdAt'])} · amlmove {md(plan['tool']['version'])}",
+        f"Plan digest `{plan['digest']}` · created {code(plan['createdAt'])} · amlmove {code(plan['tool']['version'])}",
     ]
     return truncate("\n".join(lines) + "\n", artifact_hint)
 
@@ -154,11 +279,12 @@ def truncate(markdown: str, artifact_hint: str, limit: int = SUMMARY_LIMIT) -> s
 
 def plan_terminal(plan: dict[str, Any]) -> list[str]:
     """A compact plain-text view for local runs (already one line per entry; callers defuse via the platform)."""
+    blockers = sum(f["severity"] == "blocker" for f in plan["findings"])
+    warnings = sum(f["severity"] == "warning" for f in plan["findings"])
     out = [
-        f"Plan: {plan['status'].upper()} — {len(plan['resources'])} resource(s) to move, "
-        f"{sum(f['severity'] == 'blocker' for f in plan['findings'])} blocker(s), "
-        f"{sum(f['severity'] == 'warning' for f in plan['findings'])} warning(s); validation "
-        f"{plan['validation']['status']}"
+        f"Plan: {headline(plan)} — {len(plan['resources'])} resource(s) to move, {blockers} blocker(s), "
+        f"{warnings} warning(s)",
+        f"  {validation_line(plan)}",
     ]
     for f in plan["findings"]:
         out.append(f"  [{f['severity']:7}] {f['id']}: {f['title']}")

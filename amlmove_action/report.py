@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, durations
 from .render import code, code_block, md, truncate
 
 SCHEMA_VERSION = "1.0"
@@ -134,10 +134,10 @@ def report_markdown(data: dict[str, Any]) -> str:
         lines += [f"| {md(f['kind'])} | {code(f['target'])} | {md(f['status'])}: {md(f['detail'])} |" for f in done]
         lines += ["", "</details>", ""]
     if data["phases"]:
-        lines += ["<details><summary>Timings</summary>", "", "| Phase | Seconds |", "|---|---|"]
-        lines += [f"| {md(p['name'])} | {p['seconds']:.1f} |" for p in data["phases"]]
+        lines += ["<details><summary>Timings</summary>", "", "| Phase | Duration |", "|---|---|"]
+        lines += [f"| {md(p['name'])} | {durations.text(p['seconds'], precise=True)} |" for p in data["phases"]]
         lines += ["", "</details>", ""]
     if data["exports"]:
         lines += ["Exported definitions (artifact `exports/`): " + ", ".join(f"{code(e)}" for e in data["exports"]), ""]
-    lines.append(f"Plan digest {code(data['planDigest'])} · amlmove {md(data['tool']['version'])}")
+    lines.append(f"Plan digest {code(data['planDigest'])} · amlmove {code(data['tool']['version'])}")
     return truncate("\n".join(lines) + "\n", "the report artifact (report.json)")

@@ -184,7 +184,7 @@ def test_local_plan_prints_a_table_and_the_outputs_and_writes_the_files(emulator
     run = runner.run("plan", runner.target(), mode="local")
     assert run.code == 0, run.explain()
     assert run.stderr == ""
-    assert "Plan: READY" in run.stdout
+    assert "Plan: ✅ Ready — validated by ARM" in run.stdout
     assert run.outputs["status"] == "ready" and run.outputs["blockers"] == "0"
     assert run.outputs["plan-digest"] == run.plan["digest"]
     assert (run.out_dir / "plan.md").read_text(encoding="utf-8").startswith("## amlmove plan:")

@@ -151,7 +151,7 @@ def test_github_container_action_plan_then_apply(emulator, image, tmp_path):
     assert outputs["plan-file"] == "amlmove-output/plan.json"
     assert re.fullmatch(r"[0-9a-f]{64}", outputs["plan-digest"])
     assert (workspace / "amlmove-output" / "plan.json").exists()
-    assert "Ready to move" in Path(plan_env["GITHUB_STEP_SUMMARY"]).read_text()
+    assert "✅ Ready — validated by ARM" in Path(plan_env["GITHUB_STEP_SUMMARY"]).read_text()
     commands = parse_github_commands(plan.stdout) + parse_github_commands(plan.stderr)
     assert {c[0] for c in commands} <= {"add-mask", "warning", "notice", "debug"}
 

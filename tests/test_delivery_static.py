@@ -32,6 +32,7 @@ EXPECTED_INPUTS = {
     "output-dir": "amlmove-output",
     "client-id": "",
     "tenant-id": "",
+    "apply-principal-id": "",
     "cloud": "AzureCloud",
     "arm-endpoint": "",
     "authority-host": "",

@@ -31,9 +31,11 @@ def test_make_demo_runs_plan_approval_apply_and_shows_the_report(tmp_path) -> No
     first_plan = proc.stdout[positions[0] : positions[1]]
     assert "exit code 1 (1 = blocked)" in first_plan and "computes-present" in first_plan
     reviewed = proc.stdout[positions[1] : positions[2]]
-    assert "## amlmove plan: ✅ Ready to move" in reviewed  # the summary a reviewer approves
+    # the summary a reviewer approves: the destination group does not exist yet, so ARM validates at apply
+    assert "amlmove plan: ✅ Ready — ARM validation at apply" in reviewed
+    assert "&#" not in proc.stdout and "0\\.1.0" not in proc.stdout  # plain text in a terminal
     report_shown = proc.stdout[positions[4] :]
-    assert "## amlmove apply: ✅ Moved" in report_shown
+    assert "amlmove apply: ✅ Moved" in report_shown
     report = json.loads((out / "report.json").read_text(encoding="utf-8"))
     assert report["status"] == "moved" and len(report["moved"]) == len(
         json.loads((out / "plan.json").read_text(encoding="utf-8"))["resources"]

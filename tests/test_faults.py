@@ -418,12 +418,15 @@ def test_move_timeout_then_resume_never_starts_a_second_move(emu, tmp_path) -> N
     assert "re-run apply" in first.last_line and "resume" in first.last_line
     assert first.report["status"] == "timed-out"
     assert first.state["status"] == "accepted" and first.state["continuationToken"]
+    # the move is still ARM's to finish: the token is an output now (and only in this case)
+    assert first.outputs["continuation-token"] == first.state["continuationToken"]
     assert_report_true(emu, first, the_plan)
     assert_not_moved(emu, the_plan)
     emu.settings(clockSpeed=20000)  # ARM finishes within a second of real time
     second = apply(emu, tmp_path, "run")
     assert "Resuming the move ARM accepted" in second.stdout
     assert_success(emu, second, the_plan)
+    assert "continuation-token" not in second.outputs  # finished: nothing left to follow
 
 
 @pytest.mark.parametrize("outcome", ["failed", "timeout"])

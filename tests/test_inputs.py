@@ -86,6 +86,7 @@ def test_input_specs_are_exactly_the_agreed_inputs() -> None:
         "output-dir",
         "client-id",
         "tenant-id",
+        "apply-principal-id",
         "cloud",
         "arm-endpoint",
         "authority-host",
@@ -411,10 +412,14 @@ def test_unknown_flag_suggests_the_closest() -> None:
 
 
 def test_hostile_values_are_shortened_and_defused() -> None:
-    hostile = "x\n::error::pwned\r##[error]x ##vso[task.setvariable variable=a]b" + "y" * 200
+    hostile = "x\n::error::pwned\r##[error]x ##vso[task.setvariable variable=a]b" + "y" * 400 + "END"
     message = str(input_error({"max-plan-age": hostile}))
     assert_safe_line(message)
-    assert "y" * 100 not in message  # echoed values are cut short
+    assert (
+        "y" * 300 not in message
+        and message.endswith("is not a duration. Use a number with a unit: 90s, 30m, 24h, 2d, or combined like 1h30m.")
+        and "yEND" in message
+    )  # cut in the middle: the end stays visible
 
 
 @pytest.mark.parametrize(

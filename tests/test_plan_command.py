@@ -217,7 +217,7 @@ def test_clean_plan_in_azure_devops_sets_output_variables_and_uploads_the_summar
         "planFile": "amlmove-output/plan.json",
         "planDigest": run.plan["digest"],
     }
-    assert run.summary == run.plan_md and run.summary.startswith("## amlmove plan: ✅ Ready to move")
+    assert run.summary == run.plan_md and run.summary.startswith("## amlmove plan: ✅ Ready — validated by ARM")
     completes = [c for c in run.stdout_commands if c.name.lower() == "task.complete"]
     assert [c.properties.get("result") for c in completes] == ["Succeeded"]
     assert run.foreign_commands() == []

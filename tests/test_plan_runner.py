@@ -72,7 +72,7 @@ def test_clean_workspace_is_ready_with_outputs_and_summary(emulator, runner, mod
         assert run.commands == [] and parse_github_commands(run.stdout) == [] and parse_vso_commands(run.stdout) == []
     else:  # the job summary is plan.md, verdict first
         assert run.summary == run.plan_md
-        assert run.summary.startswith("## amlmove plan: ✅ Ready to move")
+        assert run.summary.startswith("## amlmove plan: ✅ Ready — validated by ARM")
         assert run.foreign_commands() == []
 
 

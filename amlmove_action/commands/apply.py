@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import drift, move
+from .. import drift, durations, move
 from .. import inventory as inv
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
 from ..inputs import AssociatedResourceChoice, IncludeMode, Settings, resource_id_problem
@@ -338,7 +338,7 @@ def _refuse_on_drift(
     """The fresh plan (and what it read), when nothing move-relevant changed; PlanRefused otherwise."""
     from .plan import make_plan
 
-    fresh, inventory = make_plan(planned_settings(settings, approved), session, platform)
+    fresh, inventory = make_plan(planned_settings(settings, approved), session, platform, for_review=False)
     diffs = drift.differences(approved, fresh)
     if diffs:
         report.drift = [{"what": d.what, "approved": d.approved, "now": d.now} for d in diffs]
@@ -397,7 +397,8 @@ def _wait_out_move_in_progress(
         if remaining <= 0:
             raise RuntimeFailure(
                 "Waiting for the move in progress",
-                f"ARM still reports a move in progress on the groups after move-timeout ({settings.move_timeout}); "
+                "ARM still reports a move in progress on the groups after move-timeout "
+                f"({durations.text(settings.move_timeout)}); "
                 f"{len(positions.moved)} of {len(resources)} planned resource(s) are at the destination",
                 "Nothing was changed by this run. Re-run apply with the same plan later: it waits again, or goes "
                 "straight to the follow-ups once the resources are at the destination",
@@ -437,8 +438,10 @@ def _prepare_and_move(
     target_group = approved["destination"]["resourceGroupId"]
     ws_id = approved["source"]["workspaceId"]
     phases.start("snapshot")
-    # The re-plan has just read the assignments at the workspace's scope: only the other moved scopes are read.
-    known = {ws_id: inventory.role_assignments} if inventory is not None else {}
+    # The re-plan has just read the assignments at the scopes that move: only scopes it did not read are read.
+    known = dict(inventory.moved_scope_role_assignments) if inventory is not None else {}
+    if inventory is not None:
+        known.setdefault(ws_id, inventory.role_assignments)
     snapshot = snapshot_role_assignments(clients, resources, known)
     (out / "snapshots").mkdir(parents=True, exist_ok=True)
     (out / "snapshots" / "role-assignments.json").write_text(json.dumps(snapshot, indent=2) + "\n", "utf-8")
@@ -516,7 +519,6 @@ def _prepare_and_move(
         approved["digest"], "accepted", move.utc_now(), resources, target_group, poller.continuation_token()
     )
     move.save_state(state_path, state)
-    platform.set_output("continuation-token", state.continuation_token or "")
     platform.info(f"ARM accepted the move; state saved to {state_path}")
     _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
     return state.started()
@@ -623,9 +625,11 @@ def _wait(
             if positions.all_moved:  # ARM finished the move; its operation URL just had not said so yet
                 break
             report.record("timed-out", positions)
+            # Only here is the move still ARM's to finish: a re-run (or a person) needs the token to follow it.
+            platform.set_output("continuation-token", state.continuation_token or "")
             raise RuntimeFailure(
                 "Move",
-                f"ARM was still moving after move-timeout ({settings.move_timeout}); "
+                f"ARM was still moving after move-timeout ({durations.text(settings.move_timeout)}); "
                 f"{len(positions.moved)} of {len(resources)} resource(s) are at the destination so far",
                 "ARM keeps trying for up to 4 hours: re-run apply with the same plan and output-dir to "
                 "resume waiting (it never starts a second move)",
@@ -758,6 +762,7 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
                 {
                     "scope": a["scope"],
                     "roleDefinitionId": a["roleDefinitionId"],
+                    "roleName": a.get("roleName"),
                     "principalId": a["principalId"],
                     "principalType": a["principalType"],
                 }

@@ -50,11 +50,16 @@ def options_of(settings: Settings) -> PlanOptions:
         remove_endpoints=settings.remove_endpoints,
         skip_checks=tuple(sorted(settings.skip_checks)),
         include_associated_resources=include,
+        apply_principal_id=settings.apply_principal_id,
     )
 
 
-def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict[str, Any], inv.Inventory]:
-    """Discovery → selection → ARM validation → checks → plan document (no files written)."""
+def make_plan(
+    settings: Settings, session: Session, platform: Any, for_review: bool = True
+) -> tuple[dict[str, Any], inv.Inventory]:
+    """Discovery → selection → ARM validation → checks → plan document (no files written). `for_review=False`
+    (apply's re-plan, compared with the approved plan and never shown) leaves out what only the reviewer reads: the
+    other resources in the destination group that the move's write lock holds."""
     from .. import checks
     from .. import inventory as inv
     from ..discovery import Discovery
@@ -64,9 +69,13 @@ def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict
     platform.info(f"Reading workspace {settings.source_workspace.id} and its surroundings …")
     foreign_tenant = None
     early = EarlyValidation(session, settings)
+    discovery = Discovery(session.clients, settings.source_workspace.id, settings.destination_group.id)
     try:
-        inventory = Discovery(session.clients, settings.source_workspace.id, settings.destination_group.id).run(
-            session.principal_id, on_move_set_known=early.start
+        inventory = discovery.run(
+            session.principal_id,
+            on_move_set_known=early.start,
+            apply_principal_id=settings.apply_principal_id,
+            list_destination=for_review,
         )
     except AzureError as err:
         foreign_tenant, refused = _foreign_tenant(session, settings, err), err
@@ -90,21 +99,50 @@ def make_plan(settings: Settings, session: Session, platform: Any) -> tuple[dict
         )
     elif inventory.destination_group.exists:
         platform.info(f"ARM validates moving {len(selection.moved_ids)} resource(s) (validateMoveResources) …")
-        validation = early.result_for(selection) or validate_move(
-            session.clients, inventory.source_group_id, list(selection.moved_ids), inventory.destination_group.id
+        validation = deferred_if_not_allowed(
+            early.result_for(selection)
+            or validate_move(
+                session.clients, inventory.source_group_id, list(selection.moved_ids), inventory.destination_group.id
+            ),
+            inventory,
         )
     else:
         validation = inv.ValidationResult(
-            inv.ValidationStatus.SKIPPED,
-            message="The destination group does not exist yet, so ARM cannot validate the move; apply creates the "
-            "group and validates again before moving.",
+            inv.ValidationStatus.DEFERRED,
+            message="the destination group does not exist yet, so ARM cannot validate the move now; apply creates "
+            "the group, then the move identity validates before moving",
         )
-    inventory = replace(inventory, validation=validation)
+    inventory = replace(
+        inventory,
+        validation=validation,
+        moved_scope_role_assignments=discovery.role_assignments_at_scopes(inventory, selection.moved_ids),
+    )
     findings = checks.run_checks(inventory, selection, settings.skip_checks)
     if foreign_tenant is not None:
         findings = _source_side_findings(findings, inventory, refused)
     findings = apply_removal_intent(findings, settings, inventory)
     return build_plan(inventory, selection, findings, options_of(settings)), inventory
+
+
+def deferred_if_not_allowed(result: inv.ValidationResult, inventory: inv.Inventory) -> inv.ValidationResult:
+    """A read-only planner (apply-principal-id names another identity) may not run ARM's validation: ARM answers
+    AuthorizationFailed for the planner, which says nothing about the move. That verdict becomes "deferred": apply
+    signs in as the move identity and validates before it writes anything. The same answer for the identity that
+    will apply stays a failure (it could not move either)."""
+    from .. import inventory as inv
+    from ..validation import DEFERRED_LINE
+
+    if (
+        result.status is inv.ValidationStatus.FAILED
+        and (result.code or "").lower() == "authorizationfailed"
+        and inventory.apply_principal_id
+    ):
+        return inv.ValidationResult(
+            inv.ValidationStatus.DEFERRED,
+            message=f"the plan identity may not run ARM's validation ({result.code}); {DEFERRED_LINE}",
+            correlation_id=result.correlation_id,
+        )
+    return result
 
 
 class EarlyValidation:

@@ -92,6 +92,7 @@ OWNER = "8e3af657-a8ff-443c-a75c-2fe8c4bcb635"
 CONTRIBUTOR = "b24988ac-6180-42a0-ab88-20f7382dd24c"
 READER = "acdd72a7-3385-48ef-bd42-f606fba81ae7"
 USER_ACCESS_ADMINISTRATOR = "18d7d88d-d35e-4fb5-a5c3-7773c20a72d9"
+RBAC_ADMINISTRATOR = "f58310d9-a9f6-439a-9e8d-f62e7b41a168"
 AZUREML_DATA_SCIENTIST = "f6c7c914-8db3-469d-8ca1-694a8f32e121"
 STORAGE_BLOB_DATA_READER = "2a2b9908-6ea1-4ae2-8e65-a410df84e7d1"
 
@@ -139,6 +140,18 @@ BUILT_IN_ROLES: dict[str, RoleDefinition] = {
             "User Access Administrator",
             "Lets you manage user access to Azure resources.",
             ("*/read", "Microsoft.Authorization/*", "Microsoft.Support/*"),
+        ),
+        RoleDefinition(
+            RBAC_ADMINISTRATOR,
+            "Role Based Access Control Administrator",
+            "Manage access to Azure resources by assigning roles using Azure RBAC. This role does not allow you to "
+            "manage access using other ways, such as Azure Policy.",
+            (
+                "Microsoft.Authorization/roleAssignments/write",
+                "Microsoft.Authorization/roleAssignments/delete",
+                "*/read",
+                "Microsoft.Support/*",
+            ),
         ),
         RoleDefinition(
             AZUREML_DATA_SCIENTIST,
