@@ -287,6 +287,10 @@ class Clients:
                 self._session = _pooled_session()
         return RequestsTransport(session=self._session, session_owner=False, **_pipeline_options(self.kwargs))
 
+    def _policies(self) -> list[Any]:
+        """A fresh policy list for one management client (no automatic provider registration: arm_policies)."""
+        return arm_policies(self.credential, self.cloud, self.kwargs)
+
     def _get(self, kind: str, subscription_id: str, factory: Callable[[], Any]) -> Any:
         with self._lock:
             key = (kind, subscription_id.lower())
@@ -301,7 +305,7 @@ class Clients:
             "resources",
             subscription_id,
             lambda: ResourceManagementClient(
-                self.credential, subscription_id, transport=self.transport(), **self.kwargs
+                self.credential, subscription_id, transport=self.transport(), policies=self._policies(), **self.kwargs
             ),
         )
 
@@ -309,7 +313,11 @@ class Clients:
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
         return self._get(
-            "subscriptions", "", lambda: SubscriptionClient(self.credential, transport=self.transport(), **self.kwargs)
+            "subscriptions",
+            "",
+            lambda: SubscriptionClient(
+                self.credential, transport=self.transport(), policies=self._policies(), **self.kwargs
+            ),
         )
 
     def locks(self, subscription_id: str):
@@ -318,7 +326,9 @@ class Clients:
         return self._get(
             "locks",
             subscription_id,
-            lambda: ManagementLockClient(self.credential, subscription_id, transport=self.transport(), **self.kwargs),
+            lambda: ManagementLockClient(
+                self.credential, subscription_id, transport=self.transport(), policies=self._policies(), **self.kwargs
+            ),
         )
 
     def authorization(self, subscription_id: str):
@@ -328,7 +338,7 @@ class Clients:
             "authorization",
             subscription_id,
             lambda: AuthorizationManagementClient(
-                self.credential, subscription_id, transport=self.transport(), **self.kwargs
+                self.credential, subscription_id, transport=self.transport(), policies=self._policies(), **self.kwargs
             ),
         )
 
@@ -428,25 +438,24 @@ def _pooled_session() -> Any:
     return session
 
 
-def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any], transport: Any) -> Any:
-    """An ARMPipelineClient with the policies the azure-mgmt clients build (ResourceManagementClient's list)."""
+def arm_policies(credential: Any, cloud: Cloud, kwargs: dict[str, Any]) -> list[Any]:
+    """The policies the azure-mgmt clients build (ResourceManagementClient's list), fresh instances for one pipeline,
+    WITHOUT azure-mgmt-core's ARMAutoResourceProviderRegistrationPolicy: that policy answers a 409
+    MissingSubscriptionRegistration (to any request, a read included) by POSTing /providers/{ns}/register in the
+    request's subscription — a write nobody approved, made by plan too. amlmove registers providers only with
+    register-providers, approved in the plan. (azure-mgmt-core 1.6 has no switch for it: ARMPipelineClient adds it
+    unless `policies` is given, and the generated clients list it explicitly, so every client gets this list.)"""
     from azure.core.pipeline import policies
-    from azure.mgmt.core import ARMPipelineClient
-    from azure.mgmt.core.policies import (
-        ARMAutoResourceProviderRegistrationPolicy,
-        ARMChallengeAuthenticationPolicy,
-        ARMHttpLoggingPolicy,
-    )
+    from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 
     options = _pipeline_options(kwargs)
     scopes = kwargs.get("credential_scopes") or [cloud.scope]
-    pipeline_policies = [
+    return [
         policies.RequestIdPolicy(**options),
         policies.HeadersPolicy(**options),
         policies.UserAgentPolicy(sdk_moniker="amlmove", **options),
         policies.ProxyPolicy(**options),
         policies.ContentDecodePolicy(**options),
-        ARMAutoResourceProviderRegistrationPolicy(),
         policies.RedirectPolicy(**options),
         policies.RetryPolicy(**options),
         ARMChallengeAuthenticationPolicy(credential, *scopes, **options),
@@ -456,7 +465,18 @@ def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any], transpo
         policies.SensitiveHeaderCleanupPolicy(**options),
         ARMHttpLoggingPolicy(**options),
     ]
-    return ARMPipelineClient(base_url=cloud.arm_endpoint, policies=pipeline_policies, transport=transport, **options)
+
+
+def _arm_pipeline(credential: Any, cloud: Cloud, kwargs: dict[str, Any], transport: Any) -> Any:
+    """An ARMPipelineClient with the policies the azure-mgmt clients build (see arm_policies)."""
+    from azure.mgmt.core import ARMPipelineClient
+
+    return ARMPipelineClient(
+        base_url=cloud.arm_endpoint,
+        policies=arm_policies(credential, cloud, kwargs),
+        transport=transport,
+        **_pipeline_options(kwargs),
+    )
 
 
 def no_verdict(exc: Any) -> bool:

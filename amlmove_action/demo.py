@@ -1,5 +1,5 @@
 """`make demo`: the whole promotion flow on the embedded emulator — start a local Azure with the sample workspace,
-plan (blocked: it has a compute and an online endpoint), plan again with the opt-in removals (ready), ask for
+plan (blocked: it has computes and endpoints), plan again with the opt-in removals (ready), ask for
 approval, apply, and show the report. Everything runs the real entrypoint against the emulator over HTTPS."""
 
 from __future__ import annotations
@@ -68,9 +68,10 @@ def main(argv: list[str] | None = None) -> int:
         first = tool("plan", output=args.output_dir / "plan-blocked")
         print(f"\nexit code {first} (1 = blocked). Summary: {args.output_dir / 'plan-blocked' / 'plan.md'}")
 
-        _banner("2. plan again, opting in to delete (after exporting) the compute and the endpoint")
+        _banner("2. plan again, opting in to delete (after exporting) the computes and the endpoints")
         out = args.output_dir
-        code = tool("plan", "--remove-computes", "--remove-endpoints", output=out)
+        # Every opt-in is part of the approved plan: apply below passes the same ones (it refuses any other value).
+        code = tool("plan", "--remove-computes", "--remove-endpoints", "--approve-private-endpoints", output=out)
         print(f"\nexit code {code}. Summary for reviewers: {out / 'plan.md'}")
         if code != 0:
             return code

@@ -543,9 +543,17 @@ class Discovery:
 
     def _databricks_in(self, sub: str) -> tuple[inv.DatabricksWorkspace, ...]:
         out = []
-        for w in self._in_subscription(
-            sub, "/providers/Microsoft.Databricks/workspaces", DATABRICKS_API, "list Databricks workspaces"
-        ):
+        try:
+            found = self._in_subscription(
+                sub, "/providers/Microsoft.Databricks/workspaces", DATABRICKS_API, "list Databricks workspaces"
+            )
+        except AzureError as err:
+            # A subscription not registered for Microsoft.Databricks has no Databricks workspace to link: ARM
+            # answers 409 MissingSubscriptionRegistration, and plan never registers anything (read-only).
+            if err.code != "MissingSubscriptionRegistration":
+                raise
+            found = []
+        for w in found:
             params = (w.get("properties") or {}).get("parameters") or {}
             linked = (params.get("amlWorkspaceId") or {}).get("value")
             out.append(inv.DatabricksWorkspace(w["id"], w["name"], linked))

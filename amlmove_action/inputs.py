@@ -134,23 +134,23 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "restore-role-assignments",
-        "Recreate the role assignments saved from the moved resources after the move.",
+        "Recreate the role assignments saved from the moved resources after the move. Recorded in the plan: set it "
+        "on plan and apply alike.",
         "true",
-        commands=APPLY_ONLY,
         boolean=True,
     ),
     InputSpec(
         "repair-datastores",
-        "Point datastores of moved storage accounts at their new subscription and group after the move.",
+        "Point datastores of moved storage accounts at their new subscription and group after the move. Recorded "
+        "in the plan: set it on plan and apply alike.",
         "true",
-        commands=APPLY_ONLY,
         boolean=True,
     ),
     InputSpec(
         "approve-private-endpoints",
-        "Approve the workspace's Pending private endpoint connections after the move.",
+        "Approve the workspace's Pending private endpoint connections after the move. Recorded in the plan: set it on "
+        "plan and apply alike.",
         "false",
-        commands=APPLY_ONLY,
         boolean=True,
     ),
     InputSpec(
@@ -170,17 +170,16 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "recreate-computes",
-        "Recreate the computes removed by remove-computes after the move. Requires remove-computes: true "
-        "(apply recreates only what it removed and saved itself).",
+        "Recreate the computes removed by remove-computes after the move, from the exports in the plan artifact. "
+        "Requires remove-computes: true. Recorded in the plan: set it on plan and apply alike.",
         "false",
-        commands=APPLY_ONLY,
         boolean=True,
     ),
     InputSpec(
         "register-providers",
-        "Register missing resource providers in the destination subscription before the move.",
+        "Register missing resource providers in the destination subscription before the move. Recorded in the plan: "
+        "set it on plan and apply alike.",
         "false",
-        commands=APPLY_ONLY,
         boolean=True,
     ),
 )

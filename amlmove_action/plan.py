@@ -15,7 +15,7 @@ from typing import Any
 from . import __version__
 from . import inventory as inv
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 ML_WORKSPACE_TYPE = "microsoft.machinelearningservices/workspaces"
 
 
@@ -29,6 +29,24 @@ class PlanOptions:
     skip_checks: tuple[str, ...]
     include_associated_resources: str
     apply_principal_id: str | None = None
+    restore_role_assignments: bool = True
+    repair_datastores: bool = True
+    approve_private_endpoints: bool = False
+    recreate_computes: bool = False
+    register_providers: bool = False
+
+
+# The seven opt-ins: (Settings / PlanOptions field, plan.json options key, input name). All of them are recorded in the
+# plan (and so covered by its digest); apply acts on the plan's values and refuses inputs that disagree.
+OPT_INS = (
+    ("remove_computes", "removeComputes", "remove-computes"),
+    ("remove_endpoints", "removeEndpoints", "remove-endpoints"),
+    ("restore_role_assignments", "restoreRoleAssignments", "restore-role-assignments"),
+    ("repair_datastores", "repairDatastores", "repair-datastores"),
+    ("approve_private_endpoints", "approvePrivateEndpoints", "approve-private-endpoints"),
+    ("recreate_computes", "recreateComputes", "recreate-computes"),
+    ("register_providers", "registerProviders", "register-providers"),
+)
 
 
 def canonical_json(data: Any) -> bytes:
@@ -45,7 +63,12 @@ def schema() -> dict[str, Any]:
 
 
 def build_plan(
-    inventory: inv.Inventory, selection: Any, findings: list[Any], options: PlanOptions, now: datetime | None = None
+    inventory: inv.Inventory,
+    selection: Any,
+    findings: list[Any],
+    options: PlanOptions,
+    now: datetime | None = None,
+    exports: list[dict[str, str]] | None = None,
 ) -> dict[str, Any]:
     """The plan document (a plain JSON-able dict in the schema's shape), digest included."""
     ws = inventory.workspace
@@ -80,6 +103,7 @@ def build_plan(
             "skipChecks": sorted(options.skip_checks),
             "includeAssociatedResources": options.include_associated_resources,
             "applyPrincipalId": options.apply_principal_id,
+            **{key: getattr(options, field) for field, key, _ in OPT_INS},
         },
         "resources": moved,
         "associatedResources": [
@@ -96,9 +120,18 @@ def build_plan(
         "validation": validation_json(inventory.validation),
         "postMove": post_move(inventory, moved, options),
         "writeLock": write_lock(inventory, moved),
+        "exports": list(exports or []),
     }
     plan["digest"] = digest_of(plan)
     return plan
+
+
+def with_exports(plan: dict[str, Any], exports: list[dict[str, str]]) -> dict[str, Any]:
+    """The plan with its `exports` list (taken after the plan was built) and the digest recomputed over it."""
+    out = {k: v for k, v in plan.items() if k != "digest"}
+    out["exports"] = list(exports)
+    out["digest"] = digest_of(out)
+    return out
 
 
 def finding_json(f: Any) -> dict[str, Any]:

@@ -80,7 +80,21 @@ def load_plan(path: Path) -> dict[str, Any]:
                 f"lists {echo(rid, 120)}, which is not a top-level resource ID in the source group",
                 "Pass the plan.json written by the plan job",
             )
+    workspace = plan["source"]["workspaceId"]
+    for item in plan["exports"]:  # apply deletes what these name and reads the files they point at
+        if not item["resourceId"].isprintable() or not same_id_within(item["resourceId"], workspace):
+            raise InputError(
+                "plan-file",
+                f"lists an export of {echo(item['resourceId'], 120)}, which is not in the source workspace",
+                "Pass the plan.json written by the plan job",
+            )
     return plan
+
+
+def same_id_within(resource_id: str, scope: str) -> bool:
+    from .inventory import is_within
+
+    return is_within(resource_id, scope) and resource_id.lower() != scope.lower()
 
 
 def created_at(plan: dict[str, Any]) -> datetime:

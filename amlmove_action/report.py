@@ -11,7 +11,7 @@ from typing import Any
 from . import __version__, durations
 from .render import code, code_block, md, truncate
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"  # 1.1: writes[] (every change apply made before the move, and its undo)
 
 
 @dataclass
@@ -30,6 +30,7 @@ class Report:
     checklist: list[str] = field(default_factory=list)
     error: dict[str, Any] | None = None
     drift: list[dict[str, str]] = field(default_factory=list)
+    writes: list[Any] = field(default_factory=list)  # removals.Write, in the order they were made
 
     def record(self, status: str, positions: Any) -> None:
         """`status`, and where every planned resource is (a move.Positions: moved, stayed, missing)."""
@@ -54,6 +55,15 @@ class Report:
             "checklist": self.checklist,
             "error": self.error,
             "drift": self.drift,
+            # Commands aim at where the workspace is now: the destination once it moved, else the source.
+            "writes": [
+                w.to_json(
+                    self.destination_workspace_id
+                    if self.status in ("moved", "already-moved")
+                    else self.source_workspace_id
+                )
+                for w in self.writes
+            ],
         }
 
 
@@ -81,12 +91,18 @@ _VERDICT = {
 }
 
 
+def _verdict(status: str, writes: int) -> str:
+    if status == "refused" and writes:
+        return f"⛔ Refused before moving ({writes} change(s) made first: listed below)"
+    return _VERDICT.get(status, md(status))
+
+
 def report_markdown(data: dict[str, Any]) -> str:
     status = data["status"]
     failed = [f for f in data["followUps"] if f["status"] == "failed"]
     manual = [f for f in data["followUps"] if f["status"] == "manual"]
     lines = [
-        f"## amlmove apply: {_VERDICT.get(status, md(status))}",
+        f"## amlmove apply: {_verdict(status, len(data.get('writes') or []))}",
         "",
         f"**{len(data['moved'])} moved · {len(data['stayed'])} stayed · {len(failed)} follow-up(s) failed · "
         f"{len(manual) + len(data['checklist'])} item(s) left for people**",
@@ -99,6 +115,18 @@ def report_markdown(data: dict[str, Any]) -> str:
         lines += ["### What went wrong", "", f"- Code: {code(e.get('code'))}", f"- Message: {md(e.get('message'))}"]
         if e.get("correlationId"):
             lines.append(f"- Correlation id: {code(e['correlationId'])}")
+        lines.append("")
+    if data.get("writes"):
+        lines += [
+            "### Changes apply made before the move",
+            "",
+            "Each with the command that undoes it (removals: recreates it from the export in the plan artifact, "
+            "also copied to this run's `exports/`).",
+            "",
+        ]
+        for w in data["writes"]:
+            lines.append(f"- **{md(w['action'])}** {md(w['kind'])} {code(w['target'])}")
+            lines.append(f"  {code_block(w['command'])}")
         lines.append("")
     if data.get("drift"):
         lines += [

@@ -68,3 +68,73 @@ def _detail(d: Any) -> inv.ErrorDetail:
         target=getattr(d, "target", None),
         details=tuple(_detail(x) for x in (getattr(d, "details", None) or [])),
     )
+
+
+# Codes that wrap other errors: ARM's batch verdict and a provider's per-resource verdict (each with details[]).
+WRAPPER_CODES = frozenset({"ResourceMoveValidationFailed", "ResourceMoveProviderValidationFailed"})
+# Codes that say something other than "this object exists": deleting the object they name does not make them go
+# away (a policy, a permission, a lock, a registration, another move), so they are never attributed to removals.
+NOT_ABOUT_PRESENCE = frozenset(
+    {
+        "RequestDisallowedByPolicy",
+        "AuthorizationFailed",
+        "LinkedAuthorizationFailed",
+        "ScopeLocked",
+        "MissingSubscriptionRegistration",
+        "MissingRegistrationsForTypes",
+        "ResourceGroupMoveInProgress",
+        "ResourceGroupNotFound",
+        "InvalidTargetSubscription",
+        "CrossTenantMoveNotSupported",
+        "InvalidResourceId",
+    }
+)
+ML_CHILD_TYPES = {
+    "computes": "microsoft.machinelearningservices/workspaces/computes",
+    "onlineendpoints": "microsoft.machinelearningservices/workspaces/onlineendpoints",
+    "batchendpoints": "microsoft.machinelearningservices/workspaces/batchendpoints",
+    "serverlessendpoints": "microsoft.machinelearningservices/workspaces/serverlessendpoints",
+}
+
+
+def removed_types(remove_computes: bool, remove_endpoints: bool) -> frozenset[str]:
+    """The Azure ML child types whose every instance the approved removals delete (lower case)."""
+    kinds = (["computes"] if remove_computes else []) + (
+        ["onlineendpoints", "batchendpoints", "serverlessendpoints"] if remove_endpoints else []
+    )
+    return frozenset(ML_CHILD_TYPES[k] for k in kinds)
+
+
+def addressed_by_removals(verdict: inv.ValidationResult, removed_ids: list[str], types: frozenset[str]) -> bool:
+    """True only when ARM's failed verdict is about nothing but objects the approved removals delete.
+
+    Read in the shapes real ARM sends: a top-level ResourceMoveValidationFailed (or a provider's
+    ResourceMoveProviderValidationFailed) whose details[] nest per-resource verdicts; a leaf's target may be a resource
+    id or a resource TYPE (e.g. Microsoft.Network/networkInterfaces), and details may be null. A leaf counts only
+    when its code is not one that deleting cannot cure (policy, permission, lock, registration, another move) and its
+    target is a removed object (or below one) or a type every instance of which is removed. Anything else — a
+    wrapper without details, a leaf without a target, an unknown shape — is doubt, and doubt is False."""
+    if verdict.status is not inv.ValidationStatus.FAILED or not verdict.details:
+        return False
+    if verdict.code not in WRAPPER_CODES:
+        return False
+    removed = [r.lower() for r in removed_ids]
+    if not removed:
+        return False
+
+    def leaf_ok(d: inv.ErrorDetail) -> bool:
+        if d.code in NOT_ABOUT_PRESENCE or not d.target:
+            return False
+        target = d.target.strip()
+        if target.startswith("/"):
+            return any(inv.is_within(target, r) for r in removed)
+        return target.lower() in types
+
+    def ok(d: inv.ErrorDetail) -> bool:
+        if d.details:
+            return d.code in WRAPPER_CODES and all(ok(x) for x in d.details)
+        if d.code in WRAPPER_CODES:  # a wrapper with no details (null): nothing says what it is about
+            return False
+        return leaf_ok(d)
+
+    return all(ok(d) for d in verdict.details)

@@ -358,14 +358,18 @@ def test_remove_computes_exports_deletes_moves_and_recreates(emulator, runner) -
     cluster = s.compute("cpu-cluster")
     load(emulator, s)
     settings = resources(emulator)[cluster.lower()]["properties"]["properties"]
-    plan_run = planned(runner, s, "job", **{"remove-computes": "true"})
+    plan_run = planned(runner, s, "job", **{"remove-computes": "true", "recreate-computes": "true"})
     computes = plan_run.finding("computes-present")  # the plan says so: a warning the reviewer approves
     assert computes["severity"] == "warning" and "deletes these right before the move" in computes["detail"]
     assert plan_run.plan["postMove"]["computesToRemove"] == [cluster]
     run = runner.run("apply", inputs(s, **{"remove-computes": "true", "recreate-computes": "true"}), name="job")
     assert run.code == 0, run.explain()
 
-    # exported as YAML that azure-ai-ml (and so `az ml compute create --file`) loads
+    # exported by plan (in the plan artifact, with its digest) as YAML that azure-ai-ml (and so
+    # `az ml compute create --file`) loads
+    assert [(e["kind"], e["file"]) for e in plan_run.plan["exports"]] == [
+        ("compute", "exports/compute-cpu-cluster.yml")
+    ]
     assert run.report["exports"] == ["exports/compute-cpu-cluster.yml"]
     exported = load_compute(run.out_dir / "exports" / "compute-cpu-cluster.yml")
     assert exported.name == "cpu-cluster" and exported.type == "amlcompute"

@@ -147,14 +147,15 @@ def test_an_inherited_azure_ai_ml_cloud_setting_does_not_steer_the_exports(emula
     built = s.build()
     built["settings"] = {"retryAfterSeconds": 0.2}
     emulator.load_scenario(built)
-    opt_ins = {"remove-computes": "true"}
-    plan_run = runner.run("plan", inputs(s, **opt_ins), name="job")
-    assert plan_run.code == 0, plan_run.explain()
+    opt_ins = {"remove-computes": "true", "recreate-computes": "true"}
     inherited = {
         "AZUREML_CURRENT_CLOUD": "AzureSomewhereElse",
         "ARM_CLOUD_METADATA_URL": "https://management.azure.com/metadata/endpoints?api-version=2019-05-01",
     }
-    run = runner.run("apply", inputs(s, **opt_ins, **{"recreate-computes": "true"}), name="job", extra_env=inherited)
+    # plan exports (issue 11), apply deletes and recreates: both with the inherited variables
+    plan_run = runner.run("plan", inputs(s, **opt_ins), name="job", extra_env=inherited)
+    assert plan_run.code == 0, plan_run.explain()
+    run = runner.run("apply", inputs(s, **opt_ins), name="job", extra_env=inherited)
     assert run.code == 0, run.explain()
     export = run.out_dir / "exports" / "compute-cpu-cluster.yml"
     assert load_compute(export).size.lower() == "standard_ds3_v2"

@@ -280,9 +280,14 @@ def test_each_aml_blocker_fails_validation_with_a_details_entry(emulator, blocke
     with pytest.raises(HttpResponseError) as refused:
         validate(azure, s)
     error = refused.value.error
-    assert (refused.value.status_code, error.code) == (409, "ResourceMoveProviderValidationFailed")
-    assert [(d.code, d.target) for d in error.details] == [(code, target)]
-    assert text in error.details[0].message
+    # real ARM's shape: the batch verdict, one provider verdict per refused resource (target: its id), and the
+    # provider's reasons nested below, naming a resource TYPE as target and the object in the message
+    assert (refused.value.status_code, error.code) == (409, "ResourceMoveValidationFailed")
+    (per_resource,) = error.details
+    assert (per_resource.code, per_resource.target) == ("ResourceMoveProviderValidationFailed", s.workspace_id)
+    expected_target = target if target == s.workspace_id else f"{ML}/workspaces/{target.split('/')[-2]}"
+    assert [(d.code, d.target) for d in per_resource.details] == [(code, expected_target)]
+    assert text in per_resource.details[0].message
     (operation,) = emulator.state()["operations"]
     assert (operation["kind"], operation["status"]) == ("validate", 409)
 
@@ -303,8 +308,13 @@ def test_a_blocked_move_moves_nothing_and_names_every_blocker(emulator) -> None:
     before = stored_ids(emulator)
     with pytest.raises(HttpResponseError) as refused:
         move(azure, s)
-    assert refused.value.error.code == "ResourceMoveProviderValidationFailed"
-    assert {d.target for d in refused.value.error.details} == {compute, ep}
+    assert refused.value.error.code == "ResourceMoveValidationFailed"
+    (per_resource,) = refused.value.error.details
+    named = {(d.target, d.message.split("'")[1]) for d in per_resource.details}
+    assert named == {
+        (f"{ML}/workspaces/computes", compute.rsplit("/", 1)[-1]),
+        (f"{ML}/workspaces/onlineEndpoints", ep.rsplit("/", 1)[-1]),
+    }
     assert stored_ids(emulator) == before
 
 

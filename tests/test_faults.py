@@ -135,6 +135,19 @@ def plan(emulator: Any, tmp: Path, *extra: str) -> dict[str, Any]:
     return json.loads((tmp / "plan" / "plan.json").read_text("utf-8"))
 
 
+def plan_variant(tmp: Path, the_plan: dict[str, Any], name: str, **options: bool) -> Path:
+    """The same plan with other opt-ins, digest recomputed: what a reviewer would approve as a new plan (the opt-ins
+    are part of the approved plan, issue 11; once the workspace moved, its plan can no longer be made again)."""
+    from amlmove_action.plan import digest_of
+
+    variant = {**the_plan, "options": {**the_plan["options"], **options}}
+    variant["digest"] = digest_of(variant)
+    path = tmp / name / "plan.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(variant), "utf-8")
+    return path
+
+
 def apply(emulator: Any, tmp: Path, name: str = "apply", *extra: str, oidc: bool = False) -> Run:
     """One apply; in every fault, its report status and exit code are a pair the README documents, and the status
     output says the same (issue 15, acceptance 6)."""
@@ -528,7 +541,8 @@ def test_role_assignment_that_already_exists_is_already_done(emu, tmp_path) -> N
     """Someone recreated a role assignment at the new scope by hand before apply's follow-ups ran."""
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
-    first = apply(emu, tmp_path, "run", "--restore-role-assignments", "false")
+    without = plan_variant(tmp_path, the_plan, "plan-without-roles", restoreRoleAssignments=False)
+    first = apply(emu, tmp_path, "run", "--restore-role-assignments", "false", "--plan-file", str(without))
     assert_success(emu, first, the_plan)
     new_ws = moved_id(WS_ID, DEST_ID)
     arm(emu, "PUT", *role_assignment_at(new_ws, samples.DATA_SCIENTIST["objectId"], catalog.AZUREML_DATA_SCIENTIST))
@@ -562,7 +576,8 @@ def test_storage_keys_cannot_be_listed_readonly_lock(emu, tmp_path) -> None:
     step with the exact command; identity-based ones are repaired; exit 0."""
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
-    first = apply(emu, tmp_path, "run", "--repair-datastores", "false")
+    without = plan_variant(tmp_path, the_plan, "plan-without-datastores", repairDatastores=False)
+    first = apply(emu, tmp_path, "run", "--repair-datastores", "false", "--plan-file", str(without))
     assert_success(emu, first, the_plan)
     new_storage = moved_id(STORAGE, DEST_ID)
     arm(emu, "PUT", f"{new_storage}/providers/Microsoft.Authorization/locks/ro", {"properties": {"level": "ReadOnly"}})
@@ -710,8 +725,8 @@ def test_runner_killed_at_a_phase_boundary_then_rerun_moves_exactly_once(emu, tm
 
 
 def test_runner_killed_after_the_removals_then_rerun_moves_exactly_once(emu, tmp_path) -> None:
-    """The killed run had exported and deleted the compute and the endpoint (opt-ins): the re-run does not try to
-    export or delete them again (they are gone), moves once, and keeps the first run's exports."""
+    """The killed run had deleted the compute and the endpoint (opt-ins): the re-run does not try to delete them
+    again (they are gone), moves once, and the exports (taken by plan, in the plan artifact) are still there."""
     s = scenario()
     s.compute("cpu-cluster")
     s.online_endpoint("churn-endpoint")
@@ -725,5 +740,6 @@ def test_runner_killed_after_the_removals_then_rerun_moves_exactly_once(emu, tmp
     assert not [r for r in emu.state()["resources"] if "/computes/" in r["id"].lower()]
     rerun = apply(emu, tmp_path, "run", *opt_ins)
     assert_success(emu, rerun, the_plan)
-    assert "already deleted" in rerun.stdout
-    assert (tmp_path / "run" / "exports" / "compute-cpu-cluster.yml").exists()
+    assert "already gone" in rerun.stdout
+    assert (tmp_path / "plan" / "exports" / "compute-cpu-cluster.yml").exists()  # in the plan artifact
+    assert (tmp_path / "run" / "exports" / "compute-cpu-cluster.yml").exists()  # and copied to the run's

@@ -188,8 +188,8 @@ def test_no_secret_reaches_any_sink_and_each_is_masked(emu, tmp_path, mode, sign
     emu.load_scenario(canary_scenario())
     if sign_in != "client-secret":
         emu.settings(tokenLifetimeSeconds=10, externalTokenLifetimeSeconds=5)  # several fresh tokens per run
-    extra = ("--approve-private-endpoints",)
-    plan = run(emu, mode, sign_in, "plan", tmp_path / "plan", debug=debug)
+    extra = ("--approve-private-endpoints",)  # an opt-in: recorded in the plan, so given to both commands
+    plan = run(emu, mode, sign_in, "plan", tmp_path / "plan", *extra, debug=debug)
     assert plan.code == 0, plan.stderr
     emu.shape_lro(durationSeconds=2.5, outcome="succeeded")
     apply = run(emu, mode, sign_in, "apply", tmp_path / "apply", *extra, debug=debug)

@@ -42,7 +42,10 @@ class Phases:
 
 
 def planned_settings(settings: Settings, plan: dict[str, Any]) -> Settings:
-    """Apply plans with the approved plan's options, not with whatever the apply job's inputs say (Terraform)."""
+    """Apply plans and acts with the approved plan's options, not with whatever the apply job's inputs say
+    (Terraform); check_opt_ins has already refused inputs that disagree."""
+    from ..plan import OPT_INS
+
     opts = plan["options"]
     include = opts["includeAssociatedResources"]
     if include in {m.value for m in IncludeMode if m is not IncludeMode.LISTED}:
@@ -54,23 +57,28 @@ def planned_settings(settings: Settings, plan: dict[str, Any]) -> Settings:
         include_associated_resources=choice,
         skip_checks=frozenset(opts["skipChecks"]),
         create_destination_resource_group=opts["createDestinationResourceGroup"],
-        remove_computes=opts["removeComputes"],
-        remove_endpoints=opts["removeEndpoints"],
+        **{field: opts[key] for field, key, _ in OPT_INS},
     )
 
 
 def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
-    for field, key, name in (
-        ("remove_computes", "removeComputes", "remove-computes"),
-        ("remove_endpoints", "removeEndpoints", "remove-endpoints"),
-    ):
-        if getattr(settings, field) != plan["options"][key]:
-            raise PlanRefused(
-                str(path),
-                f"{name} is {str(getattr(settings, field)).lower()} here but the approved "
-                f"plan says {str(plan['options'][key]).lower()}",
-                f"Set {name} as the approved plan did, or plan again with {name} and get it approved",
-            )
+    """Every opt-in is part of the approved plan: an apply whose inputs say otherwise is refused (exit 1) before any
+    request, naming every disagreement in one line."""
+    from ..plan import OPT_INS
+
+    differ = [
+        f"{name} is {str(getattr(settings, field)).lower()} here but the approved plan says "
+        f"{str(plan['options'][key]).lower()}"
+        for field, key, name in OPT_INS
+        if getattr(settings, field) != plan["options"][key]
+    ]
+    if differ:
+        names = ", ".join(name for field, key, name in OPT_INS if getattr(settings, field) != plan["options"][key])
+        raise PlanRefused(
+            str(path),
+            "; ".join(differ),
+            f"Set {names} as the approved plan did, or plan again with the new value(s) and get that plan approved",
+        )
 
 
 STATE_STATUSES = ("accepted", "succeeded", "failed", "timed-out")
@@ -187,6 +195,29 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
             report.error = report.error or {"code": exc.reference, "message": str(exc)}
         _publish(report, phases, settings, platform)
         raise
+    except Exception as exc:
+        if not report.writes:
+            raise  # nothing changed: the CLI's one-line internal error (exit 3) says it all
+        # Anything unexpected after the first write: the report still lists every change and its undo command, and
+        # the run ends with one line (the third-party traceback goes only to the debug log).
+        import traceback
+
+        from ..errors import one_line
+
+        for line in traceback.format_exc().splitlines():
+            platform.debug(line)
+        failure = RuntimeFailure(
+            "Apply",
+            f"unexpected {type(exc).__name__} after {len(report.writes)} change(s) in Azure: "
+            f"{one_line(str(exc))[:200]}",
+            "report.md lists every change made and the command that undoes or finishes each; re-run apply with the "
+            "same plan (it removes only what is still there and never moves twice)",
+        )
+        if report.status in (None, "refused"):
+            report.status = "failed"
+        report.error = {"code": failure.reference, "message": str(failure)}
+        _publish(report, phases, settings, platform)
+        raise failure from None
     _publish(report, phases, settings, platform)
     return code
 
@@ -427,9 +458,9 @@ def _prepare_and_move(
     fresh: dict[str, Any] | None = None,
     inventory: inv.Inventory | None = None,
 ) -> datetime:
-    from ..exports import delete_computes_and_endpoints, export_all
     from ..postmove import snapshot_role_assignments
-    from ..validation import validate_move
+    from ..removals import Write, remove
+    from ..validation import addressed_by_removals, removed_types, validate_move
 
     clients = session.clients
     out = settings.output_dir
@@ -448,27 +479,18 @@ def _prepare_and_move(
     platform.info(f"Snapshot: {len(snapshot)} role assignment(s) at the scopes that move")
     post = approved["postMove"]
     planned = [*post["computesToRemove"], *post["endpointsToRemove"]]
-    # A run that died after its removals left them deleted: export and delete only what is still there now (the
-    # fresh plan lists it), or the re-run would fail on a missing compute forever.
+    # A run that died after its removals left them deleted: remove only what is still there now (the fresh plan lists
+    # it), or the re-run would fail on a missing compute forever. Their exports are in the plan artifact.
     if fresh is not None:
         present = {i.lower() for i in (*fresh["postMove"]["computesToRemove"], *fresh["postMove"]["endpointsToRemove"])}
         gone = [i for i in planned if i.lower() not in present]
         if gone:
             platform.info(
-                f"{len(gone)} compute(s)/endpoint(s) of the plan are already deleted (by an earlier run of this "
-                "plan): not exporting or deleting them again; their definitions are in that run's exports/"
+                f"{len(gone)} compute(s)/endpoint(s) of the plan are already gone (removed by an earlier run of this "
+                "plan): not removing them again; their definitions are in the plan artifact's exports/"
             )
         planned = [i for i in planned if i.lower() in present]
-    names = lambda ids, kind: [i.rsplit("/", 1)[-1] for i in ids if f"/{kind}/" in i.lower()]  # noqa: E731
-    computes = names(planned, "computes")
-    online = names(planned, "onlineendpoints")
-    batch = names(planned, "batchendpoints")
-    serverless = names(planned, "serverlessendpoints")
-    if computes or online or batch:
-        phases.start("export")
-        exported = export_all(clients, ws_id, out / "exports", computes, online, batch)
-        report.exports = [str(e.path.relative_to(out)) for e in exported]
-        platform.info(f"Exported {len(exported)} definition(s) to {out / 'exports'}")
+    exports_for = _verified_exports(settings, approved, planned, report, phases, platform)
     dest = inv.ResourceId.parse(target_group)
     wrote = False  # anything written since the re-plan's validation (then ARM validates once more)
     # Only a plan that found the group missing creates it (create-destination-resource-group); a group the plan saw
@@ -481,35 +503,50 @@ def _prepare_and_move(
             rc.resource_groups.create_or_update(
                 dest.resource_group, {"location": approved["source"]["location"], "tags": {"created-by": "amlmove"}}
             )
+            report.writes.append(Write("created", target_group, "resource-group"))
             wrote = True
-    if settings.register_providers:
+    if approved["options"]["registerProviders"]:
         phases.start("providers")
-        wrote |= _register_providers(clients, dest.subscription_id, resources, platform)
-    if computes or online or batch or serverless:
-        phases.start("removals")
-        platform.info(
-            f"Deleting {len(computes)} compute(s) and {len(online) + len(batch) + len(serverless)} "
-            "endpoint(s) as the approved plan says"
-        )
-        delete_computes_and_endpoints(clients, ws_id, computes, online, batch, serverless)
-        wrote = True
-    if not wrote and fresh is not None and (fresh.get("validation") or {}).get("status") == "passed":
-        # Asking again would be a duplicate request: nothing changed that ARM's answer depends on, and ARM
-        # validates the move request itself anyway.
-        platform.info("ARM validated exactly this move during the re-plan and nothing was written since")
-        verdict = inv.ValidationResult(inv.ValidationStatus.PASSED)
-    else:
-        phases.start("validate")
-        platform.info("Asking ARM to validate the move one last time …")
-        verdict = validate_move(clients, source_group, resources, target_group)
+        for namespace in _register_providers(clients, dest.subscription_id, resources, platform):
+            report.writes.append(
+                Write("registered", f"/subscriptions/{dest.subscription_id}/providers/{namespace}", "provider")
+            )
+            wrote = True
+    # Validate, then destroy: ARM's verdict on the move comes BEFORE any removal, and removals happen only when it
+    # passed or failed solely for reasons the approved removals address (validation.addressed_by_removals).
+    verdict = _verdict(clients, platform, phases, source_group, resources, target_group, fresh, inventory, wrote)
+    # A move in progress (ARM's answer just now) is met again at the POST and waited out there — but never with
+    # removals still to do: the groups are locked, and what holds them may not be this plan's move.
     in_progress = _move_in_progress({"code": verdict.code, "message": verdict.message})
-    if verdict.status is not inv.ValidationStatus.PASSED and not in_progress:
-        report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
-        raise PlanRefused(
-            str(settings.plan_file),
-            f"ARM's validateMoveResources now fails with {verdict.code}: {(verdict.message or '')[:300]}",
-            "Nothing was moved. Fix what ARM names (report.md), plan again and get it approved",
+    if planned:
+        types = removed_types(approved["options"]["removeComputes"], approved["options"]["removeEndpoints"])
+        if verdict.status is not inv.ValidationStatus.PASSED and not addressed_by_removals(verdict, planned, types):
+            _refuse_on_verdict(settings, report, verdict, "Nothing was deleted. ")
+        phases.start("removals")
+        by_id = {c.id.lower(): c for c in (inventory.computes if inventory is not None else ())}
+        computes = [by_id.get(i.lower()) or _compute_of(clients, i) for i in planned if "/computes/" in i.lower()]
+        endpoints = [i for i in planned if "/computes/" not in i.lower()]
+        platform.info(
+            f"Removing {len(computes)} compute(s) and {len(endpoints)} endpoint(s) as the approved plan says "
+            "(their exports are verified)"
         )
+        remove(clients, computes, endpoints, exports_for, _Journal(report), platform.info)
+        phases.start("validate")
+        platform.info("Asking ARM to validate the move again after the removals …")
+        verdict = validate_move(clients, source_group, resources, target_group)
+        in_progress = _move_in_progress({"code": verdict.code, "message": verdict.message})
+        if verdict.status is not inv.ValidationStatus.PASSED and not in_progress:
+            report.status = "failed"
+            report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
+            raise RuntimeFailure(
+                "Apply",
+                f"after removing {len(planned)} compute(s)/endpoint(s) ARM's validateMoveResources still fails with "
+                f"{verdict.code}: {(verdict.message or '')[:200]}",
+                "Nothing was moved. report.md lists every removal and the command that recreates it from the plan "
+                "artifact's exports; fix what ARM names, plan again and get it approved",
+            )
+    elif verdict.status is not inv.ValidationStatus.PASSED and not in_progress:
+        _refuse_on_verdict(settings, report, verdict, "Nothing was moved. ")
     phases.start("move")
     # A move in progress (ARM's answer to the validation just now) is met again at the POST and waited out there.
     poller = _start_move(clients, settings, platform, report, resources, source_group, target_group)
@@ -558,6 +595,118 @@ def _start_move(
                     return None
             _not_started(clients, refused, report, resources, source_group, target_group)
     return None  # not reached: _not_started raises
+
+
+class _Journal:
+    """removals.Journal writing straight into the report (so a failure mid-way reports every removal done)."""
+
+    def __init__(self, report: Report) -> None:
+        self.report = report
+
+    def add(self, write: Any) -> None:
+        self.report.writes.append(write)
+
+
+def _compute_of(clients: Any, compute_id: str) -> inv.Compute:
+    """A compute of the plan the re-plan did not hand over (resume paths): read it, for isAttachedCompute/type."""
+    from ..removals import ML_API
+
+    body = clients.get_json(compute_id, ML_API, missing_ok=False, operation="read compute") or {}
+    props = body.get("properties") or {}
+    return inv.Compute(
+        compute_id,
+        compute_id.rsplit("/", 1)[-1],
+        str(props.get("computeType", "Unknown")),
+        str(props.get("provisioningState", "Unknown")),
+        bool(props.get("isAttachedCompute")),
+        props.get("resourceId"),
+    )
+
+
+def _verified_exports(
+    settings: Settings,
+    approved: dict[str, Any],
+    planned: list[str],
+    report: Report,
+    phases: Phases,
+    platform: Any,
+) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The approved exports of everything to remove, found next to the plan file (the plan artifact is the
+    directory holding plan.json and exports/), each present, unaltered (SHA-256) and loadable with azure-ai-ml —
+    else PlanRefused before any write. Copied into output-dir/exports when that is another directory, so this run's
+    artifact carries them too. Returns {removed id: ((export kind, file), …)}."""
+    import shutil
+
+    from ..exports import Export, ExportProblem, verify
+
+    if not planned:
+        return {}
+    phases.start("verify exports")
+    plan_dir = settings.plan_file.parent
+    exports = [Export.from_json(e) for e in approved["exports"]]
+    owned = {i.lower(): [e for e in exports if inv.is_within(e.resource_id, i)] for i in planned}
+    missing = [i for i, items in owned.items() if not items]
+    problem = f"the approved plan has no export of {missing[0]}" if missing else None
+    needed = [e for items in owned.values() for e in items]
+    if problem is None:
+        try:
+            verify(needed, plan_dir)
+        except ExportProblem as exc:
+            problem = str(exc)
+    if problem is not None:
+        raise PlanRefused(
+            str(settings.plan_file),
+            f"{problem}; nothing is removed without its approved export",
+            "Nothing was changed. Pass the whole plan artifact (plan.json with the exports/ folder next to it), "
+            "or plan again and get the new plan approved",
+        )
+    out = settings.output_dir
+    if plan_dir.resolve() != out.resolve():
+        for e in needed:
+            (out / e.file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(plan_dir / e.file, out / e.file)
+    report.exports = [e.file for e in needed]
+    platform.info(f"Verified {len(needed)} export(s) of the approved plan ({plan_dir / 'exports'})")
+    return {i: tuple((e.kind, e.file) for e in items) for i, items in owned.items()}
+
+
+def _verdict(
+    clients: Any,
+    platform: Any,
+    phases: Phases,
+    source_group: str,
+    resources: list[str],
+    target_group: str,
+    fresh: dict[str, Any] | None,
+    inventory: inv.Inventory | None,
+    wrote: bool,
+) -> inv.ValidationResult:
+    """ARM's verdict on the move as things stand now: the re-plan's when nothing was written since (asking again
+    would be a duplicate request), else a new validateMoveResources."""
+    from ..validation import validate_move
+
+    if not wrote and inventory is not None and inventory.validation.status is not inv.ValidationStatus.SKIPPED:
+        platform.info("ARM validated exactly this move during the re-plan and nothing was written since")
+        return inventory.validation
+    phases.start("validate")
+    platform.info("Asking ARM to validate the move …")
+    return validate_move(clients, source_group, resources, target_group)
+
+
+def _refuse_on_verdict(settings: Settings, report: Report, verdict: inv.ValidationResult, done: str) -> None:
+    report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
+    if _move_in_progress(report.error):
+        raise PlanRefused(
+            str(settings.plan_file),
+            f"ARM says a move is in progress on these resource groups ({verdict.code})",
+            f"{done}Wait until that move finishes, then re-run apply with the same plan (if it was this plan's, "
+            "apply finds the resources moved and only does the follow-ups)",
+        )
+    raise PlanRefused(
+        str(settings.plan_file),
+        f"ARM's validateMoveResources fails with {verdict.code}: {(verdict.message or '')[:300]}",
+        f"{done}Fix what ARM names (report.md), plan again and get it approved",
+    )
 
 
 def _not_started(
@@ -713,17 +862,17 @@ def _lost_track(
     )
 
 
-def _register_providers(clients: Any, subscription_id: str, resources: list[str], platform: Any) -> bool:
-    """Register the moved resources' providers where they are not; True when any was."""
+def _register_providers(clients: Any, subscription_id: str, resources: list[str], platform: Any) -> list[str]:
+    """Register the moved resources' providers where they are not; the namespaces registered."""
     rc = clients.resources(subscription_id)
     namespaces = {inv.ResourceId.parse(r).provider_namespace for r in resources}
-    registered = False
+    registered: list[str] = []
     for ns in sorted(n for n in namespaces if n):
         provider = rc.providers.get(ns)
         if (provider.registration_state or "").lower() != "registered":
             platform.info(f"Registering resource provider {ns} in subscription {subscription_id}")
             rc.providers.register(ns)
-            registered = True
+            registered.append(ns)
             for _ in range(60):
                 if (rc.providers.get(ns).registration_state or "").lower() == "registered":
                     break
@@ -801,21 +950,46 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
     done = [r for lane in in_parallel(lambda run: run(), [datastores_lane, roles_lane, endpoints_lane]) for r in lane]
     pm = post_move()
     pm.results = sorted(done, key=lambda r: order.index(r.kind) if r.kind in order else len(order))
-    if settings.recreate_computes and report.exports:
-        from ..exports import Export, recreate_computes
-
-        exports = [
-            Export("compute", Path(p).stem.removeprefix("compute-"), settings.output_dir / p)
-            for p in report.exports
-            if Path(p).name.startswith("compute-")
-        ]
-        try:
-            created = recreate_computes(session.clients, pm.new_workspace_id, exports)
-            pm.results += [_follow("compute", name, "done", "recreated from the export") for name in created]
-        except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
-            pm.results.append(_follow("compute", "exports", "failed", f"{type(exc).__name__}: {str(exc)[:200]}"))
+    if approved["options"]["recreateComputes"] and approved["exports"]:
+        pm.results += _recreate_computes(settings, approved, session, report, pm.new_workspace_id)
     report.follow_ups = [r.to_json() for r in pm.results]
     report.checklist = _checklist(approved, report, settings)
+
+
+def _recreate_computes(
+    settings: Settings, approved: dict[str, Any], session: Session, report: Report, workspace_id: str
+) -> list[Any]:
+    """Recreate the deleted (not detached) computes from the plan artifact's exports — found next to the plan file,
+    so a re-run on a fresh runner (new output-dir, the downloaded artifact) recreates them too; each verified first.
+    A failure is reported, never undoes the move."""
+    import shutil
+
+    from ..exports import Export, ExportProblem, recreate_computes, verify
+
+    plan_dir = settings.plan_file.parent
+    exports = [Export.from_json(e) for e in approved["exports"] if e["kind"] == "compute"]
+    if not exports:
+        return []
+    try:
+        verify(exports, plan_dir)
+    except ExportProblem as problem:
+        return [_follow("compute", "exports", "failed", f"{problem}: not recreated")]
+    out = settings.output_dir
+    if plan_dir.resolve() != out.resolve():
+        for e in exports:
+            (out / e.file).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(plan_dir / e.file, out / e.file)
+    report.exports = sorted(set(report.exports) | {e.file for e in exports})
+    try:
+        done = recreate_computes(session.clients, workspace_id, exports, plan_dir)
+    except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
+        from ..errors import one_line
+
+        return [_follow("compute", "exports", "failed", one_line(f"{type(exc).__name__}: {exc}")[:300])]
+    return [
+        _follow("compute", name, status, "recreated from the plan's export" if status == "done" else "already there")
+        for name, status in done
+    ]
 
 
 def _follow(kind: str, target: str, status: str, detail: str) -> Any:
@@ -830,15 +1004,16 @@ def _checklist(approved: dict[str, Any], report: Report, settings: Settings) -> 
         f"({approved['source']['workspaceId']})"
     ]
     post = approved["postMove"]
-    if post["computesToRemove"] and not settings.recreate_computes:
+    if post["computesToRemove"] and not approved["options"]["recreateComputes"]:
         items.append(
-            "Recreate the deleted computes: az ml compute create --file exports/compute-<name>.yml "
-            "(use new names for compute instances: reusing a name after a move fails with an Etag conflict)"
+            "Recreate the deleted computes from the plan artifact's exports/ (report.md gives each command; use new "
+            "names for compute instances: reusing a name after a move fails with an Etag conflict)"
         )
     if post["endpointsToRemove"]:
         items.append(
-            "Recreate the deleted endpoints and deployments from exports/ (az ml online-endpoint create "
-            "--file …, then az ml online-deployment create --file …)"
+            "Recreate the deleted endpoints and their deployments from the plan artifact's exports/ (az ml "
+            "online-endpoint create --file …, then az ml online-deployment create --file …; batch and serverless "
+            "alike); model and compute references name the old workspace: point them at the moved one"
         )
     if any(f["id"] == "managed-network" for f in approved["findings"]):
         items.append("Re-provision the managed network's private-endpoint outbound rules (their targets' IDs changed)")

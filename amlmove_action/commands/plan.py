@@ -51,6 +51,11 @@ def options_of(settings: Settings) -> PlanOptions:
         skip_checks=tuple(sorted(settings.skip_checks)),
         include_associated_resources=include,
         apply_principal_id=settings.apply_principal_id,
+        restore_role_assignments=settings.restore_role_assignments,
+        repair_datastores=settings.repair_datastores,
+        approve_private_endpoints=settings.approve_private_endpoints,
+        recreate_computes=settings.recreate_computes,
+        register_providers=settings.register_providers,
     )
 
 
@@ -202,7 +207,9 @@ def apply_removal_intent(
     """With remove-computes / remove-endpoints, the plan promises apply deletes them (after export) right before the
     move: their blockers become warnings, and so does an ARM verdict that only names those resources."""
     from .. import checks
+    from ..validation import addressed_by_removals, removed_types
 
+    types = removed_types(settings.remove_computes, settings.remove_endpoints)
     removed: list[str] = []
     if settings.remove_computes:
         removed += [c.id for c in inventory.computes]
@@ -218,17 +225,20 @@ def apply_removal_intent(
                 f,
                 severity=checks.Severity.WARNING,
                 downgraded_from=checks.Severity.BLOCKER,
-                detail=f"{f.detail} Apply deletes these right before the move, after exporting their "
-                "definitions to exports/ (they are not moved).",
+                detail=f"{f.detail} Apply deletes these right before the move (attached computes are detached: "
+                "the resource they wrap stays), once ARM validated; plan exported their definitions into the plan "
+                "artifact's exports/ (they are not moved).",
             )
-        elif f.is_blocker and f.id == "validation-failed" and removed and _only_names(inventory.validation, removed):
+        elif (
+            f.is_blocker and f.id == "validation-failed" and addressed_by_removals(inventory.validation, removed, types)
+        ):
             f = replace(
                 f,
                 severity=checks.Severity.WARNING,
                 downgraded_from=checks.Severity.BLOCKER,
-                detail=f"{f.detail} Every problem ARM named is a compute or endpoint that apply deletes "
-                "first; apply asks ARM to validate again after deleting them and stops if it still "
-                "refuses.",
+                detail=f"{f.detail} Every problem ARM named is about computes or endpoints that apply removes "
+                "first; apply asks ARM to validate again before removing anything and after, and stops if ARM "
+                "refuses for any other reason.",
             )
         out.append(f)
     return sorted(out, key=lambda f: ("blocker", "warning", "info").index(str(f.severity)))
@@ -323,14 +333,6 @@ def _source_side_findings(
     return [f for f in findings if f.id == "tenant-mismatch" or not destination_only(f)]
 
 
-def _only_names(validation: inv.ValidationResult, removed: list[str]) -> bool:
-    from .. import inventory as inv
-
-    details = [d for top in validation.details for d in (top, *top.flatten())]
-    targets = [d.target for d in details if d.target]
-    return bool(targets) and all(any(inv.is_within(t, r) for r in removed) for t in targets)
-
-
 # Loaded while the token request is in flight, in the order the run needs them.
 PRELOAD = (
     "amlmove_action.discovery",
@@ -347,6 +349,7 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     prepare_output_dir(settings.output_dir)
     session = sign_in(settings, env, platform, preload=PRELOAD)
     plan, _ = make_plan(settings, session, platform)
+    plan = take_exports(plan, session, settings, platform)
     path = publish_plan(plan, settings, platform)
     blockers = [f for f in plan["findings"] if f["severity"] == "blocker"]
     if blockers and settings.fail_on_blockers:
@@ -355,6 +358,42 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
         raise Blocked(settings.source_workspace.id, [f["id"] for f in blockers])
     platform.info(f"Plan written to {path}")
     return 0
+
+
+def take_exports(plan: dict[str, Any], session: Session, settings: Settings, platform: Any) -> dict[str, Any]:
+    """Export everything the plan says apply removes into output-dir/exports (read-only GETs), prove each file loads
+    with azure-ai-ml's own parser, and list them (with SHA-256) in the plan: they travel in the approved artifact,
+    so apply on any runner recreates what it removes from what the reviewer approved."""
+    from .. import exports
+    from ..errors import RuntimeFailure
+    from ..plan import with_exports
+
+    post = plan["postMove"]
+    ids = [*post["computesToRemove"], *post["endpointsToRemove"]]
+    if not ids:
+        return plan
+
+    def names(kind: str) -> list[str]:
+        return [i.rsplit("/", 1)[-1] for i in ids if f"/{kind}/" in i.lower()]
+
+    platform.info(f"Exporting the definitions of {len(ids)} compute(s)/endpoint(s) apply will remove …")
+    try:
+        taken = exports.take_exports(
+            session.clients,
+            plan["source"]["workspaceId"],
+            settings.output_dir,
+            names("computes"),
+            names("onlineendpoints"),
+            names("batchendpoints"),
+            names("serverlessendpoints"),
+        )
+        exports.verify(taken, settings.output_dir)
+    except exports.ExportProblem as problem:
+        raise RuntimeFailure(
+            "Export", str(problem), "Nothing was changed in Azure. Report it: amlmove cannot export this object"
+        ) from None
+    platform.info(f"Exported {len(taken)} definition(s) to {settings.output_dir / exports.FOLDER}")
+    return with_exports(plan, [e.to_json() for e in taken])
 
 
 def publish_plan(plan: dict[str, Any], settings: Settings, platform: Any) -> Path:

@@ -245,6 +245,9 @@ class Arm:
 
     def _subscription_providers(self, req: Request, oid: str, sub, seg: list[str]) -> Response:
         low, m = req.lower, req.method
+        if len(low) == 8 and low[3] == ML.lower() and low[4] == "locations" and m == "GET":
+            if low[6] in ("mfeoperationsstatus", "mfeoperationresults"):
+                return self._ml_operation(req, seg[7], status_page=low[6] == "mfeoperationsstatus")
         if len(low) == 3 and m == "GET":
             names = [*catalog.ALWAYS_REGISTERED, *catalog.PROVIDERS]
             return self._page(req, [self._provider_body(sub, n) for n in names], "microsoft.resources/providers")
@@ -261,6 +264,16 @@ class Arm:
         if len(low) == 5 and m == "GET":  # list every resource of a type in the subscription, e.g. Databricks
             rtype = f"{known}/{seg[4]}".lower()
             self._require(oid, f"/subscriptions/{sub.subscription_id}", f"{known}/{seg[4]}/read")
+            if known not in catalog.ALWAYS_REGISTERED and sub.registered.get(known.lower()) != "Registered":
+                # What ARM answers a request for a namespace the subscription is not registered for, a read
+                # included; azure-mgmt-core's ARMAutoResourceProviderRegistrationPolicy parses exactly this (409,
+                # code, the namespace quoted in the message) and POSTs /register.
+                raise ArmError(
+                    409,
+                    "MissingSubscriptionRegistration",
+                    f"The subscription is not registered to use namespace '{known}'. See "
+                    "https://aka.ms/rps-not-found for how to register subscriptions.",
+                )
             found = [
                 self._present(r)
                 for r in self.store.resources.values()
@@ -485,13 +498,36 @@ class Arm:
             new_body, secrets = _accept_put_body(resource_id, rtype, body, stored)
             created = stored is None
             stored = self.store.put(resource_id, new_body, secrets if secrets or created else None)
+            if rtype.lower() == ML_COMPUTES:
+                # Compute_CreateOrUpdate answers 201 + Azure-AsyncOperation with provisioningState Creating, then
+                # the client polls (New-AzMLWorkspaceCompute.Recording.json); later GETs show Succeeded.
+                shown = copy.deepcopy(self._present(stored))
+                shown.setdefault("properties", {})["provisioningState"] = "Creating"
+                done = self._ml_async(req, sub.subscription_id, stored.body.get("location") or "eastus")
+                return Response(201 if created else 200, shown, {"Azure-AsyncOperation": done.headers[ASYNC_HEADER]})
             return Response(_created_status(rtype) if created else 200, self._present(stored))
         if m == "DELETE":
             self._require(oid, resource_id, f"{rtype}/delete")
+            action = None
+            if rtype.lower() == ML_COMPUTES:
+                # Compute_Delete: underlyingResourceAction is a required query parameter (Delete | Detach).
+                action = next((v for k, v in req.query.items() if k.lower() == "underlyingresourceaction"), None)
+                if (action or "").lower() not in ("delete", "detach"):
+                    raise ArmError(
+                        400,
+                        "InvalidQueryParameterValue",
+                        "The query parameter 'underlyingResourceAction' is required and must be 'Delete' or 'Detach'.",
+                    )
             if stored is None:
                 return Response(204)
             self._refuse_if_locked(resource_id, "delete", include_self=True, include_children=True)
+            underlying = (stored.body.get("properties") or {}).get("resourceId")
             self.store.delete_tree(resource_id)
+            if action and action.lower() == "delete" and isinstance(underlying, str) and self.store.get(underlying):
+                # Delete on an attached compute removes the customer's own resource too (an AKS cluster, a VM).
+                self.store.delete_tree(underlying)
+            if rtype.lower() in ML_ASYNC_DELETES:
+                return self._ml_async(req, sub.subscription_id, stored.body.get("location") or "eastus")
             return Response(200)
         raise self._method_not_allowed(req)
 
@@ -875,6 +911,36 @@ class Arm:
             },
         )
 
+    def _ml_async(self, req: Request, sub: str, location: str) -> Response:
+        """202 with Location (mfeOperationResults) and Azure-AsyncOperation (mfeOperationsStatus), as Azure ML answers
+        an endpoint/deployment/compute delete (WorkspaceCleanRemoveOnlineEndpoint.Recording.json). The emulator has
+        already done the work, so the status page says Succeeded."""
+        op_id = f"odidp:{uuid.uuid4()}:{uuid.uuid4()}"
+        self.store.ml_operations[op_id] = {"started": now_iso()}
+        base = f"{req.base_url}/subscriptions/{sub}/providers/{ML}/locations/{_norm_location(location)}"
+        api = req.query.get("api-version", "2024-10-01")
+        return Response(
+            202,
+            None,
+            {
+                "Location": f"{base}/mfeOperationResults/{op_id}?api-version={api}",
+                ASYNC_HEADER: f"{base}/mfeOperationsStatus/{op_id}?api-version={api}",
+                "Retry-After": str(max(1, math.ceil(self.store.settings.retry_after_seconds))),
+                "x-ms-async-operation-timeout": "PT30M",
+            },
+        )
+
+    def _ml_operation(self, req: Request, op_id: str, status_page: bool) -> Response:
+        op = self.store.ml_operations.get(op_id)
+        if op is None:
+            raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' could not be found.")
+        if not status_page:
+            return Response(200, None)
+        return Response(
+            200,
+            {"id": req.path, "name": op_id, "status": "Succeeded", "startTime": op["started"], "endTime": now_iso()},
+        )
+
     def _operation_result(self, op_id: str, base_url: str) -> Response:
         op = self.store.operations.get(op_id.lower()) or self.store.operations.get(op_id)
         if op is None:
@@ -971,6 +1037,23 @@ class Arm:
             body["nextLink"] = f"{req.base_url}{quote(req.path, safe=_PATH_SAFE)}?{urlencode(query)}"
         return Response(200, body)
 
+
+ML = "Microsoft.MachineLearningServices"
+ML_COMPUTES = "microsoft.machinelearningservices/workspaces/computes"
+# Deletes Azure ML answers as asynchronous operations (202 + Location + Azure-AsyncOperation): the recordings show it
+# for online endpoints and deployments; the spec lists 202 for computes, batch and serverless endpoints (serverless:
+# 202/204 only) and their deployments.
+ML_ASYNC_DELETES = frozenset(
+    {
+        ML_COMPUTES,
+        "microsoft.machinelearningservices/workspaces/onlineendpoints",
+        "microsoft.machinelearningservices/workspaces/onlineendpoints/deployments",
+        "microsoft.machinelearningservices/workspaces/batchendpoints",
+        "microsoft.machinelearningservices/workspaces/batchendpoints/deployments",
+        "microsoft.machinelearningservices/workspaces/serverlessendpoints",
+    }
+)
+ASYNC_HEADER = "Azure-AsyncOperation"
 
 # Types whose RP answers a creating PUT with 200, not 201 (Workspaces_CreateOrUpdate lists only 200 and 202).
 _CREATED_WITH_200 = frozenset({"microsoft.machinelearningservices/workspaces"})

@@ -340,23 +340,31 @@ def _apply(store: Store, op: MoveOperation, resources: list[str]) -> None:
         # Datastores keep their old subscriptionId/resourceGroup fields: the breakage the AML docs describe.
 
 
-def _provider_error(op: MoveOperation, blockers: list[dict[str, str]]) -> dict[str, Any]:
+ML = "Microsoft.MachineLearningServices"
+
+
+def _provider_error(op: MoveOperation, blockers: list[dict[str, Any]]) -> dict[str, Any]:
+    """ARM's batch verdict: top-level ResourceMoveValidationFailed ("The resource batch move request has 'N'
+    validation errors"), one details[] entry per refused resource (see provider_blockers)."""
     ts = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
     return {
         "error": {
-            "code": "ResourceMoveProviderValidationFailed",
-            "message": "Resource move validation failed. Please see details. Diagnostic information: "
-            f"timestamp '{ts}', "
-            f"subscription id '{op.subscription}', tracking id '{uuid.uuid4()}', request correlation id "
-            f"'{op.correlation_id}'.",
+            "code": "ResourceMoveValidationFailed",
+            "message": f"The resource batch move request has '{len(blockers)}' validation errors. Diagnostic "
+            f"information: timestamp '{ts}', subscription id '{op.subscription}', tracking id '{uuid.uuid4()}', "
+            f"request correlation id '{op.correlation_id}'.",
             "details": blockers,
         }
     }
 
 
-def provider_blockers(store: Store, resources: list[str]) -> list[dict[str, str]]:
-    """What the resource providers refuse, one `details[]` entry per problem (AML blockers, unmovable types)."""
-    details: list[dict[str, str]] = []
+def provider_blockers(store: Store, resources: list[str]) -> list[dict[str, Any]]:
+    """What the resource providers refuse, one `details[]` entry per refused resource, in real ARM's shapes: an
+    unmovable type is ResourceMoveNotSupported with the resource id as target; a provider's refusal is
+    ResourceMoveProviderValidationFailed with the resource id as target and its reasons nested in details[], each
+    naming a resource TYPE as target (as providers do, e.g. Microsoft.Network/networkInterfaces) and the object in
+    its message."""
+    details: list[dict[str, Any]] = []
     for rid in resources:
         parsed = ids.parse(rid)
         ptype = catalog.provider_type(parsed.type)
@@ -369,7 +377,18 @@ def provider_blockers(store: Store, resources: list[str]) -> list[dict[str, str]
                 }
             )
         if parsed.type.lower() == "microsoft.machinelearningservices/workspaces":
-            details.extend(_workspace_blockers(store, store.get(rid)))
+            reasons = _workspace_blockers(store, store.get(rid))
+            if reasons:
+                details.append(
+                    {
+                        "code": "ResourceMoveProviderValidationFailed",
+                        "target": rid,
+                        "message": "Resource move validation failed. Please see details. Diagnostic information: "
+                        f"timestamp '{datetime.now(UTC).strftime('%Y-%m-%dT%H:%M:%S.%fZ')}', tracking id "
+                        f"'{uuid.uuid4()}'.",
+                        "details": reasons,
+                    }
+                )
     return details
 
 
@@ -383,11 +402,14 @@ def _workspace_blockers(store: Store, ws) -> list[dict[str, str]]:
     def add(code: str, target: str, message: str) -> None:
         out.append({"code": code, "target": target, "message": message})
 
+    def type_of(c) -> str:  # what a provider names as target: the child's resource type, not its id
+        return f"{ML}/{ids.parse(c.id).type.split('/', 1)[1]}"
+
     for c in child("computes"):
         state = c.body.get("properties", {}).get("provisioningState", "Unknown")
         add(
             "WorkspaceMoveComputeExists",
-            c.id,
+            type_of(c),
             f"Workspace has compute '{c.id.rsplit('/', 1)[-1]}' (provisioning "
             f"state '{state}'). Delete or detach all computes before moving the workspace.",
         )
@@ -399,7 +421,7 @@ def _workspace_blockers(store: Store, ws) -> list[dict[str, str]]:
         for c in child(kind):
             add(
                 "WorkspaceMoveEndpointExists",
-                c.id,
+                type_of(c),
                 f"Workspace has {label} '{c.id.rsplit('/', 1)[-1]}'. Delete "
                 "inference endpoints before moving the workspace.",
             )
@@ -414,7 +436,7 @@ def _workspace_blockers(store: Store, ws) -> list[dict[str, str]]:
         if str(c.body.get("properties", {}).get("status", "")).lower() not in TERMINAL_JOB_STATUSES:
             add(
                 "WorkspaceMoveLabelingJobRunning",
-                c.id,
+                type_of(c),
                 f"Labeling project '{c.id.rsplit('/', 1)[-1]}' is running. "
                 "Pause or complete labeling projects before moving the workspace.",
             )
@@ -422,7 +444,7 @@ def _workspace_blockers(store: Store, ws) -> list[dict[str, str]]:
         if str(c.body.get("properties", {}).get("status", "")).lower() not in TERMINAL_JOB_STATUSES:
             add(
                 "WorkspaceMoveJobRunning",
-                c.id,
+                type_of(c),
                 f"Job '{c.id.rsplit('/', 1)[-1]}' is in state "
                 f"'{c.body.get('properties', {}).get('status')}'. Wait for or cancel running jobs before moving.",
             )

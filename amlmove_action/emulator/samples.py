@@ -79,6 +79,7 @@ class WorkspaceScenario:
     resources: list[dict[str, Any]] = field(default_factory=list)
     principals: list[dict[str, Any]] = field(default_factory=lambda: [dict(SP), dict(DATA_SCIENTIST), dict(ML_READERS)])
     settings: dict[str, Any] = field(default_factory=dict)
+    source_providers: list[str] = field(default_factory=lambda: list(PROVIDERS))
 
     def __post_init__(self) -> None:
         src, ws = self.source_rg, self.workspace_id
@@ -340,6 +341,115 @@ class WorkspaceScenario:
             )
         return ep
 
+    def attached_compute(self, name: str, compute_type: str, resource_id: str, inner: dict[str, Any]) -> str:
+        """A compute that wraps a resource living elsewhere (isAttachedCompute: true, properties.resourceId)."""
+        return self.add(
+            f"{self.workspace_id}/computes/{name}",
+            {
+                "location": self.location,
+                "properties": {
+                    "computeType": compute_type,
+                    "computeLocation": self.location,
+                    "provisioningState": "Succeeded",
+                    "description": f"{name} attached compute",
+                    "isAttachedCompute": True,
+                    "resourceId": resource_id,
+                    "disableLocalAuth": True,
+                    "properties": inner,
+                },
+            },
+        )
+
+    def aks_cluster(self, group: str, name: str) -> str:
+        """An AKS cluster (Microsoft.ContainerService/managedClusters) in `group` of the source subscription."""
+        return self.add(
+            f"{group}/providers/Microsoft.ContainerService/managedClusters/{name}",
+            {
+                "location": self.location,
+                "sku": {"name": "Base", "tier": "Free"},
+                "properties": {"kubernetesVersion": "1.30.6", "dnsPrefix": name, "provisioningState": "Succeeded"},
+            },
+        )
+
+    def databricks_workspace(self, group: str, name: str) -> str:
+        """A Databricks workspace in `group`, not linked to the AML workspace (an attached compute uses it)."""
+        return self.add(
+            f"{group}/providers/Microsoft.Databricks/workspaces/{name}",
+            {
+                "location": self.location,
+                "sku": {"name": "premium"},
+                "properties": {
+                    "managedResourceGroupId": f"/subscriptions/{SOURCE_SUB}/resourceGroups/{name}-managed",
+                    "workspaceId": "4444444444444444",
+                    "workspaceUrl": "adb-4444444444444444.4.azuredatabricks.net",
+                },
+            },
+        )
+
+    def batch_endpoint(self, name: str, deployments: tuple[str, ...] = ("main",), compute: str = "cpu-cluster") -> str:
+        ep = self.add(
+            f"{self.workspace_id}/batchEndpoints/{name}",
+            {
+                "location": self.location,
+                "identity": {"type": "SystemAssigned"},
+                "properties": {
+                    "authMode": "AADToken",
+                    "description": f"{name} batch endpoint",
+                    "properties": {},
+                    "defaults": {"deploymentName": deployments[0]},
+                    "scoringUri": f"https://{name}.{self.location}.inference.ml.azure.com/jobs",
+                },
+            },
+        )
+        for d in deployments:
+            self.add(
+                f"{ep}/deployments/{d}",
+                {
+                    "location": self.location,
+                    "properties": {
+                        "description": f"{d} batch deployment",
+                        "model": {"referenceType": "Id", "assetId": f"{self.workspace_id}/models/churn/versions/3"},
+                        "compute": f"{self.workspace_id}/computes/{compute}",
+                        "maxConcurrencyPerInstance": 1,
+                        "miniBatchSize": 10,
+                        "outputAction": "AppendRow",
+                        "outputFileName": "predictions.csv",
+                        "errorThreshold": -1,
+                        "loggingLevel": "Info",
+                        "retrySettings": {"maxRetries": 3, "timeout": "PT30S"},
+                        "resources": {"instanceCount": 1},
+                        "properties": {},
+                    },
+                },
+            )
+        return ep
+
+    def serverless_endpoint(self, name: str) -> str:
+        return self.add(
+            f"{self.workspace_id}/serverlessEndpoints/{name}",
+            {
+                "location": self.location,
+                "sku": {"name": "Consumption"},
+                "properties": {
+                    "modelSettings": {
+                        "modelId": "azureml://registries/azureml-meta/models/Llama-2-7b-chat/versions/24"
+                    },
+                    "authMode": "Key",
+                    "inferenceEndpoint": {"uri": f"https://{name}.{self.location}.models.ai.azure.com"},
+                    "endpointState": "Online",
+                },
+            },
+        )
+
+    def shared_compute_group(self) -> str:
+        """A group of the source subscription holding what attached computes wrap (it does not move)."""
+        group = group_id(SOURCE_SUB, "rg-shared-compute")
+        self.add(group, {"location": self.location, "tags": {"env": "shared"}})
+        for ns in ("Microsoft.ContainerService", "Microsoft.Databricks"):
+            if ns not in self.source_providers:
+                self.source_providers.append(ns)
+        return group
+
     def private_endpoint(self, name: str) -> str:
         pe = self.add(
             f"{self.source_rg}/providers/Microsoft.Network/privateEndpoints/{name}",
@@ -379,7 +489,7 @@ class WorkspaceScenario:
                 "tenantId": TENANT,
                 "displayName": "ml-test",
                 "state": "Enabled",
-                "registeredProviders": list(PROVIDERS),
+                "registeredProviders": list(self.source_providers),
             },
             {
                 "subscriptionId": DEST_SUB,
@@ -401,7 +511,22 @@ def sample() -> dict[str, Any]:
     s.compute("cpu-cluster")
     s.online_endpoint("churn-endpoint")
     s.private_endpoint("pe-mlw-churn")
+    add_attached_and_batch_and_serverless(s)
     return s.build()
+
+
+def add_attached_and_batch_and_serverless(s: WorkspaceScenario) -> None:
+    """An attached Kubernetes compute with its AKS cluster and an attached Databricks compute (both wrapping
+    resources in another group that stays), a batch endpoint with a deployment, a serverless endpoint."""
+    shared = s.shared_compute_group()
+    aks = s.aks_cluster(shared, "aks-inference")
+    s.attached_compute("k8s-inference", "Kubernetes", aks, {"namespace": "azureml", "defaultInstanceType": "cpu"})
+    dbw = s.databricks_workspace(shared, "dbw-features")
+    s.attached_compute(
+        "dbx-features", "Databricks", dbw, {"workspaceUrl": "adb-4444444444444444.4.azuredatabricks.net"}
+    )
+    s.batch_endpoint("churn-batch")
+    s.serverless_endpoint("llama-chat")
 
 
 def clean() -> dict[str, Any]:

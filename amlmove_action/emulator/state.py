@@ -136,6 +136,7 @@ class Store:
             # RBAC and lock checks run on every request and must not scan every job of a large workspace.
             self.authz: dict[str, None] = {}
             self.operations: dict[str, MoveOperation] = {}
+            self.ml_operations: dict[str, dict[str, Any]] = {}  # Azure ML asynchronous operations (deletes, PUTs)
             self.request_log: list[dict[str, Any]] = []
             self.faults: list[Fault] = []
             self.lro_shapes: list[LroShape] = []
