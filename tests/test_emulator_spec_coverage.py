@@ -57,6 +57,7 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     # the api-versions the product and azure-ai-ml call (tests/specs: 2024-10-01 and the previews azure-ai-ml binds)
     get(ws, "2024-10-01")
     get(f"/subscriptions/{sub}/providers/{ML}/workspaces", "2024-10-01")
+    get(f"{s.source_rg}/providers/{ML}/workspaces", "2024-10-01")  # a least-privilege planner's group-scoped list
     for child in (
         "computes", "datastores", "batchEndpoints", "data", "environments", "jobs", "models", "onlineEndpoints",
         "onlineEndpoints/churn-endpoint/deployments", "schedules", "serverlessEndpoints", "privateEndpointConnections",
@@ -106,6 +107,7 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     ac.role_assignments.create(ws, name, params)
     ac.role_assignments.get(ws, name)
     ac.role_assignments.delete(ws, name)
+    ac.role_definitions.get_by_id(role)
     list(ac.permissions.list_for_resource_group(group))
     list(ac.permissions.list_for_resource(group, ML, "", "workspaces", s.workspace))
 
@@ -145,4 +147,4 @@ def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     every = {(op.operation_id, op.source) for op in index.operations}
     assert every - exercised == set()
     assert problems == []
-    assert len(every) == 64  # tests/specs as of this test; a new excerpt needs a call above
+    assert len(every) == 66  # tests/specs as of this test; a new excerpt needs a call above
