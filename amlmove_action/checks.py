@@ -39,14 +39,31 @@ MAX_RESOURCES_PER_MOVE = 800  # ARM's limit per moveResources request
 MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/moveResources/action"
 VALIDATE_MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/validateMoveResources/action"
 GROUP_WRITE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/write"
-# The workspace needs these in the destination even when only the workspace moves (how-to-move-workspace.md).
+# The workspace needs these in the destination even when only the workspace moves: Microsoft's move page
+# (how-to-move-workspace.md) lists MachineLearningServices, Storage, KeyVault, ContainerRegistry, Insights and
+# Notebooks (NotebookProxies). The one list: the provider-not-registered check requires it and apply's
+# register-providers registers it (`required_namespaces`).
 ALWAYS_REQUIRED_NAMESPACES = (
     "Microsoft.MachineLearningServices",
     "Microsoft.Storage",
     "Microsoft.KeyVault",
     "Microsoft.ContainerRegistry",
     "Microsoft.Insights",
+    "Microsoft.Notebooks",
 )
+
+
+def required_namespaces(moved_ids: Iterable[str]) -> list[str]:
+    """The namespaces the destination subscription must have registered: the workspace's list, then those of every
+    moved resource (each once, in that order)."""
+    needed: list[str] = list(ALWAYS_REQUIRED_NAMESPACES)
+    for rid in moved_ids:
+        namespace = _namespace_of(rid)
+        if namespace and namespace.lower() not in {known.lower() for known in needed}:
+            needed.append(namespace)
+    return needed
+
+
 # Types ARM refuses to move across subscriptions (move-semantics.md §2.6). Private endpoints are movable only for a few
 # private-link services, none of which an AML workspace uses.
 UNMOVABLE_TYPES = frozenset(
@@ -628,11 +645,7 @@ PROVIDER_NOT_REGISTERED = CheckSpec(
 
 @_registered(PROVIDER_NOT_REGISTERED)
 def find_unregistered_providers(inventory: Inventory, selection: Selection) -> list[Finding]:
-    needed: list[str] = list(ALWAYS_REQUIRED_NAMESPACES)
-    for rid in selection.moved_ids:
-        namespace = _namespace_of(rid)
-        if namespace and namespace.lower() not in {known.lower() for known in needed}:
-            needed.append(namespace)
+    needed = required_namespaces(selection.moved_ids)
     destination = inventory.destination_subscription
     missing = [namespace for namespace in needed if not destination.is_registered(namespace)]
     if not missing:
@@ -1086,9 +1099,9 @@ PRIVATE_ENDPOINTS = CheckSpec(
     "private-endpoints",
     Severity.WARNING,
     "Private endpoints will need approval after the move",
-    "After the move: az network private-endpoint-connection list --id {moved_workspace_id}, then approve each "
-    "Pending one with az network private-endpoint-connection approve --id <connection-id>",
-    hint="Or let apply approve them: approve-private-endpoints: true.",
+    "After the move: az network private-endpoint-connection list --id {moved_workspace_id}, then approve each one "
+    "that was Approved before the move with az network private-endpoint-connection approve --id <connection-id>",
+    hint="Or let apply approve them again (only those Approved before the move): approve-private-endpoints: true.",
 )
 
 
@@ -1097,10 +1110,12 @@ def find_private_endpoints(inventory: Inventory, selection: Selection) -> list[F
     connections = inventory.workspace.private_endpoint_connections
     if not connections:
         return []
+    approved = [c for c in connections if c.status.lower() == "approved"]
     detail = (
-        f"The move disconnects {len(connections)} private endpoint connection(s) "
-        f"({_listing(f'{c.name}: {c.status}' for c in connections)}); the workspace is unreachable over them until "
-        "the new connections are approved. Private endpoints of Azure ML cannot move and stay where they are."
+        f"The move disconnects the workspace's private endpoint connection(s) "
+        f"({_listing(f'{c.name}: {c.status}' for c in connections)}); the workspace is unreachable over the "
+        f"{len(approved)} Approved one(s) until they are approved again. Only those are approved again; the others "
+        "stay as they are. Private endpoints of Azure ML cannot move and stay where they are."
     )
     command = PRIVATE_ENDPOINTS.fill(moved_workspace_id=_moved_workspace_id(inventory))
     return [PRIVATE_ENDPOINTS.finding(detail, [command], [c.id for c in connections])]

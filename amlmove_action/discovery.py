@@ -452,6 +452,7 @@ class Discovery:
             body.get("location"),
             props.get("provisioningState"),
             log_analytics_workspace_id=props.get("WorkspaceResourceId") or props.get("workspaceResourceId"),
+            private_endpoint_connections=private_endpoint_connections(body.get("id", resource_id), body),
         )
 
     def _children(self, kind: str, api: str = ML_API, query: str = "") -> list[dict[str, Any]]:
@@ -633,33 +634,28 @@ def workspace_from_arm(body: dict[str, Any]) -> inv.Workspace:
         key_vault_id=p.get("keyVault"),
         container_registry_id=p.get("containerRegistry"),
         application_insights_id=p.get("applicationInsights"),
-        private_endpoint_connections=tuple(
-            inv.PrivateEndpointConnection(
-                c["id"],
-                c["name"],
-                ((c.get("properties") or {}).get("privateEndpoint") or {}).get("id"),
-                ((c.get("properties") or {}).get("privateLinkServiceConnectionState") or {}).get("status", "Unknown"),
-                (c.get("properties") or {}).get("provisioningState", "Succeeded"),
-            )
-            for c in p.get("privateEndpointConnections") or []
-        ),
+        private_endpoint_connections=private_endpoint_connections(body["id"], body),
         public_network_access=p.get("publicNetworkAccess"),
         discovery_url=p.get("discoveryUrl"),
     )
 
 
 def role_assignments_at(clients: Clients, scope: str) -> tuple[inv.RoleAssignment, ...]:
-    """Assignments made AT the scope (not inherited): exactly what a move orphans."""
+    """Assignments made AT the scope or BELOW it (a blob container of a moved storage account, a key vault secret…):
+    exactly what a move orphans. `$filter=atScope()` returns assignments at or above a scope, never below it
+    (RoleAssignments_ListForScope 2022-04-01); without a filter the list holds those at, above and below it (Azure
+    CLI's `az role assignment list --at-scope false`, Azure/azure-cli PR 31179), of which the inherited ones (above)
+    are dropped here."""
     items = clients.list_json(
-        f"{scope}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()",
+        f"{scope}/providers/Microsoft.Authorization/roleAssignments",
         AUTHZ_API,
         missing_ok=False,
-        operation=f"list role assignments at {scope}",
+        operation=f"list role assignments at and below {scope}",
     )
     out = []
     for a in items:
         p = a.get("properties") or {}
-        if inv.same_id(p.get("scope"), scope):
+        if p.get("scope") and inv.is_within(p["scope"], scope):
             out.append(
                 inv.RoleAssignment(
                     a.get("id"),
@@ -667,9 +663,30 @@ def role_assignments_at(clients: Clients, scope: str) -> tuple[inv.RoleAssignmen
                     p.get("roleDefinitionId"),
                     p.get("principalId"),
                     str(p.get("principalType") or "User"),
+                    condition=p.get("condition") or None,
+                    condition_version=p.get("conditionVersion") or None,
+                    description=p.get("description") or None,
+                    delegated_managed_identity_resource_id=p.get("delegatedManagedIdentityResourceId") or None,
                 )
             )
     return tuple(out)
+
+
+def private_endpoint_connections(resource_id: str, body: dict[str, Any]) -> tuple[inv.PrivateEndpointConnection, ...]:
+    """`properties.privateEndpointConnections[]` of a private link resource's GET body (workspace, storage account,
+    key vault, container registry: the same shape in each)."""
+    return tuple(
+        inv.PrivateEndpointConnection(
+            c.get("id") or f"{resource_id}/privateEndpointConnections/{c.get('name')}",
+            c.get("name") or str(c.get("id", "")).rsplit("/", 1)[-1],
+            ((c.get("properties") or {}).get("privateEndpoint") or {}).get("id"),
+            ((c.get("properties") or {}).get("privateLinkServiceConnectionState") or {}).get("status", "Unknown"),
+            (c.get("properties") or {}).get("provisioningState", "Succeeded"),
+            resource_id,
+        )
+        for c in (body.get("properties") or {}).get("privateEndpointConnections") or []
+        if isinstance(c, dict)
+    )
 
 
 def _result(future: Any) -> Any:

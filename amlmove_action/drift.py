@@ -18,6 +18,17 @@ def _ids(values: list[str]) -> set[str]:
     return {v.lower() for v in values}
 
 
+def _grants(plan: dict[str, Any]) -> set[str]:
+    """The snapshot's assignments, each as scope|principal|role|condition (what a restore reproduces)."""
+    return {
+        "|".join(
+            str(a.get(k) or "").lower() if k != "condition" else str(a.get(k) or "")
+            for k in ("scope", "principalId", "roleDefinitionId", "condition")
+        )
+        for a in plan.get("roleAssignmentSnapshot") or []
+    }
+
+
 def _show(values: set[str]) -> str:
     return ", ".join(sorted(values)) or "(none)"
 
@@ -45,6 +56,15 @@ def differences(approved: dict[str, Any], fresh: dict[str, Any]) -> list[Differe
         a, f = _ids(approved["postMove"][key]), _ids(fresh["postMove"][key])
         if f - a:  # deleting something nobody approved is never allowed
             out.append(Difference(label, _show(a), _show(f)))
+    a_roles, f_roles = _grants(approved), _grants(fresh)
+    if a_roles != f_roles:  # apply restores the approved snapshot: one made since would be lost, one gone recreated
+        out.append(
+            Difference(
+                "role assignments at and below what moves",
+                _show(a_roles - f_roles) + " (approved only)",
+                _show(f_roles - a_roles) + " (new)",
+            )
+        )
     for key in ("removeComputes", "removeEndpoints", "createDestinationResourceGroup"):
         if approved["options"][key] != fresh["options"][key]:
             out.append(Difference(f"option {key}", str(approved["options"][key]), str(fresh["options"][key])))

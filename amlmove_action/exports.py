@@ -311,23 +311,62 @@ def verify(exports: list[Export], plan_dir: Path) -> None:
             raise ExportProblem(f"{item.file} does not load with azure-ai-ml ({type(exc).__name__})") from None
 
 
-def recreate_computes(
-    clients: Clients, workspace_id: str, exports: list[Export], plan_dir: Path
-) -> list[tuple[str, str]]:
+@dataclass(frozen=True)
+class Recreated:
+    name: str  # the exported compute's name
+    new_name: str  # its name in the moved workspace (compute instances get a new one)
+    status: str  # done | already-done | failed
+    detail: str
+    command: str  # what finishes it by hand (failed ones)
+
+
+def recreate_computes(clients: Clients, workspace_id: str, exports: list[Export], plan_dir: Path) -> list[Recreated]:
     """Create each exported compute (deleted, not detached) in the moved workspace unless it is there already (a
-    re-run); returns (name, "done" | "already-done") per compute. Attached computes are not recreated: re-attaching
-    is the owner's call (report.md gives the command)."""
+    re-run), every one attempted whatever the others do. A compute instance gets a new name
+    (`restore.new_instance_name`: reusing its old name after a move fails with an Etag conflict) and keeps its
+    assigned user (`create_on_behalf_of`, azure-ai-ml's personalComputeInstanceSettings). Attached computes are not
+    recreated: re-attaching is the owner's call (report.md gives the command)."""
     ml = ml_client(clients, workspace_id)  # first: it prepares the environment azure-ai-ml reads at import
     quiet_azure_ai_ml()
     from azure.ai.ml import load_compute
 
+    from .inventory import ResourceId
+    from .restore import new_instance_name
+
+    ws = ResourceId.parse(workspace_id)
     out = []
     for item in exports:
         if item.kind != "compute":
             continue
-        if clients.get_json(f"{workspace_id}/computes/{item.name}", ML_API) is not None:
-            out.append((item.name, "already-done"))
+        new_name = item.name
+        command = ""
+        try:
+            compute = load_compute(plan_dir / item.file)
+            instance = str(getattr(compute, "type", "")).lower() == "computeinstance"
+            if instance:
+                new_name = compute.name = new_instance_name(item.name)
+            command = (
+                f"az ml compute create --file {item.file} --name {new_name} --workspace-name {ws.name} "
+                f"--resource-group {ws.resource_group} --subscription {ws.subscription_id}"
+            )
+            if clients.get_json(f"{workspace_id}/computes/{new_name}", ML_API) is not None:
+                out.append(Recreated(item.name, new_name, "already-done", "already there", ""))
+                continue
+            ml.compute.begin_create_or_update(compute).result()
+        except Exception as exc:  # noqa: BLE001 - one failing compute never stops the others; it is reported
+            command = command or (
+                f"az ml compute create --file {item.file} --name {new_name} --workspace-name {ws.name} "
+                f"--resource-group {ws.resource_group} --subscription {ws.subscription_id}"
+            )
+            out.append(Recreated(item.name, new_name, "failed", f"{type(exc).__name__}: {str(exc)[:300]}", command))
             continue
-        ml.compute.begin_create_or_update(load_compute(plan_dir / item.file)).result()
-        out.append((item.name, "done"))
+        detail = "recreated from the plan's export" + (
+            f" as {new_name} (a compute instance cannot reuse its name after a move)" if instance else ""
+        )
+        user = getattr(compute, "create_on_behalf_of", None)
+        if user is not None:
+            detail += f", assigned to user {user.user_object_id}"
+        out.append(Recreated(item.name, new_name, "done", detail, ""))
     return out
+
+

@@ -148,8 +148,9 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "approve-private-endpoints",
-        "Approve the workspace's Pending private endpoint connections after the move. Recorded in the plan: set it on "
-        "plan and apply alike.",
+        "After the move, approve again the private endpoint connections (of the workspace and the moved storage "
+        "account, key vault and registry) that were Approved before it; never another one. Recorded in the plan: "
+        "set it on plan and apply alike.",
         "false",
         boolean=True,
     ),
@@ -177,8 +178,8 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
     ),
     InputSpec(
         "register-providers",
-        "Register missing resource providers in the destination subscription before the move. Recorded in the plan: "
-        "set it on plan and apply alike.",
+        "Register the resource providers the destination subscription lacks, before the move and its last "
+        "validation. Recorded in the plan: set it on plan and apply alike.",
         "false",
         boolean=True,
     ),

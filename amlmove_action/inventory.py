@@ -196,6 +196,7 @@ class PrivateEndpointConnection:
     private_endpoint_id: str | None  # properties.privateEndpoint.id
     status: str  # properties.privateLinkServiceConnectionState.status: Approved, Pending, Rejected, Disconnected
     provisioning_state: str = "Succeeded"  # properties.provisioningState
+    resource_id: str | None = None  # the private link resource it belongs to (workspace, storage, key vault, registry)
 
 
 @dataclass(frozen=True)
@@ -274,6 +275,8 @@ class AssociatedResource:
     used_by_workspace_ids: tuple[str, ...] = ()
     # Application Insights only: the Log Analytics workspace it stores its data in (properties.WorkspaceResourceId).
     log_analytics_workspace_id: str | None = None
+    # properties.privateEndpointConnections of its GET body (storage, key vault and registry carry them)
+    private_endpoint_connections: tuple[PrivateEndpointConnection, ...] = ()
 
     @property
     def type(self) -> str:
@@ -398,7 +401,8 @@ class DatabricksWorkspace:
 
 @dataclass(frozen=True)
 class RoleAssignment:
-    """`GET {scope}/providers/Microsoft.Authorization/roleAssignments?$filter=atScope()`: not moved by ARM."""
+    """One of `GET {scope}/providers/Microsoft.Authorization/roleAssignments` (no filter: at, above and below the
+    scope), made at the scope or below it: not moved by ARM. Everything a restore needs to reproduce it exactly."""
 
     id: str
     scope: str  # properties.scope
@@ -406,6 +410,10 @@ class RoleAssignment:
     principal_id: str  # properties.principalId
     principal_type: str  # properties.principalType: User, Group, ServicePrincipal, …
     role_name: str | None = None  # roleName of the definition, when discovery resolved it
+    condition: str | None = None  # properties.condition (ABAC), e.g. limited to one blob container
+    condition_version: str | None = None  # properties.conditionVersion ("2.0")
+    description: str | None = None  # properties.description
+    delegated_managed_identity_resource_id: str | None = None  # properties.delegatedManagedIdentityResourceId
 
 
 @dataclass(frozen=True)

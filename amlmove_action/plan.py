@@ -118,6 +118,7 @@ def build_plan(
         "inventory": counts(inventory),
         "findings": [finding_json(f) for f in findings],
         "validation": validation_json(inventory.validation),
+        "roleAssignmentSnapshot": role_assignment_snapshot(inventory, moved),
         "postMove": post_move(inventory, moved, options),
         "writeLock": write_lock(inventory, moved),
         "exports": list(exports or []),
@@ -172,7 +173,9 @@ def counts(inventory: inv.Inventory) -> dict[str, int | None]:
         "labelingJobs": len(inventory.labeling_jobs),
         "schedules": len(inventory.schedules),
         "datastores": len(inventory.datastores),
-        "roleAssignmentsAtWorkspace": len(inventory.role_assignments),
+        "roleAssignmentsAtWorkspace": sum(
+            inv.is_within(a.scope, inventory.workspace.id) for a in inventory.role_assignments
+        ),
         "privateEndpointConnections": len(inventory.workspace.private_endpoint_connections),
         "models": a.models,
         "environments": a.environments,
@@ -191,57 +194,106 @@ def moved_id(resource_id: str, destination_group_id: str) -> str:
     )
 
 
-def post_move(inventory: inv.Inventory, moved: list[str], options: PlanOptions) -> dict[str, Any]:
-    """What apply will repair after the move: the same role assignments apply snapshots (those made at every scope
-    that moves) and the same datastores apply repairs (those on a moved storage account that still name the source
-    subscription), so the plan's counts are apply's."""
+def role_assignment_snapshot(inventory: inv.Inventory, moved: list[str]) -> list[dict[str, Any]]:
+    """Every role assignment at or below a resource that moves (child scopes included): taken by plan, covered by
+    the digest, restored by apply at the mapped scopes whatever runner it runs on."""
+    from .restore import mapped_scope, snapshot_entry
+
     dest = inventory.destination_group.id
-    source = inv.ResourceId.parse(inventory.workspace.id)
-    moved_accounts = {
-        inv.ResourceId.parse(r).name.lower()
-        for r in moved
-        if inv.ResourceId.parse(r).type.lower() == "microsoft.storage/storageaccounts"
-    }
-    stale = [
-        d
-        for d in inventory.datastores
-        if (d.account_name or "").lower() in moved_accounts
-        and (d.subscription_id or "").lower() == source.subscription_id.lower()
-    ]
+    renames = {inv.normalise_id(r).lower(): moved_id(r, dest) for r in moved}
+    # Read at (and below) every scope that moves; a plan without that read (a hand-built inventory) has the
+    # workspace's. The same assignment read at two scopes is kept once.
     assignments = [a for _, found in inventory.moved_scope_role_assignments for a in found] or list(
         inventory.role_assignments
     )
+    out, seen = [], set()
+    for a in assignments:
+        key = (a.id or f"{a.scope}|{a.principal_id}|{a.role_definition_id}|{a.condition}").lower()
+        if key in seen:
+            continue
+        seen.add(key)
+        new_scope = mapped_scope(a.scope, renames)
+        if new_scope is not None:
+            out.append(snapshot_entry(a, new_scope))
+    return out
+
+
+def post_move(inventory: inv.Inventory, moved: list[str], options: PlanOptions) -> dict[str, Any]:
+    """What apply will repair after the move, as far as the plan can know it now; `restore` holds the exact counts
+    of what apply does (with the opt-ins on)."""
+    from .restore import LIST_SECRETS_ACTION, approve_again, needs_repair, repair_kind
+
+    dest = inventory.destination_group.id
+    dest_id = inv.ResourceId.parse(dest)
+    moved_accounts = [
+        inv.ResourceId.parse(r).name
+        for r in moved
+        if inv.ResourceId.parse(r).type.lower() == "microsoft.storage/storageaccounts"
+    ]
+    permissions = inventory.permissions_at(inventory.source_group_id)
+    may_list = (
+        permissions is None or not permissions.known or inv.allows(permissions.permission_sets, LIST_SECRETS_ACTION)
+    )
+    stale = [
+        d
+        for d in inventory.datastores
+        if needs_repair(d.subscription_id, d.resource_group, d.account_name, moved_accounts, dest_id)
+    ]
+    datastores = [
+        {
+            "name": d.name,
+            "datastoreType": d.datastore_type,
+            "credentialsType": d.credentials_type,
+            "subscriptionId": d.subscription_id,
+            "resourceGroup": d.resource_group,
+            "repair": repair_kind(d.credentials_type, may_list),
+        }
+        for d in stale
+    ]
+    moved_keys = {r.lower() for r in moved}
+    owners = [inventory.workspace.private_endpoint_connections] + [
+        a.private_endpoint_connections for a in inventory.associated_resources if a.id.lower() in moved_keys
+    ]
+    connections = [
+        {
+            "resourceId": c.resource_id or inventory.workspace.id,
+            "newResourceId": moved_id(c.resource_id or inventory.workspace.id, dest),
+            "name": c.name,
+            "privateEndpointId": c.private_endpoint_id,
+            "statusNow": c.status,
+            "approveAfterMove": approve_again(c.status, "Pending"),
+        }
+        for found in owners
+        for c in found
+    ]
+    snapshot = role_assignment_snapshot(inventory, moved)
     return {
         "roleAssignments": [
             {
-                "scope": a.scope,
-                "newScope": moved_id(a.scope, dest),
-                "roleDefinitionId": a.role_definition_id,
-                "roleName": a.role_name,
-                "principalId": a.principal_id,
-                "principalType": a.principal_type,
+                "scope": a["scope"],
+                "newScope": a["newScope"],
+                "roleDefinitionId": a["roleDefinitionId"],
+                "roleName": a["roleName"],
+                "principalId": a["principalId"],
+                "principalType": a["principalType"],
             }
-            for a in assignments
+            for a in snapshot
         ],
-        "datastores": [
-            {
-                "name": d.name,
-                "datastoreType": d.datastore_type,
-                "credentialsType": d.credentials_type,
-                "repair": "update-in-place" if d.identity_based else "recreate-with-secret",
-            }
-            for d in stale
-        ],
-        "privateEndpointConnections": [
-            {"name": c.name, "privateEndpointId": c.private_endpoint_id, "statusNow": c.status}
-            for c in inventory.workspace.private_endpoint_connections
-        ],
+        "datastores": datastores,
+        "privateEndpointConnections": connections,
         "computesToRemove": [c.id for c in inventory.computes] if options.remove_computes else [],
         "endpointsToRemove": [
             e.id for e in (*inventory.online_endpoints, *inventory.batch_endpoints, *inventory.serverless_endpoints)
         ]
         if options.remove_endpoints
         else [],
+        "restore": {
+            "roleAssignments": len(snapshot),
+            "datastoresRepaired": sum(d["repair"] != "manual" for d in datastores),
+            "datastoresForPeople": sum(d["repair"] == "manual" for d in datastores),
+            "privateEndpointConnectionsToApprove": sum(c["approveAfterMove"] for c in connections),
+            "privateEndpointConnectionsLeftAsTheyAre": sum(not c["approveAfterMove"] for c in connections),
+        },
     }
 
 

@@ -13,12 +13,19 @@ from typing import Any, TypeVar
 
 from . import inventory as inv
 from .azure import Clients, arm_error
-from .errors import AzureError
 from .plan import moved_id
 
 ML_API = "2024-10-01"
 AUTHZ_API = "2022-04-01"
 STORAGE_API = "2023-05-01"
+# The private link resources whose connections apply approves again, with the api-version it lists/PUTs them in.
+PE_API = {
+    "microsoft.machinelearningservices/workspaces": ML_API,
+    "microsoft.storage/storageaccounts": STORAGE_API,
+    "microsoft.keyvault/vaults": "2023-07-01",
+    "microsoft.containerregistry/registries": "2023-07-01",
+}
+APPROVAL_POLL_SECONDS = 1  # when the provider sends no Retry-After
 MAX_WORKERS = 16  # concurrent follow-up writes (ARM's write limits are per identity and far higher; 429s back off)
 
 T = TypeVar("T")
@@ -72,10 +79,10 @@ class PostMove:
     def dest_sub(self) -> str:
         return inv.ResourceId.parse(self.destination_group_id).subscription_id
 
-    def _request(self, method: str, path: str, api: str, body: Any = None) -> Any:
+    def _request(self, method: str, path: str, api: str, body: Any = None, query: str = "") -> Any:
         from azure.core.rest import HttpRequest
 
-        url = f"{self.clients.cloud.arm_endpoint}{path}?api-version={api}"
+        url = f"{self.clients.cloud.arm_endpoint}{path}?api-version={api}{query}"
         return self.clients.arm().send_request(HttpRequest(method, url, json=body))
 
     # ---- verify -------------------------------------------------------------------------------------------------
@@ -107,66 +114,79 @@ class PostMove:
 
     # ---- role assignments ---------------------------------------------------------------------------------------
     def restore_role_assignments(self, snapshot: list[dict[str, Any]]) -> None:
-        """Recreate each assignment that was made at a moved scope, at the scope's new id (same principal, role).
-        The new scopes are listed first (a re-run finds its own earlier work there and writes nothing), then the
-        missing assignments are created concurrently."""
+        """Recreate every assignment of the plan's snapshot (child scopes included) at its mapped scope, exactly:
+        same principal, type, role, condition, conditionVersion, description. Each moved resource's new id is listed
+        first without a filter (at, above and below it: a re-run finds its own earlier work and writes nothing);
+        the missing ones are created concurrently. RoleAssignmentExists is done; a principal that no longer exists
+        (PrincipalNotFound) is reported as skipped."""
         from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
-        renames = {old.lower(): new for old, new in self.moved}
+        from .restore import assignment_key, mapped_scope, restore_body, role_guid
+
+        renames = {inv.normalise_id(old).lower(): new for old, new in self.moved}
         client = self.clients.authorization(self.dest_sub)
 
-        def granted_at(scope: str) -> set[tuple[str, str]]:
-            """(principal, role GUID) of the assignments made at `scope` now; empty when they cannot be listed (the
-            PUT then decides)."""
+        def granted_within(root: str) -> dict[str, set[tuple[str, str, str]]]:
+            """scope (lower case) → grants made there, for every scope at or below `root`; empty when they cannot be
+            listed (each PUT then decides)."""
+            out: dict[str, set[tuple[str, str, str]]] = {}
             try:
-                return {
-                    (str(x.principal_id).lower(), str(x.role_definition_id).rstrip("/").rsplit("/", 1)[-1].lower())
-                    for x in client.role_assignments.list_for_scope(scope, filter="atScope()")
-                    if inv.same_id(x.scope, scope)
-                }
+                for x in client.role_assignments.list_for_scope(root):
+                    if x.scope and inv.is_within(x.scope, root):
+                        key = assignment_key(str(x.principal_id), str(x.role_definition_id), x.condition)
+                        out.setdefault(inv.normalise_id(x.scope).lower(), set()).add(key)
             except HttpResponseError:
-                return set()
+                pass
+            return out
 
-        wanted: list[tuple[dict[str, Any], str, str]] = []  # (snapshot entry, new scope, role definition GUID)
-        for a in snapshot:
-            old_scope = a["scope"]
-            root = next((o for o in renames if inv.is_within(old_scope, o)), None)
-            if root is not None:
-                new_scope = renames[root] + inv.normalise_id(old_scope)[len(root) :]
-                wanted.append((a, new_scope, a["roleDefinitionId"].rstrip("/").rsplit("/", 1)[-1]))
-        scopes = list(dict.fromkeys(new_scope.lower() for _, new_scope, _ in wanted))
-        present = dict(zip(scopes, in_parallel(granted_at, scopes), strict=True))
+        wanted = [(a, mapped_scope(a["scope"], renames)) for a in snapshot]
+        wanted = [(a, new_scope) for a, new_scope in wanted if new_scope is not None]
+        present: dict[str, set[tuple[str, str, str]]] = {}
+        for found in in_parallel(granted_within, list(dict.fromkeys(renames.values()))):
+            for scope, keys in found.items():
+                present.setdefault(scope, set()).update(keys)
 
-        def restore(item: tuple[dict[str, Any], str, str]) -> FollowUp:
-            a, new_scope, guid = item
-            role = f"/subscriptions/{self.dest_sub}/providers/Microsoft.Authorization/roleDefinitions/{guid}"
-            name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{new_scope.lower()}|{a['principalId'].lower()}|{guid}"))
-            params = {
-                "properties": {
-                    "roleDefinitionId": role,
-                    "principalId": a["principalId"],
-                    "principalType": a.get("principalType") or "User",
-                    "description": "Restored by amlmove after a workspace move",
-                }
-            }
+        def restore(item: tuple[dict[str, Any], str]) -> FollowUp:
+            a, new_scope = item
+            guid = role_guid(a["roleDefinitionId"])
+            key = assignment_key(a["principalId"], a["roleDefinitionId"], a.get("condition"))
+            name = str(uuid.uuid5(uuid.NAMESPACE_URL, f"{new_scope.lower()}|{'|'.join(key)}"))
+            body = restore_body(a, self.dest_sub, renames)
+            kind = a.get("principalType") or "User"
             role_name = f"{a['roleName']} ({guid})" if a.get("roleName") else guid
-            target = f"{a.get('principalType', 'principal')} {a['principalId']} as {role_name} at {new_scope}"
+            target = f"{kind} {a['principalId']} as {role_name} at {new_scope}" + (
+                " (with its condition)" if key[2] else ""
+            )
             command = (
                 f"az role assignment create --assignee-object-id {a['principalId']} --assignee-principal-type "
-                f"{a.get('principalType') or 'User'} --role {guid} --scope {new_scope}"
+                f"{kind} --role {guid} --scope {new_scope}"
+                + (
+                    f" --condition {_quoted(a['condition'])} --condition-version {a.get('conditionVersion') or '2.0'}"
+                    if key[2]
+                    else ""
+                )
+                + (f" --description {_quoted(a['description'])}" if a.get("description") else "")
             )
-            if (a["principalId"].lower(), guid.lower()) in present[new_scope.lower()]:
+            if key in present.get(inv.normalise_id(new_scope).lower(), set()):
                 return FollowUp("role-assignment", target, "already-done", "already present")
             try:
                 status = client.role_assignments.create(
-                    new_scope, name, params, cls=lambda response, _model, _headers: response.http_response.status_code
+                    new_scope, name, body, cls=lambda response, _model, _headers: response.http_response.status_code
                 )
             except ResourceExistsError:
-                return FollowUp("role-assignment", target, "already-done", "already present")
+                return FollowUp("role-assignment", target, "already-done", "RoleAssignmentExists: already present")
             except HttpResponseError as exc:
                 err = getattr(exc, "error", None)
-                detail = f"{getattr(err, 'code', exc.status_code)}: {getattr(err, 'message', '')}"
-                return FollowUp("role-assignment", target, "failed", detail, command)
+                code = getattr(err, "code", None) or str(exc.status_code)
+                if code == "PrincipalNotFound":
+                    return FollowUp(
+                        "role-assignment",
+                        target,
+                        "skipped",
+                        f"the principal no longer exists in the directory (PrincipalNotFound): role {guid} at "
+                        f"{new_scope} not restored (assignment {a.get('id') or 'unknown'})",
+                    )
+                return FollowUp("role-assignment", target, "failed", f"{code}: {getattr(err, 'message', '')}", command)
             if status == 201:
                 return FollowUp("role-assignment", target, "done", "recreated at the new scope")
             # 200: this very assignment was there already (an earlier run made it)
@@ -176,168 +196,156 @@ class PostMove:
 
     # ---- datastores ---------------------------------------------------------------------------------------------
     def repair_datastores(self) -> None:
-        """Point datastores on moved storage accounts at the new subscription/group (AML leaves them stale). Each
-        moved account's key is read once, then the datastores are re-registered concurrently."""
-        source = inv.ResourceId.parse(self.source_workspace_id)
+        """Every datastore on a moved storage account that does not name its new subscription and group (stale, or
+        null: see restore.py) is re-registered with its own credential, read back with listSecrets (same kind: key,
+        SAS, service principal, certificate), or listed for people with the exact command; none is skipped."""
+        from .restore import needs_repair
+
         dest = inv.ResourceId.parse(self.destination_group_id)
-        moved_accounts = {
-            inv.ResourceId.parse(new).name.lower(): new
+        moved_accounts = [
+            inv.ResourceId.parse(new).name
             for old, new in self.moved
             if inv.ResourceId.parse(old).type.lower() == "microsoft.storage/storageaccounts"
-        }
-        stale: list[tuple[dict[str, Any], str]] = []
+        ]
+        stale = []
         for ds in self.datastores():
             props = ds.get("properties") or {}
-            account = (props.get("accountName") or "").lower()
-            if account not in moved_accounts:
+            account = props.get("accountName")
+            if not account or account.lower() not in {a.lower() for a in moved_accounts}:
                 continue
-            if (props.get("subscriptionId") or "").lower() == dest.subscription_id.lower() and (
-                props.get("resourceGroup") or ""
-            ).lower() == (dest.resource_group or "").lower():
+            if needs_repair(props.get("subscriptionId"), props.get("resourceGroup"), account, moved_accounts, dest):
+                stale.append(ds)
+            else:
                 self.results.append(
                     FollowUp("datastore", ds["name"], "already-done", "already names the new subscription and group")
                 )
-                continue
-            if (props.get("subscriptionId") or "").lower() != source.subscription_id.lower():
-                continue
-            stale.append((ds, moved_accounts[account]))
-        # One listKeys per account, however many datastores use it.
-        keyed = {account for ds, account in stale if _credentials_kind(ds) == "AccountKey"}
-        keys = dict(zip(sorted(keyed), in_parallel(self._storage_key, sorted(keyed)), strict=True))
-        self.results += in_parallel(lambda item: self._repair_datastore(item[0], keys.get(item[1]), dest), stale)
+        self.results += in_parallel(lambda ds: self._repair_datastore(ds, dest), stale)
 
-    def _repair_datastore(self, ds: dict[str, Any], key: str | None, dest: inv.ResourceId) -> FollowUp:
+    def _repair_datastore(self, ds: dict[str, Any], dest: inv.ResourceId) -> FollowUp:
+        from .restore import SECRET_FIELDS, datastore_command, datastore_put_body
+
         props = dict(ds.get("properties") or {})
         name = ds["name"]
-        creds = dict(props.get("credentials") or {"credentialsType": "None"})
         kind = _credentials_kind(ds)
-        manual = (
-            f"az ml datastore update --name {name} --workspace-name "
-            f"{inv.ResourceId.parse(self.new_workspace_id).name} --resource-group {dest.resource_group} "
-            f"--subscription {dest.subscription_id} --set subscription_id={dest.subscription_id} "
-            f"resource_group={dest.resource_group}"
-        )
-        if kind == "AccountKey":
-            if key is None:
+        was = f"{props.get('subscriptionId') or 'null'}/{props.get('resourceGroup') or 'null'}"
+        manual = datastore_command(name, kind, inv.ResourceId.parse(self.new_workspace_id).name, dest)
+        secrets = None
+        if kind != "None":
+            if kind not in SECRET_FIELDS:
+                return FollowUp(
+                    "datastore", name, "manual", f"{kind} credentials: re-register the datastore by hand", manual
+                )
+            response = self._request("POST", f"{self.new_workspace_id}/datastores/{name}/listSecrets", ML_API)
+            if response.status_code != 200:
                 return FollowUp(
                     "datastore",
                     name,
                     "manual",
-                    "the signed-in identity may not list the storage account keys; re-enter the account key",
+                    f"its {kind} secret could not be read back (listSecrets answered {response.status_code}): "
+                    "re-enter it",
                     manual,
                 )
-            creds["secrets"] = {"secretsType": "AccountKey", "key": key}
-        elif kind not in ("None",):
-            return FollowUp(
-                "datastore",
-                name,
-                "manual",
-                f"{kind} credentials cannot be read back; re-register the datastore with its secret",
-                manual,
-            )
-        props["credentials"] = creds
-        props["subscriptionId"] = dest.subscription_id
-        props["resourceGroup"] = dest.resource_group
-        for read_only in ("provisioningState",):
-            props.pop(read_only, None)
-        response = self._request("PUT", f"{self.new_workspace_id}/datastores/{name}", ML_API, {"properties": props})
+            secrets = response.json() or {}
+            for value in secrets.values():
+                if isinstance(value, str) and value and value != secrets.get("secretsType"):
+                    self.mask(value)
+            if secrets.get("secretsType") != kind or not secrets.get(SECRET_FIELDS[kind][0]):
+                return FollowUp(
+                    "datastore", name, "manual", f"listSecrets returned no {kind} secret: re-enter it", manual
+                )
+        body = datastore_put_body(props, secrets, dest)
+        response = self._request(
+            "PUT", f"{self.new_workspace_id}/datastores/{name}", ML_API, body, query="&skipValidation=true"
+        )
         if response.status_code in (200, 201):
-            how = "identity-based: updated in place" if kind == "None" else "re-registered with the moved account key"
-            return FollowUp("datastore", name, "done", how)
+            how = (
+                "identity-based: updated in place"
+                if kind == "None"
+                else f"re-registered with its own {kind} credential (listSecrets)"
+            )
+            return FollowUp("datastore", name, "done", f"{how}; subscription/group were {was}")
         return FollowUp("datastore", name, "failed", str(arm_error("PUT datastore", response)), manual)
 
-    def _storage_key(self, account_id: str) -> str | None:
-        response = self._request("POST", f"{account_id}/listKeys", STORAGE_API)
-        if response.status_code != 200:
-            return None
-        keys = (response.json() or {}).get("keys") or []
-        key = keys[0].get("value") if keys else None
-        if key:
-            self.mask(key)
-        return key
-
     # ---- private endpoints --------------------------------------------------------------------------------------
-    def private_endpoints(self, approve: bool) -> None:
-        for conn in self.clients.list_json(f"{self.new_workspace_id}/privateEndpointConnections", ML_API):
-            state = (conn.get("properties") or {}).get("privateLinkServiceConnectionState") or {}
-            if state.get("status") != "Pending":
-                continue
-            command = (
-                f"az network private-endpoint-connection approve --id {conn['id']} "
-                "--description 'Approved after workspace move'"
-            )
-            if not approve:
-                self.results.append(
-                    FollowUp(
-                        "private-endpoint",
-                        conn["name"],
-                        "manual",
-                        "Pending after the move: approve it to restore private access",
-                        command,
-                    )
+    def private_endpoints(self, approve: bool, planned: list[dict[str, Any]]) -> None:
+        """For the moved workspace and every moved storage account, key vault and registry: approve again exactly
+        the connections that were Approved before the move (the plan's snapshot, matched by private endpoint id),
+        whatever the move left them in (Pending, Disconnected); never one that was not Approved before. Each
+        connection's before/after state is reported; an asynchronous approval is waited for."""
+        from .restore import approve_again
+
+        before = {(str(c.get("privateEndpointId") or c["name"]).lower()): c.get("statusNow") for c in planned}
+        owners = list(dict.fromkeys([self.new_workspace_id, *(c["newResourceId"] for c in planned)]))
+        for owner in owners:
+            api = PE_API.get(inv.ResourceId.parse(owner).type.lower(), ML_API)
+            for conn in self.clients.list_json(f"{owner}/privateEndpointConnections", api):
+                props = conn.get("properties") or {}
+                endpoint = ((props.get("privateEndpoint") or {}).get("id") or conn["name"]).lower()
+                now = (props.get("privateLinkServiceConnectionState") or {}).get("status") or "Unknown"
+                was = before.get(endpoint)
+                target = f"{conn['name']} on {inv.ResourceId.parse(owner).name}"
+                states = f"before the move {was or 'not there'}, now {now}"
+                if not approve_again(was, now):
+                    status = "already-done" if (was or "").lower() == "approved" else "skipped"
+                    why = "" if status == "already-done" else ": not approved (it was not Approved before the move)"
+                    self.results.append(FollowUp("private-endpoint", target, status, states + why))
+                    continue
+                command = (
+                    f"az network private-endpoint-connection approve --id {conn['id']} "
+                    "--description 'Approved after workspace move'"
                 )
-                continue
-            body = {
-                "properties": {
-                    "privateLinkServiceConnectionState": {
-                        "status": "Approved",
-                        "description": "Approved by amlmove after the workspace move",
-                    }
-                }
-            }
-            response = self._request("PUT", conn["id"], ML_API, body)
-            if response.status_code in (200, 201, 202):
-                self.results.append(FollowUp("private-endpoint", conn["name"], "done", "approved"))
-            else:
-                self.results.append(
-                    FollowUp(
-                        "private-endpoint",
-                        conn["name"],
-                        "failed",
-                        str(arm_error("approve private endpoint", response)),
-                        command,
+                if not approve:
+                    self.results.append(
+                        FollowUp("private-endpoint", target, "manual", f"{states}: approve it again", command)
                     )
+                    continue
+                self.results.append(self._approve(conn, api, states, target, command))
+
+    def _approve(self, conn: dict[str, Any], api: str, states: str, target: str, command: str) -> FollowUp:
+        """PUT the connection (the whole object, as the Azure CLI does) with status Approved and wait until the
+        provider says so (key vault answers 200 + Azure-AsyncOperation with provisioningState Updating)."""
+        from azure.core.exceptions import HttpResponseError
+        from azure.core.polling import LROPoller
+        from azure.core.rest import HttpRequest
+        from azure.mgmt.core.polling.arm_polling import ARMPolling
+
+        body = {k: v for k, v in conn.items() if k in ("properties",)}
+        props = dict(body.get("properties") or {})
+        props.pop("provisioningState", None)
+        props["privateLinkServiceConnectionState"] = {
+            **(props.get("privateLinkServiceConnectionState") or {}),
+            "status": "Approved",
+            "description": "Approved by amlmove after the workspace move",
+        }
+        body["properties"] = props
+        client = self.clients.arm()
+        url = f"{self.clients.cloud.arm_endpoint}{conn['id']}?api-version={api}"
+        try:
+            initial = client._pipeline.run(HttpRequest("PUT", url, json=body))  # as the generated clients do
+            if initial.http_response.status_code not in (200, 201, 202):
+                return FollowUp(
+                    "private-endpoint",
+                    target,
+                    "failed",
+                    str(arm_error("approve private endpoint", initial.http_response)),
+                    command,
                 )
+            poller = LROPoller(client, initial, lambda r: r.http_response.json(), ARMPolling(APPROVAL_POLL_SECONDS))
+            final = poller.result() or {}
+        except HttpResponseError as exc:
+            return FollowUp("private-endpoint", target, "failed", f"{exc.status_code}: {exc.message}"[:400], command)
+        after = ((final.get("properties") or {}).get("privateLinkServiceConnectionState") or {}).get("status")
+        if after != "Approved":
+            return FollowUp("private-endpoint", target, "failed", f"{states}; after approval {after}", command)
+        return FollowUp("private-endpoint", target, "done", f"{states}; approved again")
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
 
 
 def _credentials_kind(ds: dict[str, Any]) -> str:
     creds = (ds.get("properties") or {}).get("credentials") or {"credentialsType": "None"}
     return str(creds.get("credentialsType", "None"))
-
-
-def snapshot_role_assignments(
-    clients: Clients, scopes: list[str], known: dict[str, tuple[inv.RoleAssignment, ...]] | None = None
-) -> list[dict[str, Any]]:
-    """Role assignments made AT each scope (inherited ones are left alone): what a move leaves behind. `known`:
-    assignments already read at some of the scopes (the re-plan's, at the workspace); the others are read
-    concurrently."""
-    from .discovery import role_assignments_at
-
-    known = {scope.lower(): found for scope, found in (known or {}).items()}
-
-    def at(scope: str) -> tuple[inv.RoleAssignment, ...]:
-        if scope.lower() in known:
-            return known[scope.lower()]
-        try:
-            return role_assignments_at(clients, scope)
-        except AzureError as err:
-            raise AzureError(
-                f"Listing role assignments at {scope}",
-                status=err.status,
-                code=err.code,
-                message=err.azure_message,
-                fix="Give the apply identity Microsoft.Authorization/roleAssignments/read",
-            ) from None
-
-    return [
-        {
-            "id": a.id,
-            "scope": a.scope,
-            "roleDefinitionId": a.role_definition_id,
-            "roleName": a.role_name,
-            "principalId": a.principal_id,
-            "principalType": a.principal_type,
-        }
-        for found in in_parallel(at, scopes)
-        for a in found
-    ]

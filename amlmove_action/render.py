@@ -110,13 +110,16 @@ def follow_ups(plan: dict[str, Any]) -> list[tuple[str, int, list[str], str]]:
         (
             "Datastores to point at the moved storage account",
             len(post["datastores"]),
-            [d["name"] for d in post["datastores"]],
+            [
+                d["name"] + (" (listed for people: its secret cannot be read back)" if d["repair"] == "manual" else "")
+                for d in post["datastores"]
+            ],
             "repair-datastores",
         ),
         (
-            "Private endpoint connections to approve again",
-            len(post["privateEndpointConnections"]),
-            [c["name"] for c in post["privateEndpointConnections"]],
+            "Private endpoint connections to approve again (those Approved before the move; others stay as they are)",
+            len(again := [c for c in post["privateEndpointConnections"] if c.get("approveAfterMove", True)]),
+            [f"{c['name']} on {_name(c.get('resourceId') or plan['source']['workspaceId'])}" for c in again],
             "approve-private-endpoints",
         ),
     ]

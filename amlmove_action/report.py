@@ -151,6 +151,11 @@ def report_markdown(data: dict[str, Any]) -> str:
                 lines.append(f"  {code_block(f['command'])}")
         lines += [f"- [ ] {md(c)}" for c in data["checklist"]]
         lines.append("")
+    skipped = [f for f in data["followUps"] if f["status"] == "skipped"]
+    if skipped:
+        lines += ["### Skipped (nothing to restore, or not ours to touch)", ""]
+        lines += [f"- **{md(f['kind'])}** {code(f['target'])}: {md(f['detail'])}" for f in skipped]
+        lines.append("")
     done = [f for f in data["followUps"] if f["status"] in ("done", "already-done")]
     if done:
         lines += [

@@ -77,6 +77,7 @@ NAMESPACES = frozenset(
         "Microsoft.KeyVault",
         "Microsoft.ContainerRegistry",
         "Microsoft.Insights",
+        "Microsoft.Notebooks",  # Microsoft's move page lists it (issue 12)
         "Microsoft.OperationalInsights",
         "Microsoft.ManagedIdentity",
     }

@@ -80,6 +80,18 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     first = send(rc, "GET", connections).json()["value"][0]
     approve = {"properties": {"privateLinkServiceConnectionState": {"status": "Approved", "description": "ok"}}}
     assert send(rc, "PUT", f"{emu.url}{first['id']}?api-version=2024-10-01", approve).status_code in (200, 201, 202)
+    # issue 12: a datastore's own secret, and the moved storage account's, key vault's and registry's connections
+    secrets = send(rc, "POST", f"{emu.url}{ws}/datastores/workspaceblobstore/listSecrets?api-version=2024-10-01")
+    assert secrets.status_code == 200
+    get(ws, "2023-08-01-preview")  # azure-ai-ml reads the workspace when it creates a compute instance
+    for kind, api in (("storage", "2023-05-01"), ("keyVault", "2023-07-01"), ("containerRegistry", "2023-07-01")):
+        listed = send(rc, "GET", f"{emu.url}{s.associated(kind)}/privateEndpointConnections?api-version={api}")
+        conn = listed.json()["value"][0]
+        if kind != "storage":
+            get(conn["id"], api)
+        conn["properties"]["privateLinkServiceConnectionState"]["status"] = "Approved"
+        body = {"properties": {k: v for k, v in conn["properties"].items() if k != "provisioningState"}}
+        assert send(rc, "PUT", f"{emu.url}{conn['id']}?api-version={api}", body).status_code in (200, 201)
     compute = f"{emu.url}{ws}/computes/cpu-cluster?api-version=2023-08-01-preview"
     assert send(rc, "PUT", compute, send(rc, "GET", compute).json()).status_code in (200, 201)
     get(f"/subscriptions/{sub}/providers/Microsoft.Databricks/workspaces", "2024-05-01")
@@ -125,6 +137,8 @@ def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     s.compute("cpu-cluster")
     s.online_endpoint("churn-endpoint", ("blue", "green"))
     databricks(s, "dbw-analytics", linked_to=None)
+    for kind in ("storage", "keyVault", "containerRegistry"):
+        s.private_endpoint(f"pe-{kind.lower()}", target=kind, status="Pending")
     s.lock(s.dest_rg, "rg-no-delete", "CanNotDelete")
     s.lock(s.workspace_id, "ws-no-delete", "CanNotDelete")
     scenario = s.build()
@@ -147,4 +161,4 @@ def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     every = {(op.operation_id, op.source) for op in index.operations}
     assert every - exercised == set()
     assert problems == []
-    assert len(every) == 66  # tests/specs as of this test; a new excerpt needs a call above
+    assert len(every) == 76  # tests/specs as of this test; a new excerpt needs a call above

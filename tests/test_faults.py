@@ -571,9 +571,9 @@ def test_rerun_after_success_repeats_no_move_and_no_duplicate(emu, tmp_path) -> 
     assert {f["status"] for f in second.report["followUps"] if f["kind"] == "role-assignment"} == {"already-done"}
 
 
-def test_storage_keys_cannot_be_listed_readonly_lock(emu, tmp_path) -> None:
-    """A ReadOnly lock on the moved storage account makes listKeys 409: the key-based datastores become a manual
-    step with the exact command; identity-based ones are repaired; exit 0."""
+def test_a_readonly_lock_on_the_moved_storage_account_does_not_stop_the_datastore_repair(emu, tmp_path) -> None:
+    """A ReadOnly lock on the moved storage account makes its listKeys 409; the repair never needs it (issue 12):
+    each datastore is re-registered with its own credential read back through the workspace's listSecrets."""
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
     without = plan_variant(tmp_path, the_plan, "plan-without-datastores", repairDatastores=False)
@@ -583,23 +583,28 @@ def test_storage_keys_cannot_be_listed_readonly_lock(emu, tmp_path) -> None:
     arm(emu, "PUT", f"{new_storage}/providers/Microsoft.Authorization/locks/ro", {"properties": {"level": "ReadOnly"}})
     second = apply(emu, tmp_path, "run")
     assert_success(emu, second, the_plan, status="already-moved")
-    stores = {f["target"]: f for f in second.report["followUps"] if f["kind"] == "datastore"}
-    assert stores["training-data"]["status"] == "done"
-    for name in ("workspaceblobstore", "workspacefilestore"):
-        assert stores[name]["status"] == "manual" and stores[name]["command"].startswith("az ml datastore update")
-    list_keys = [r for r in emu.requests() if r["path"].lower().endswith("/listkeys")]
-    assert list_keys and {r["status"] for r in list_keys} == {409}
+    stores = {f["target"]: f["status"] for f in second.report["followUps"] if f["kind"] == "datastore"}
+    assert stores == {"workspaceblobstore": "done", "workspacefilestore": "done", "training-data": "done"}
+    assert not [r for r in emu.requests() if r["path"].lower().endswith("/listkeys")]
 
 
-def test_storage_keys_cannot_be_listed_without_permission(emu, tmp_path) -> None:
-    """The mover may not list keys (403 AuthorizationFailed on listKeys): same outcome, one run."""
+def test_datastore_secrets_cannot_be_listed_without_permission(emu, tmp_path) -> None:
+    """The mover may not read the datastores' secrets (403 AuthorizationFailed on listSecrets): the key-based ones
+    are listed for people with the exact command, the identity-based one is repaired; exit 0."""
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
-    fault(emu, "POST", r"/listKeys$", status=403, errorCode="AuthorizationFailed", errorMessage="no listKeys")
+    fault(emu, "POST", r"/listSecrets$", status=403, errorCode="AuthorizationFailed", errorMessage="no listSecrets")
     run = apply(emu, tmp_path)
     assert_success(emu, run, the_plan)
-    stores = {f["target"]: f["status"] for f in run.report["followUps"] if f["kind"] == "datastore"}
-    assert stores == {"workspaceblobstore": "manual", "workspacefilestore": "manual", "training-data": "done"}
+    stores = {f["target"]: f for f in run.report["followUps"] if f["kind"] == "datastore"}
+    assert {n: f["status"] for n, f in stores.items()} == {
+        "workspaceblobstore": "manual",
+        "workspacefilestore": "manual",
+        "training-data": "done",
+    }
+    for name in ("workspaceblobstore", "workspacefilestore"):
+        assert stores[name]["command"].startswith(f"az ml datastore update --name {name}")
+        assert "credentials.account_key=" in stores[name]["command"]
 
 
 FOLLOW_UP_FAULTS = {

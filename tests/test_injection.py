@@ -65,6 +65,14 @@ ALLOWED_TAGS = {"details", "summary", "pre"}
 STORAGE_KEYS = set(
     next(r for r in samples.WorkspaceScenario().resources if "/storageAccounts/" in r["id"])["secrets"]["keys"]
 )
+# The datastores' own secrets, which apply reads back with listSecrets and masks (issue 12), are amlmove's too.
+STORAGE_KEYS |= {
+    str(value)
+    for r in samples.WorkspaceScenario().resources
+    if "/datastores/" in r["id"]
+    for key, value in ((r["body"]["properties"]["credentials"].get("secrets") or {}).items())
+    if key != "secretsType"
+}
 TOTALS = {"runs": 0, "commands parsed": 0, "commands injected": 0}
 
 

@@ -196,12 +196,12 @@ def test_no_secret_reaches_any_sink_and_each_is_masked(emu, tmp_path, mode, sign
     assert apply.code == 0, apply.stderr + apply.stdout[-2000:]
     report = json.loads(apply.files["apply/report.json"])
     stores = {f["target"]: f["status"] for f in report["followUps"] if f["kind"] == "datastore"}
-    assert stores["workspaceblobstore"] == "done", stores  # the storage key WAS listed and used
+    assert stores["workspaceblobstore"] == "done", stores  # its own key WAS read back (listSecrets) and used
     for result in (plan, apply):
         assert leaks(result, CANARIES) == [], leaks(result, CANARIES)
     masked = mask_commands(plan)[0] | mask_commands(apply)[0]
     if mode == "github":
-        assert STORAGE_KEYS[0] in masked
+        assert DATASTORE_KEY in masked
         if sign_in == "github-oidc":
             assert GITHUB_REQUEST_TOKEN in masked
             federated = [m for m in masked if emulator_jwts(m)]
@@ -209,7 +209,7 @@ def test_no_secret_reaches_any_sink_and_each_is_masked(emu, tmp_path, mode, sign
         else:
             assert CLIENT_SECRET in masked
     elif mode == "azure-devops":
-        assert STORAGE_KEYS[0] in masked and ADO_ACCESS_TOKEN in masked
+        assert DATASTORE_KEY in masked and ADO_ACCESS_TOKEN in masked
     else:
         assert masked == set()  # a terminal has no masking: the values are simply never printed
 
@@ -241,11 +241,12 @@ def test_no_secret_leaves_a_real_process(emu, tmp_path, mode) -> None:
     if mode == "github":
         assert GITHUB_REQUEST_TOKEN in masked and [m for m in masked if emulator_jwts(m)]
     if mode != "local":
-        assert STORAGE_KEYS[0] in masked
+        assert DATASTORE_KEY in masked
 
 
 def test_secret_in_an_arm_error_is_redacted(emu, tmp_path) -> None:
-    """If Azure ever echoed a secret amlmove holds (here: the listed storage key in a failing datastore PUT's error),
+    """If Azure ever echoed a secret amlmove holds (here: the datastore key listSecrets returned, in a failing
+    datastore PUT's error),
     the registered mask redacts it before it reaches the log, the summary or the report."""
     emu.load_scenario(canary_scenario())
     plan = run(emu, "github", "client-secret", "plan", tmp_path / "plan", debug=False)
@@ -255,7 +256,7 @@ def test_secret_in_an_arm_error_is_redacted(emu, tmp_path) -> None:
         pathRegex=r"/datastores/",
         status=400,
         errorCode="InvalidKey",
-        errorMessage=f"The key {STORAGE_KEYS[0]} is not valid for this account",
+        errorMessage=f"The key {DATASTORE_KEY} is not valid for this account",
         count=50,
     )
     apply = run(emu, "github", "client-secret", "apply", tmp_path / "apply", debug=True)

@@ -458,7 +458,6 @@ def _prepare_and_move(
     fresh: dict[str, Any] | None = None,
     inventory: inv.Inventory | None = None,
 ) -> datetime:
-    from ..postmove import snapshot_role_assignments
     from ..removals import Write, remove
     from ..validation import addressed_by_removals, removed_types, validate_move
 
@@ -469,14 +468,11 @@ def _prepare_and_move(
     target_group = approved["destination"]["resourceGroupId"]
     ws_id = approved["source"]["workspaceId"]
     phases.start("snapshot")
-    # The re-plan has just read the assignments at the scopes that move: only scopes it did not read are read.
-    known = dict(inventory.moved_scope_role_assignments) if inventory is not None else {}
-    if inventory is not None:
-        known.setdefault(ws_id, inventory.role_assignments)
-    snapshot = snapshot_role_assignments(clients, resources, known)
+    # The snapshot is the approved plan's (taken by plan, covered by its digest): a copy for people, never read back.
+    snapshot = approved["roleAssignmentSnapshot"]
     (out / "snapshots").mkdir(parents=True, exist_ok=True)
     (out / "snapshots" / "role-assignments.json").write_text(json.dumps(snapshot, indent=2) + "\n", "utf-8")
-    platform.info(f"Snapshot: {len(snapshot)} role assignment(s) at the scopes that move")
+    platform.info(f"Snapshot: {len(snapshot)} role assignment(s) at and below what moves (the approved plan's)")
     post = approved["postMove"]
     planned = [*post["computesToRemove"], *post["endpointsToRemove"]]
     # A run that died after its removals left them deleted: remove only what is still there now (the fresh plan lists
@@ -863,11 +859,13 @@ def _lost_track(
 
 
 def _register_providers(clients: Any, subscription_id: str, resources: list[str], platform: Any) -> list[str]:
-    """Register the moved resources' providers where they are not; the namespaces registered."""
+    """Register, where they are not, exactly the namespaces the provider-not-registered check requires (the
+    workspace's list and the moved resources'); the namespaces registered."""
+    from ..checks import required_namespaces
+
     rc = clients.resources(subscription_id)
-    namespaces = {inv.ResourceId.parse(r).provider_namespace for r in resources}
     registered: list[str] = []
-    for ns in sorted(n for n in namespaces if n):
+    for ns in required_namespaces(resources):
         provider = rc.providers.get(ns)
         if (provider.registration_state or "").lower() != "registered":
             platform.info(f"Registering resource provider {ns} in subscription {subscription_id}")
@@ -901,24 +899,9 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
         except Exception as exc:  # noqa: BLE001 - reported in report.json and in the exit line
             pm.results.append(FollowUp(kind, target, "failed", one_line(f"{type(exc).__name__}: {exc}")[:400]))
 
-    snapshot_file = settings.output_dir / "snapshots" / "role-assignments.json"
-
     def restore(pm: PostMove) -> None:
-        snapshot = (
-            json.loads(snapshot_file.read_text("utf-8"))
-            if snapshot_file.exists()
-            else [
-                {
-                    "scope": a["scope"],
-                    "roleDefinitionId": a["roleDefinitionId"],
-                    "roleName": a.get("roleName"),
-                    "principalId": a["principalId"],
-                    "principalType": a["principalType"],
-                }
-                for a in approved["postMove"]["roleAssignments"]
-            ]
-        )
-        pm.restore_role_assignments(snapshot)
+        # Always the approved plan's snapshot (every scope, child scopes included): a fresh runner restores it all.
+        pm.restore_role_assignments(approved["roleAssignmentSnapshot"])
 
     # Independent follow-ups run side by side, each lane on its own PostMove; verify and the datastore repair share
     # one (and its datastore list). The report lists them in this order whatever finishes first.
@@ -942,7 +925,9 @@ def _follow_ups(settings: Settings, platform: Any, approved: dict[str, Any], ses
             pm,
             "private-endpoint",
             "private endpoint connections of the moved workspace",
-            lambda: pm.private_endpoints(settings.approve_private_endpoints),
+            lambda: pm.private_endpoints(
+                settings.approve_private_endpoints, approved["postMove"]["privateEndpointConnections"]
+            ),
         )
         return pm.results
 
@@ -980,16 +965,16 @@ def _recreate_computes(
             (out / e.file).parent.mkdir(parents=True, exist_ok=True)
             shutil.copyfile(plan_dir / e.file, out / e.file)
     report.exports = sorted(set(report.exports) | {e.file for e in exports})
+    from ..postmove import FollowUp
+
     try:
         done = recreate_computes(session.clients, workspace_id, exports, plan_dir)
     except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
         from ..errors import one_line
 
         return [_follow("compute", "exports", "failed", one_line(f"{type(exc).__name__}: {exc}")[:300])]
-    return [
-        _follow("compute", name, status, "recreated from the plan's export" if status == "done" else "already there")
-        for name, status in done
-    ]
+    # every compute attempted; a failure is listed with the command that finishes it by hand
+    return [FollowUp("compute", r.name, r.status, r.detail, r.command) for r in done]
 
 
 def _follow(kind: str, target: str, status: str, detail: str) -> Any:
@@ -1007,7 +992,8 @@ def _checklist(approved: dict[str, Any], report: Report, settings: Settings) -> 
     if post["computesToRemove"] and not approved["options"]["recreateComputes"]:
         items.append(
             "Recreate the deleted computes from the plan artifact's exports/ (report.md gives each command; use new "
-            "names for compute instances: reusing a name after a move fails with an Etag conflict)"
+            "names for compute instances: reusing a name after a move fails with an Etag conflict; recreate-computes "
+            "names them <name>-m<4 hex>)"
         )
     if post["endpointsToRemove"]:
         items.append(

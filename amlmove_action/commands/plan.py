@@ -126,6 +126,7 @@ def make_plan(
     if foreign_tenant is not None:
         findings = _source_side_findings(findings, inventory, refused)
     findings = apply_removal_intent(findings, settings, inventory)
+    findings = apply_registration_intent(findings, settings, inventory)
     return build_plan(inventory, selection, findings, options_of(settings)), inventory
 
 
@@ -242,6 +243,44 @@ def apply_removal_intent(
             )
         out.append(f)
     return sorted(out, key=lambda f: ("blocker", "warning", "info").index(str(f.severity)))
+
+
+# --- register-providers (issue 12): kept apart from the removals above --------------------------------------------
+REGISTRATION_CODES = frozenset({"missingregistrationsfortypes", "missingsubscriptionregistration"})
+
+
+def apply_registration_intent(
+    findings: list[checks.Finding], settings: Settings, inventory: inv.Inventory
+) -> list[checks.Finding]:
+    """With register-providers, apply registers every namespace the provider-not-registered check requires
+    (`checks.required_namespaces`) before it asks ARM to validate again and moves: that check, and an ARM verdict
+    that only names missing registrations, become warnings the reviewer approves."""
+    from .. import checks
+
+    if not settings.register_providers:
+        return findings
+    out = []
+    for f in findings:
+        if f.is_blocker and (
+            f.id == "provider-not-registered"
+            or (f.id == "validation-failed" and _only_registrations(inventory.validation))
+        ):
+            f = replace(
+                f,
+                severity=checks.Severity.WARNING,
+                downgraded_from=checks.Severity.BLOCKER,
+                detail=f"{f.detail} With register-providers, apply registers the missing resource providers in the "
+                "destination subscription first, then asks ARM to validate again and stops if it still refuses.",
+            )
+        out.append(f)
+    return sorted(out, key=lambda f: ("blocker", "warning", "info").index(str(f.severity)))
+
+
+def _only_registrations(validation: inv.ValidationResult) -> bool:
+    """True when every code in ARM's verdict (top level, or each leaf detail) is a missing provider registration."""
+    leaves = [d for top in validation.details for d in (top, *top.flatten()) if not d.details]
+    codes = [d.code for d in leaves] or [validation.code]
+    return all(str(c or "").lower() in REGISTRATION_CODES for c in codes)
 
 
 # ARM's 401 when a token of one tenant reads a subscription of another names the subscription's tenant:

@@ -121,6 +121,8 @@ class Arm:
             return self._subscription_providers(req, oid, sub, seg)
         if low[2] == "operationresults" and len(low) == 4 and m == "GET":
             return self._operation_result(seg[3], req.base_url)
+        if low[2] == "asyncoperations" and len(low) == 4 and m == "GET":
+            return self._async_update_status(seg[3])
         if low[2] == "resources" and len(low) == 3 and m == "GET":
             return self._list_subscription_resources(req, oid, sub)
         if low[2] != "resourcegroups":
@@ -496,6 +498,8 @@ class Arm:
             if ptype.tracked and not body.get("location"):
                 raise ArmError(400, "LocationRequired", "The location property is required for this definition.")
             new_body, secrets = _accept_put_body(resource_id, rtype, body, stored)
+            if rtype.lower() == "microsoft.keyvault/vaults/privateendpointconnections" and stored is not None:
+                return self._update_later(req, sub.subscription_id, stored, new_body)
             created = stored is None
             stored = self.store.put(resource_id, new_body, secrets if secrets or created else None)
             if rtype.lower() == ML_COMPUTES:
@@ -603,7 +607,43 @@ class Arm:
                 if c.id.lower().split("/")[-2] == "privateendpointconnections"
             ]
             props["privateLinkCount"] = len(props["privateEndpointConnections"])
+        elif parsed.type.lower() in catalog.PRIVATE_LINK_TYPES:
+            body.setdefault("properties", {})["privateEndpointConnections"] = [
+                self._present(c)
+                for c in self.store.children_of(stored.id)
+                if c.id.lower().split("/")[-2] == "privateendpointconnections"
+            ]
         return body
+
+    def _update_later(self, req: Request, sub: str, stored: StoredResource, new_body: dict[str, Any]) -> Response:
+        """Key Vault's answer to a private endpoint connection PUT (Azure/azure-cli recording
+        test_keyvault_private_endpoint_connection.yaml): 200, provisioningState Updating, and an Azure-AsyncOperation
+        header; the change takes effect when the operation is polled to its end (the path of that URL is the
+        emulator's own: clients follow the header, whatever it says)."""
+        op_id = str(uuid.uuid4())
+        self.store.async_updates[op_id] = (stored.id, new_body)
+        updating = copy.deepcopy(stored.body)
+        updating.setdefault("properties", {})["provisioningState"] = "Updating"
+        stored.body = updating
+        return Response(
+            200,
+            self._present(stored),
+            {
+                "Azure-AsyncOperation": f"{req.base_url}/subscriptions/{sub}/asyncoperations/{op_id}"
+                "?api-version=2023-07-01",
+                "Retry-After": str(max(1, math.ceil(self.store.settings.retry_after_seconds))),
+            },
+        )
+
+    def _async_update_status(self, op_id: str) -> Response:
+        pending = self.store.async_updates.pop(op_id, None)
+        if pending is None:
+            raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' was not found.")
+        resource_id, body = pending
+        stored = self.store.get(resource_id)
+        if stored is not None:
+            stored.body = body
+        return Response(200, {"id": op_id, "name": op_id, "status": "Succeeded"})
 
     # ---- Microsoft.Authorization -------------------------------------------------------------------------------
     def _authorization(self, req: Request, oid: str, sub, scope: str, rest: list[str]) -> Response:
@@ -1099,6 +1139,10 @@ def _accept_put_body(resource_id: str, rtype: str, body: dict[str, Any], existin
         creds = props["credentials"]
         if "secrets" in creds:
             secrets["secrets"] = creds.pop("secrets")
+    if low.endswith("/datastores") and isinstance(props, dict):  # read-only (Datastore.isDefault): the server's
+        props["isDefault"] = bool(existing and (existing.body.get("properties") or {}).get("isDefault"))
+    if low in catalog.PRIVATE_LINK_TYPES and isinstance(props, dict):
+        props.pop("privateEndpointConnections", None)
     if low == "microsoft.machinelearningservices/workspaces":
         props.pop("privateEndpointConnections", None)
         props.pop("privateLinkCount", None)

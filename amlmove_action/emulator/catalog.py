@@ -54,15 +54,34 @@ _ML_CHILD = (
     "components",
 )
 
+_STORAGE_VERSIONS = ("2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")
+_KEYVAULT_VERSIONS = ("2024-11-01", "2023-07-01", "2022-07-01")
+_REGISTRY_VERSIONS = ("2025-04-01", "2023-07-01", "2023-01-01-preview")
+# Private link resources (besides the workspace) whose GET body carries properties.privateEndpointConnections.
+PRIVATE_LINK_TYPES = (
+    "microsoft.storage/storageaccounts",
+    "microsoft.keyvault/vaults",
+    "microsoft.containerregistry/registries",
+)
+
 PROVIDERS: dict[str, tuple[ProviderType, ...]] = {
     "Microsoft.MachineLearningServices": (
         ProviderType("workspaces", _ML_VERSIONS),
         *(ProviderType(f"workspaces/{c}", _ML_VERSIONS, movable=False, tracked=False) for c in _ML_CHILD),
         ProviderType("registries", _ML_VERSIONS, movable=False),
     ),
-    "Microsoft.Storage": (ProviderType("storageAccounts", ("2025-01-01", "2024-01-01", "2023-05-01", "2023-01-01")),),
-    "Microsoft.KeyVault": (ProviderType("vaults", ("2024-11-01", "2023-07-01", "2022-07-01")),),
-    "Microsoft.ContainerRegistry": (ProviderType("registries", ("2025-04-01", "2023-07-01", "2023-01-01-preview")),),
+    "Microsoft.Storage": (
+        ProviderType("storageAccounts", _STORAGE_VERSIONS),
+        ProviderType("storageAccounts/privateEndpointConnections", _STORAGE_VERSIONS, movable=False, tracked=False),
+    ),
+    "Microsoft.KeyVault": (
+        ProviderType("vaults", _KEYVAULT_VERSIONS),
+        ProviderType("vaults/privateEndpointConnections", _KEYVAULT_VERSIONS, movable=False, tracked=False),
+    ),
+    "Microsoft.ContainerRegistry": (
+        ProviderType("registries", _REGISTRY_VERSIONS),
+        ProviderType("registries/privateEndpointConnections", _REGISTRY_VERSIONS, movable=False, tracked=False),
+    ),
     "Microsoft.Insights": (
         ProviderType("components", ("2020-02-02", "2015-05-01")),
         ProviderType("actionGroups", ("2023-01-01", "2022-06-01")),

@@ -334,9 +334,17 @@ def _apply(store: Store, op: MoveOperation, resources: list[str]) -> None:
                 if isinstance(value, str) and ids.key(value) in renames:
                     props[field] = renames[ids.key(value)]
         elif rtype == "microsoft.machinelearningservices/workspaces/privateendpointconnections":
+            # "The move process disconnects the private endpoints … you're responsible for approving the new private
+            # endpoints" (how-to-move-workspace.md): an Approved one needs approval again; others keep their state.
             state = props.setdefault("privateLinkServiceConnectionState", {})
-            state["status"] = "Pending"
-            state["description"] = "The workspace was moved; approve the private endpoint connection again."
+            if state.get("status") == "Approved":
+                state["status"] = "Pending"
+                state["description"] = "The workspace was moved; approve the private endpoint connection again."
+        elif rtype.endswith("/privateendpointconnections"):  # the moved storage account, key vault, registry
+            state = props.setdefault("privateLinkServiceConnectionState", {})
+            if state.get("status") == "Approved":
+                state["status"] = "Disconnected"
+                state["description"] = "The resource was moved; the private endpoint was disconnected."
         # Datastores keep their old subscriptionId/resourceGroup fields: the breakage the AML docs describe.
 
 

@@ -57,8 +57,14 @@ PROVIDERS = [
     "Microsoft.Network",
     "Microsoft.ManagedIdentity",
     "Microsoft.AlertsManagement",
+    "Microsoft.Notebooks",
 ]
 ML = "Microsoft.MachineLearningServices"
+STRANGER_SUB = "f0e1d2c3-0000-4000-8000-00000000000f"  # a subscription nobody in the scenario can read
+CONTAINER_CONDITION = (
+    "((!(ActionMatches{{'Microsoft.Storage/storageAccounts/blobServices/containers/blobs/read'}})) OR "
+    "(@Resource[Microsoft.Storage/storageAccounts/blobServices/containers:name] StringEquals '{container}'))"
+)
 
 
 def group_id(sub: str, group: str) -> str:
@@ -211,19 +217,34 @@ class WorkspaceScenario:
         self.resources.append(entry)
         return resource_id
 
-    def assign(self, scope: str, role_guid: str, principal_id: str, principal_type: str, name: str) -> str:
+    def assign(
+        self,
+        scope: str,
+        role_guid: str,
+        principal_id: str,
+        principal_type: str,
+        name: str,
+        condition: str | None = None,
+        description: str | None = None,
+    ) -> str:
+        """A role assignment at `scope` (a resource, or below one: a blob container); with an ABAC `condition`
+        (conditionVersion 2.0) and a `description` when given, as 2022-04-01 bodies carry them."""
         sub = scope.split("/")[2]
         role = f"/subscriptions/{sub}/providers/Microsoft.Authorization/roleDefinitions/{role_guid}"
-        return self.add(
-            f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}",
-            {
-                "properties": {
-                    "roleDefinitionId": role,
-                    "principalId": principal_id,
-                    "principalType": principal_type,
-                }
-            },
-        )
+        props: dict[str, Any] = {
+            "roleDefinitionId": role,
+            "principalId": principal_id,
+            "principalType": principal_type,
+        }
+        if condition:
+            props["condition"], props["conditionVersion"] = condition, "2.0"
+        if description:
+            props["description"] = description
+        return self.add(f"{scope}/providers/Microsoft.Authorization/roleAssignments/{name}", {"properties": props})
+
+    def container_scope(self, container: str) -> str:
+        """The scope of one blob container of the workspace's storage account (a child scope of what moves)."""
+        return f"{self.associated('storage')}/blobServices/default/containers/{container}"
 
     def lock(self, scope: str, name: str, level: str = "ReadOnly") -> str:
         return self.add(
@@ -240,16 +261,21 @@ class WorkspaceScenario:
         container: str | None = None,
         file_share: str | None = None,
         identity: str = "None",
+        recorded: bool | None = None,
     ) -> str:
+        """A datastore on the workspace's storage account. Like real Azure ML (Azure/azure-powershell
+        Get-AzMLWorkspaceDatastore.Recording.json), only the default one records its account's subscription and group
+        unless `recorded` says otherwise; the others carry null."""
         account = self.associated("storage").rsplit("/", 1)[-1]
+        recorded = default if recorded is None else recorded
         props: dict[str, Any] = {
             "datastoreType": kind,
             "isDefault": default,
             "accountName": account,
             "endpoint": "core.windows.net",
             "protocol": "https",
-            "subscriptionId": SOURCE_SUB,
-            "resourceGroup": self.source_group,
+            "subscriptionId": SOURCE_SUB if recorded else None,
+            "resourceGroup": self.source_group if recorded else None,
             "serviceDataAccessAuthIdentity": identity,
             "description": f"{name} datastore",
             "tags": {},
@@ -262,6 +288,18 @@ class WorkspaceScenario:
             props["fileShareName"] = file_share
         if credentials == "AccountKey":
             props["credentials"]["secrets"] = {"secretsType": "AccountKey", "key": "ZGF0YXN0b3JlLWFjY291bnQta2V5"}
+        elif credentials == "Sas":
+            props["credentials"]["secrets"] = {"secretsType": "Sas", "sasToken": f"sv=2022-11-02&sig={name}-sas"}
+        elif credentials == "ServicePrincipal":
+            props["credentials"].update(
+                {
+                    "authorityUrl": "https://login.microsoftonline.com",
+                    "clientId": "5b1f0e2a-7c3d-4e8f-9a1b-2c3d4e5f6a7b",
+                    "tenantId": TENANT,
+                    "resourceUrl": "https://storage.azure.com/",
+                }
+            )
+            props["credentials"]["secrets"] = {"secretsType": "ServicePrincipal", "clientSecret": f"{name}-sp-secret"}
         return self.add(f"{self.workspace_id}/datastores/{name}", {"properties": props})
 
     def job(self, name: str, status: str, compute: str | None = None) -> str:
@@ -281,7 +319,9 @@ class WorkspaceScenario:
             props["computeId"] = f"{self.workspace_id}/computes/{compute}"
         return self.add(f"{self.workspace_id}/jobs/{name}", {"properties": props})
 
-    def compute(self, name: str, compute_type: str = "AmlCompute", state: str = "Succeeded") -> str:
+    def compute(
+        self, name: str, compute_type: str = "AmlCompute", state: str = "Succeeded", assigned_to: str | None = None
+    ) -> str:
         inner: dict[str, Any] = {
             "vmSize": "STANDARD_DS3_V2",
             "vmPriority": "Dedicated",
@@ -289,6 +329,10 @@ class WorkspaceScenario:
         }
         if compute_type == "ComputeInstance":
             inner = {"vmSize": "STANDARD_DS3_V2", "state": "Running"}
+            if assigned_to:  # personalComputeInstanceSettings: the one user the instance belongs to
+                inner["personalComputeInstanceSettings"] = {
+                    "assignedUser": {"objectId": assigned_to, "tenantId": TENANT}
+                }
         return self.add(
             f"{self.workspace_id}/computes/{name}",
             {
@@ -450,32 +494,38 @@ class WorkspaceScenario:
                 self.source_providers.append(ns)
         return group
 
-    def private_endpoint(self, name: str) -> str:
-        pe = self.add(
-            f"{self.source_rg}/providers/Microsoft.Network/privateEndpoints/{name}",
-            {
-                "location": self.location,
-                "properties": {
-                    "subnet": {
-                        "id": f"{self.source_rg}/providers/Microsoft.Network/virtualNetworks/vnet-ml/subnets/pe"
+    def private_endpoint(
+        self, name: str, target: str = "workspace", status: str = "Approved", endpoint_group: str | None = None
+    ) -> str:
+        """A private endpoint to the workspace (or its `storage`, `keyVault`, `containerRegistry`) and its
+        connection in `status`. `endpoint_group`: the group id holding the endpoint (another subscription's, for a
+        stranger's endpoint); the endpoint itself is created only in the source group."""
+        linked = self.workspace_id if target == "workspace" else self.associated(target)
+        group = {"workspace": "amlworkspace", "storage": "blob", "keyVault": "vault", "containerRegistry": "registry"}
+        pe = f"{endpoint_group or self.source_rg}/providers/Microsoft.Network/privateEndpoints/{name}"
+        if endpoint_group is None:
+            self.add(
+                pe,
+                {
+                    "location": self.location,
+                    "properties": {
+                        "subnet": {
+                            "id": f"{self.source_rg}/providers/Microsoft.Network/virtualNetworks/vnet-ml/subnets/pe"
+                        },
+                        "privateLinkServiceConnections": [
+                            {"name": name, "properties": {"privateLinkServiceId": linked, "groupIds": [group[target]]}}
+                        ],
                     },
-                    "privateLinkServiceConnections": [
-                        {
-                            "name": name,
-                            "properties": {"privateLinkServiceId": self.workspace_id, "groupIds": ["amlworkspace"]},
-                        }
-                    ],
                 },
-            },
-        )
+            )
         return self.add(
-            f"{self.workspace_id}/privateEndpointConnections/{name}.conn-0001",
+            f"{linked}/privateEndpointConnections/{name}.conn-0001",
             {
                 "properties": {
                     "privateEndpoint": {"id": pe},
                     "privateLinkServiceConnectionState": {
-                        "status": "Approved",
-                        "description": "Auto-approved",
+                        "status": status,
+                        "description": "Auto-approved" if status == "Approved" else "Requested by its owner",
                         "actionsRequired": "None",
                     },
                 }
@@ -512,6 +562,27 @@ def sample() -> dict[str, Any]:
     s.online_endpoint("churn-endpoint")
     s.private_endpoint("pe-mlw-churn")
     add_attached_and_batch_and_serverless(s)
+    # What a restore must reproduce exactly, and what it must leave alone:
+    s.assign(  # a group limited by an ABAC condition to one blob container
+        s.associated("storage"),
+        catalog.STORAGE_BLOB_DATA_READER,
+        ML_READERS["objectId"],
+        "Group",
+        "c0000000-0000-4000-8000-000000000004",
+        condition=CONTAINER_CONDITION.format(container="training"),
+        description="ml-readers read the training container only",
+    )
+    s.assign(  # an assignment below the storage account: one blob container
+        s.container_scope("training"),
+        catalog.STORAGE_BLOB_DATA_READER,
+        DATA_SCIENTIST["objectId"],
+        "User",
+        "c0000000-0000-4000-8000-000000000005",
+        description="Dana reads the training container",
+    )
+    s.private_endpoint(  # a stranger's endpoint in another subscription, Pending before the move: stays Pending
+        "pe-stranger", status="Pending", endpoint_group=group_id(STRANGER_SUB, "rg-elsewhere")
+    )
     return s.build()
 
 

@@ -222,5 +222,17 @@ def _require_scope(store: Store, scope: str, where: str) -> None:
         return
     if store.subscription(parsed.subscription) is None:
         raise ScenarioError(f"{where}: subscription '{parsed.subscription}' is not listed in 'subscriptions'")
-    if parsed.resource_group is not None and store.get(scope) is None:
+    if parsed.resource_group is not None and store.get(scope) is None and not _below_a_resource(store, scope):
         raise ScenarioError(f"{where}: scope '{scope}' is not defined earlier in 'resources'")
+
+
+def _below_a_resource(store: Store, scope: str) -> bool:
+    """True when `scope` lies below a defined resource (a blob container, a file share, a key vault secret: ARM
+    accepts role assignments there although they are not ARM resources of their own)."""
+    parts = ids.normalise(scope).split("/")
+    for end in range(len(parts) - 1, 8, -1):  # /subscriptions/s/resourceGroups/g/providers/ns/type/name = 9 parts
+        parent = "/".join(parts[:end])
+        found = ids.parse(parent)
+        if found is not None and found.namespace is not None and store.get(parent) is not None:
+            return True
+    return False

@@ -137,6 +137,9 @@ class Store:
             self.authz: dict[str, None] = {}
             self.operations: dict[str, MoveOperation] = {}
             self.ml_operations: dict[str, dict[str, Any]] = {}  # Azure ML asynchronous operations (deletes, PUTs)
+            # Asynchronous provider updates (a key vault private endpoint connection's approval): operation id →
+            # (resource id, the body it gets once the operation is polled to its end).
+            self.async_updates: dict[str, tuple[str, dict[str, Any]]] = {}
             self.request_log: list[dict[str, Any]] = []
             self.faults: list[Fault] = []
             self.lro_shapes: list[LroShape] = []
