@@ -118,6 +118,7 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     params = {"role_definition_id": role, "principal_id": samples.ML_READERS["objectId"], "principal_type": "Group"}
     ac.role_assignments.create(ws, name, params)
     ac.role_assignments.get(ws, name)
+    ac.role_definitions.get(ws, catalog.AZUREML_DATA_SCIENTIST)  # the role's name, for the plan summary
     ac.role_assignments.delete(ws, name)
     ac.role_definitions.get_by_id(role)
     list(ac.permissions.list_for_resource_group(group))
