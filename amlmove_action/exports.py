@@ -368,5 +368,3 @@ def recreate_computes(clients: Clients, workspace_id: str, exports: list[Export]
             detail += f", assigned to user {user.user_object_id}"
         out.append(Recreated(item.name, new_name, "done", detail, ""))
     return out
-
-

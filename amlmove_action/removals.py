@@ -156,8 +156,9 @@ _CREATE = {
 def undo_command(write: Write, workspace_id: str) -> str:
     """The command that undoes (or, for a removal, reverses) `write`, aimed at `workspace_id` (where the workspace is
     now: the destination once moved). Export paths are relative to the plan artifact (and apply's output-dir)."""
-    rid = inv.ResourceId.parse(write.resource_id) if write.resource_id.startswith("/subscriptions/") else None
-    if write.kind == "resource-group" and rid is not None:
+    if write.kind == "resource-group" and write.resource_id.startswith("/subscriptions/"):
+        # only a group id is parsed here: a provider's (/subscriptions/{s}/providers/{ns}) is no resource id
+        rid = inv.ResourceId.parse(write.resource_id)
         return f"az group delete --name {rid.resource_group} --subscription {rid.subscription_id} --yes"
     if write.kind == "provider":
         sub, _, namespace = write.resource_id.partition("/providers/")

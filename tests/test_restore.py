@@ -192,7 +192,7 @@ def test_only_previously_approved_connections_are_approved_again(emulator, runne
     theirs_ws = s.private_endpoint("pe-theirs-ws", status="Pending", endpoint_group=stranger)
     theirs_st = s.private_endpoint("pe-theirs-st", target="storage", status="Pending", endpoint_group=stranger)
     load(emulator, s)
-    plan = plan_ready(runner, s, "job")
+    plan = plan_ready(runner, s, "job", **{"approve-private-endpoints": "true"})
     run = runner.run("apply", inputs(s, **{"approve-private-endpoints": "true"}), name="job")
     assert run.code == 0, run.explain()
     state = state_of(emulator)
@@ -312,7 +312,7 @@ def test_instances_get_new_names_and_their_user_and_one_failure_stops_nothing(em
     s.compute("ci-dana", "ComputeInstance", assigned_to=samples.DATA_SCIENTIST["objectId"])
     s.compute("gpu-cluster")
     load(emulator, s)
-    plan_ready(runner, s, "job", **{"remove-computes": "true"})
+    plan_ready(runner, s, "job", **{"remove-computes": "true", "recreate-computes": "true"})
     new_ws = moved_id(s.workspace_id, s.dest_rg)
     emulator.fault(method="PUT", pathRegex="/computes/cpu-cluster$", status=400, errorCode="QuotaExceeded")
     run = runner.run("apply", inputs(s, **{"remove-computes": "true", "recreate-computes": "true"}), name="job")
@@ -328,7 +328,7 @@ def test_instances_get_new_names_and_their_user_and_one_failure_stops_nothing(em
     assert f"{new_ws}/computes/gpu-cluster".lower() in state, "attempted after the failing one"
     computes = {f["target"]: f for f in run.report["followUps"] if f["kind"] == "compute"}
     assert computes["cpu-cluster"]["status"] == "failed"
-    assert computes["cpu-cluster"]["command"].startswith("az ml compute create --file compute-cpu-cluster.yml")
+    assert computes["cpu-cluster"]["command"].startswith("az ml compute create --file exports/compute-cpu-cluster.yml")
     assert computes["gpu-cluster"]["status"] == "done" and computes["ci-dana"]["status"] == "done"
     assert renamed in computes["ci-dana"]["detail"]
 

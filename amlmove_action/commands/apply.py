@@ -466,7 +466,6 @@ def _prepare_and_move(
     resources = list(approved["resources"])
     source_group = approved["source"]["resourceGroupId"]
     target_group = approved["destination"]["resourceGroupId"]
-    ws_id = approved["source"]["workspaceId"]
     phases.start("snapshot")
     # The snapshot is the approved plan's (taken by plan, covered by its digest): a copy for people, never read back.
     snapshot = approved["roleAssignmentSnapshot"]
