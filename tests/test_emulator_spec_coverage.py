@@ -67,6 +67,12 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
         get(f"{ws}/onlineEndpoints/churn-endpoint/deployments", api)
     get(f"{ws}/onlineEndpoints/churn-endpoint", "2022-02-01-preview")
     get(f"{ws}/computes/cpu-cluster", "2023-08-01-preview")
+    # issue 11's removals: PLAN exports each object to remove (and each endpoint's deployments) at 2024-10-01
+    for child in (
+        "computes/cpu-cluster", "onlineEndpoints/churn-endpoint", "batchEndpoints/churn-batch",
+        "batchEndpoints/churn-batch/deployments", "serverlessEndpoints/llama-chat",
+    ):  # fmt: skip
+        get(f"{ws}/{child}", "2024-10-01")
     for kind in ("storage", "keyVault", "containerRegistry", "applicationInsights"):
         api = {"storage": "2023-05-01", "applicationInsights": "2020-02-02"}.get(kind, "2023-07-01")
         get(s.associated(kind), api)
@@ -131,12 +137,19 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     assert send(rc, "DELETE", endpoint).status_code in (200, 202, 204, 409)  # 409: the workspace lock
     deleted = f"{emu.url}{ws}/computes/cpu-cluster?api-version=2023-08-01-preview&underlyingResourceAction=Delete"
     assert send(rc, "DELETE", deleted).status_code in (200, 202, 204, 409)
+    # issue 11's removals at 2024-10-01 (APPLY deletes the endpoints, then deletes or detaches the computes)
+    for child in ("onlineEndpoints/churn-endpoint", "batchEndpoints/churn-batch", "serverlessEndpoints/llama-chat"):
+        assert send(rc, "DELETE", f"{emu.url}{ws}/{child}?api-version=2024-10-01").status_code in (200, 202, 204, 409)
+    detached = f"{emu.url}{ws}/computes/cpu-cluster?api-version=2024-10-01&underlyingResourceAction=Detach"
+    assert send(rc, "DELETE", detached).status_code in (200, 202, 204, 409)
 
 
 def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     s = rich_workspace()
     s.compute("cpu-cluster")
     s.online_endpoint("churn-endpoint", ("blue", "green"))
+    s.batch_endpoint("churn-batch")
+    s.serverless_endpoint("llama-chat")
     databricks(s, "dbw-analytics", linked_to=None)
     for kind in ("storage", "keyVault", "containerRegistry"):
         s.private_endpoint(f"pe-{kind.lower()}", target=kind, status="Pending")
@@ -162,4 +175,4 @@ def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     every = {(op.operation_id, op.source) for op in index.operations}
     assert every - exercised == set()
     assert problems == []
-    assert len(every) == 76  # tests/specs as of this test; a new excerpt needs a call above
+    assert len(every) == 85  # tests/specs as of this test; a new excerpt needs a call above
