@@ -344,7 +344,9 @@ def test_apply_with_hostile_follow_up_errors_injects_nothing(emu, tmp_path, read
 
 @pytest.mark.parametrize("mode, debug", MODES[::2], ids=MODE_IDS[::2])
 def test_apply_with_a_hostile_move_verdict_injects_nothing(emu, tmp_path, ready_plan, mode, debug) -> None:
-    emu.shape_lro(durationSeconds=0.2, outcome="succeeded")
+    # the move is still running (and then fails, nothing moved) when the third poll answers ARM's hostile verdict:
+    # with a move that had finished, every resource at the destination would rightly be "moved" (issue 15)
+    emu.shape_lro(durationSeconds=60, outcome="failed")
     hostile_arm_error(emu, "GET", POLL, 409, errorCode="ResourceMoveFailed", count=1, skip=2)
     s = run_in_mode(emu, mode, "apply", tmp_path / "apply", debug=debug)
     assert s.code == 3, s.stderr
