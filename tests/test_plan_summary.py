@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from amlmove_action import render
-from amlmove_action.emulator import samples
+from amlmove_action.emulator import catalog, samples
 from tests.harness import inputs, load
 
 ML = "Microsoft.MachineLearningServices"
@@ -42,19 +42,32 @@ def plan_then_apply(runner, s, **opt_ins: str):
     return plan, applied
 
 
+def with_container_assignment(s: samples.WorkspaceScenario) -> None:
+    """A role assignment below the storage account, on a blob container (restored only when the account moves)."""
+    s.assign(
+        s.container_scope("training"),
+        catalog.STORAGE_BLOB_DATA_READER,
+        samples.DATA_SCIENTIST["objectId"],
+        "User",
+        "c0000000-0000-4000-8000-000000000205",
+        description="Dana reads training blobs",
+    )
+
+
 def test_counts_on_the_sample_are_what_apply_does(emulator, runner) -> None:
     """The sample: three role assignments on moved scopes (two at the workspace, one at its storage account) and
     two key-based datastores plus one identity-based on the moved account; a compute and an endpoint deleted first."""
     s = samples.WorkspaceScenario(dest_location=None)
     s.compute("cpu-cluster")
     s.online_endpoint("churn-endpoint")
+    with_container_assignment(s)
     load(emulator, s)
     plan, applied = plan_then_apply(runner, s, **{"remove-computes": "true", "remove-endpoints": "true"})
     post, summary = plan.plan["postMove"], plan.summary
     did = applied_counts(applied.report)
-    assert len(post["roleAssignments"]) == did["role-assignment"] == 3
+    assert len(post["roleAssignments"]) == did["role-assignment"] == 4  # the container's one included
     assert len(post["datastores"]) == did["datastore"] == 3
-    assert table_count(summary, "Role assignments to recreate") == 3
+    assert table_count(summary, "Role assignments to recreate") == 4
     assert table_count(summary, "Datastores to point at the moved storage account") == 3
     deleted = next(line for line in summary.splitlines() if line.startswith("| Deleted right before the move"))
     assert "**2**" in deleted and "cpu-cluster" in deleted and "churn-endpoint" in deleted
@@ -79,14 +92,14 @@ def test_counts_with_a_shared_storage_account_that_stays(emulator, runner) -> No
     )
     sibling_id = s.add(f"{s.source_rg}/providers/{ML}/workspaces/mlw-sibling", sibling)
     storage = s.associated("storage")  # the sample already has a role assignment on it (Storage Blob Data Reader)
-    # (a container scope would need the emulator to hold blob containers, which it does not: see the issue note)
+    with_container_assignment(s)  # and one below it, on a blob container: neither moves
     load(emulator, s)
     plan, applied = plan_then_apply(runner, s)
     assert storage.lower() not in {r.lower() for r in plan.plan["resources"]}
     post, summary = plan.plan["postMove"], plan.summary
     did = applied_counts(applied.report)
     assert len(post["datastores"]) == did["datastore"] == 0
-    assert len(post["roleAssignments"]) == did["role-assignment"] == 2  # the workspace's two; none on the storage
+    assert len(post["roleAssignments"]) == did["role-assignment"] == 2  # the workspace's two; none on storage/container
     assert table_count(summary, "Datastores to point at the moved storage account") == 0
     assert table_count(summary, "Role assignments to recreate") == 2
     lock = next(line for line in summary.splitlines() if line.startswith("| Write lock"))
