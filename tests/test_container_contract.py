@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import NETGUARD, ROOT
 from tests.image_files import image_files
 from tests.runner_rules import parse_github_commands, parse_github_file_commands, parse_vso_commands
@@ -255,7 +255,7 @@ def test_fleet_moves_three_workspaces(emulator, image, tmp_path):
 def _managed_identity_env(emulator, env: dict[str, str]) -> dict[str, str]:
     """What App Service-style hosting gives a process (azure-identity reads IDENTITY_ENDPOINT + IDENTITY_HEADER): the
     emulator's loopback token endpoint, never the link-local IMDS address."""
-    from amlmove_action.emulator import entra
+    from amlmove_emulator import entra
 
     return {
         **env,
@@ -265,7 +265,7 @@ def _managed_identity_env(emulator, env: dict[str, str]) -> dict[str, str]:
 
 
 def _token_requests(emulator) -> tuple[list[dict], list[dict]]:
-    from amlmove_action.emulator import entra
+    from amlmove_emulator import entra
 
     log = emulator.requests()
     managed = [r for r in log if r["path"].lower() == entra.MANAGED_IDENTITY_PATH]

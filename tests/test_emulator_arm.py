@@ -15,7 +15,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 
-from amlmove_action.emulator import ids, samples
+from amlmove_emulator import ids, samples
 from tests.conftest import SdkClients
 
 SUB, DEST = samples.SOURCE_SUB, samples.DEST_SUB

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from cryptography import x509
 
-from amlmove_action.emulator import samples
-from amlmove_action.emulator.control import CAPTURE_DIR_ENV, SCENARIOS, EmulatorProcess
+from amlmove_emulator import samples
+from amlmove_emulator.control import CAPTURE_DIR_ENV, SCENARIOS, EmulatorProcess
 from tests.conftest import SdkClients, capture_file, run_pytest_session, start_emulator, subprocess_env
 
 SUB = samples.SOURCE_SUB
@@ -28,7 +28,7 @@ CAPTURE_FIELDS = {"method", "path", "query", "status", "body", "requestBody", "u
 
 
 def serve(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "amlmove_action.emulator", "serve", "--port", "0", "--state-dir", str(tmp_path)]
+    argv = [sys.executable, "-m", "amlmove_emulator", "serve", "--port", "0", "--state-dir", str(tmp_path)]
     return subprocess.run(
         [*argv, "--capture", str(capture_file("cli-bad")), *extra],
         env=subprocess_env(),

@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from amlmove_action import render
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.harness import inputs, load
 
 ML = "Microsoft.MachineLearningServices"

@@ -166,7 +166,7 @@ def test_sbom_lists_every_package_of_the_runtime_lock_and_the_base_image():
 
 # --- 2. What the image holds -----------------------------------------------------------------------------------------
 
-TEST_ONLY_MODULES = {"trustme", "pytest", "hypothesis", "tests", "amlmove_action.emulator", "amlmove_action.demo"}
+TEST_ONLY_MODULES = {"trustme", "pytest", "hypothesis", "tests", "amlmove_emulator", "amlmove_action.demo"}
 
 
 def _imports(path: Path, package: str) -> set[str]:

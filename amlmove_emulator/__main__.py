@@ -1,4 +1,4 @@
-"""`python -m amlmove_action.emulator serve --port PORT --state-dir DIR [--scenario FILE]` (a contract: keep names)."""
+"""`python -m amlmove_emulator serve --port PORT --state-dir DIR [--scenario FILE]` (a contract: keep names)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from .server import make_server
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m amlmove_action.emulator", description="A local Azure (ARM + Entra ID) over HTTPS on 127.0.0.1."
+        prog="python -m amlmove_emulator", description="A local Azure (ARM + Entra ID) over HTTPS on 127.0.0.1."
     )
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="serve until SIGTERM/SIGINT")
