@@ -137,6 +137,20 @@ def _scenario(**kwargs):
     return s
 
 
+def test_the_image_holds_neither_the_emulator_nor_its_requirements(image):
+    """The emulator (and the demo) is a sibling package with its own lock: the image has none of its files, cannot
+    import it (nor its deprecated alias), and lacks trustme, which only the emulator needs."""
+    python, app = image
+    assert not any(s.startswith(("amlmove_emulator/", "amlmove_action/emulator/")) for s in image_files().values())
+    assert (app / "amlmove_action" / "cli.py").is_file() and not (app / "amlmove_action" / "emulator").exists()
+    assert not (app / "amlmove_emulator").exists()
+    for module in ("amlmove_emulator", "amlmove_emulator.demo", "amlmove_action.emulator", "trustme"):
+        probe = subprocess.run(
+            [str(python), "-c", f"import {module}"], cwd=app, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert probe.returncode == 1 and f"No module named '{module.split('.')[0]}" in probe.stderr, (module, probe)
+
+
 def test_github_container_action_plan_then_apply(emulator, image, tmp_path):
     scenario = _scenario()
     emulator.load_scenario(scenario.build())

@@ -236,3 +236,19 @@ def test_session_fails_when_no_captured_response_was_checked(tmp_path: Path) -> 
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "not one emulator response matched a spec operation" in proc.stdout
+
+
+def test_the_deprecated_alias_amlmove_action_emulator_runs_the_emulator_and_says_so() -> None:
+    """`python -m amlmove_action.emulator` stays for one release (users' rehearsal pipelines): the same command line,
+    with a deprecation line on stderr."""
+    alias = subprocess.run(
+        [sys.executable, "-m", "amlmove_action.emulator", "serve", "--help"],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert alias.returncode == 0, alias.stderr
+    assert "--state-dir" in alias.stdout and "--scenario" in alias.stdout
+    assert "deprecated" in alias.stderr and "python -m amlmove_emulator" in alias.stderr

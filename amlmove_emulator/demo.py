@@ -11,10 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
+from amlmove_action import render
 from amlmove_emulator import samples
 from amlmove_emulator.control import SCENARIOS, EmulatorProcess
-
-from . import render
 
 ROOT = Path(__file__).resolve().parents[1]
 
