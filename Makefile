@@ -1,28 +1,32 @@
 # The two commands a newcomer needs:  `make demo`  and  `make test`.
-# Both build what they need on a fresh machine: .venv (runtime + test tools, hash-locked) and
-# .venv/azcli (the real Azure CLI, hash-locked, kept apart because it pins an older azure-mgmt-resource).
+# Both build what they need on a fresh machine, hash-locked: .venv/.emulator (runtime + the emulator's own
+# requirements: enough for `make demo`), .venv/.installed (that + test tools) and .venv/azcli (the real Azure CLI, kept
+# apart because it pins an older azure-mgmt-resource). The image installs requirements/runtime.txt only.
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 AZ_VENV := $(VENV)/azcli
+PIP_LOCKED := -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
 
 .PHONY: demo test lint pytest lock clean bench
 
-$(VENV)/.installed: requirements/runtime.txt requirements/test.txt
+$(VENV)/.emulator: requirements/runtime.txt requirements/emulator.txt
 	$(PYTHON) -m venv $(VENV)
-	$(PY) -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
-	    -r requirements/runtime.txt -r requirements/test.txt
+	$(PY) $(PIP_LOCKED) -r requirements/runtime.txt -r requirements/emulator.txt
+	touch $@
+
+$(VENV)/.installed: $(VENV)/.emulator requirements/test.txt
+	$(PY) $(PIP_LOCKED) -r requirements/runtime.txt -r requirements/emulator.txt -r requirements/test.txt
 	touch $@
 
 $(AZ_VENV)/.installed: requirements/azcli.txt
 	$(PYTHON) -m venv $(AZ_VENV)
-	$(AZ_VENV)/bin/python -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps \
-	    -r requirements/azcli.txt
+	$(AZ_VENV)/bin/python $(PIP_LOCKED) -r requirements/azcli.txt
 	touch $@
 
 ## demo: plan -> approve -> apply against the embedded Azure emulator (sample scenario)
-demo: $(VENV)/.installed
-	$(PY) -m amlmove_action.demo $(DEMO_ARGS)
+demo: $(VENV)/.emulator
+	$(PY) -m amlmove_emulator.demo $(DEMO_ARGS)
 
 ## test: static checks, then the whole test suite (real SDKs and the real az CLI against the emulator)
 test: $(VENV)/.installed $(AZ_VENV)/.installed lint pytest
@@ -44,6 +48,7 @@ bench: $(VENV)/.installed $(AZ_VENV)/.installed
 lock:
 	$(PY) -m pip install --quiet uv
 	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/runtime.in --no-emit-package pygithub --no-emit-package pynacl -o requirements/runtime.txt
+	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/emulator.in -o requirements/emulator.txt
 	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/test.in -o requirements/test.txt
 	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/azcli.in -o requirements/azcli.txt
 

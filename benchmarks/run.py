@@ -32,8 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from amlmove_action.emulator import samples  # noqa: E402
-from amlmove_action.emulator.control import EmulatorProcess  # noqa: E402
+from amlmove_emulator import samples  # noqa: E402
+from amlmove_emulator.control import EmulatorProcess  # noqa: E402
 from benchmarks import analysis, scenarios  # noqa: E402
 
 AZ = ROOT / ".venv" / "azcli" / "bin" / "az"

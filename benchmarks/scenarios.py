@@ -11,7 +11,7 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from amlmove_action.emulator import catalog, samples
+from amlmove_emulator import catalog, samples
 
 JOB_STATUSES = ("Completed", "Completed", "Completed", "Failed", "Canceled")
 ROLES = (catalog.READER, catalog.AZUREML_DATA_SCIENTIST, catalog.CONTRIBUTOR)

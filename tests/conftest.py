@@ -30,7 +30,7 @@ sys.path.insert(0, str(ROOT))
 
 from tests_netguard import LOG_ENV, install  # noqa: E402
 
-from amlmove_action.emulator.control import CAPTURE_DIR_ENV, EmulatorProcess  # noqa: E402
+from amlmove_emulator.control import CAPTURE_DIR_ENV, EmulatorProcess  # noqa: E402
 
 SESSION_DIR: Path | None = None
 _started: list[EmulatorProcess] = []  # emulators started through start_emulator(), checked at session end

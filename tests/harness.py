@@ -312,7 +312,7 @@ class Runner:
     @staticmethod
     def target(scenario: Any = None) -> dict[str, str]:
         """The source/destination inputs of a `samples.WorkspaceScenario` (the default one when None)."""
-        from amlmove_action.emulator import samples
+        from amlmove_emulator import samples
 
         s = scenario or samples.WorkspaceScenario()
         return {"source-workspace-id": s.workspace_id, "destination-resource-group-id": s.dest_rg}

@@ -27,8 +27,8 @@ from typing import Any
 import isodate
 import pytest
 
-from amlmove_action.emulator import catalog, samples
 from amlmove_action.plan import digest_of, moved_id
+from amlmove_emulator import catalog, samples
 from tests.harness import Run, Runner, camel, inputs, load
 
 RETRY = 0.2

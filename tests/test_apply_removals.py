@@ -27,9 +27,9 @@ from typing import Any
 import pytest
 
 from amlmove_action import inventory as inv
-from amlmove_action.emulator import samples
 from amlmove_action.plan import digest_of, moved_id
 from amlmove_action.validation import addressed_by_removals, removed_types
+from amlmove_emulator import samples
 from tests.harness import Run, Runner, inputs, load
 
 OPT_INS = {"remove-computes": "true", "remove-endpoints": "true"}

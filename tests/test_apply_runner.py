@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from amlmove_action.emulator import samples
 from amlmove_action.plan import moved_id
+from amlmove_emulator import samples
 from tests.harness import Runner, inputs
 
 

@@ -11,7 +11,7 @@ import time
 
 import pytest
 
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import ROOT, subprocess_env
 from tests.harness import Runner
 

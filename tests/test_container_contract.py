@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import NETGUARD, ROOT
 from tests.image_files import image_files
 from tests.runner_rules import parse_github_commands, parse_github_file_commands, parse_vso_commands
@@ -135,6 +135,20 @@ def _scenario(**kwargs):
     s = samples.WorkspaceScenario(**kwargs)
     s.settings = {"retryAfterSeconds": 0.2}
     return s
+
+
+def test_the_image_holds_neither_the_emulator_nor_its_requirements(image):
+    """The emulator (and the demo) is a sibling package with its own lock: the image has none of its files, cannot
+    import it (nor its deprecated alias), and lacks trustme, which only the emulator needs."""
+    python, app = image
+    assert not any(s.startswith(("amlmove_emulator/", "amlmove_action/emulator/")) for s in image_files().values())
+    assert (app / "amlmove_action" / "cli.py").is_file() and not (app / "amlmove_action" / "emulator").exists()
+    assert not (app / "amlmove_emulator").exists()
+    for module in ("amlmove_emulator", "amlmove_emulator.demo", "amlmove_action.emulator", "trustme"):
+        probe = subprocess.run(
+            [str(python), "-c", f"import {module}"], cwd=app, capture_output=True, text=True, timeout=60, check=False
+        )
+        assert probe.returncode == 1 and f"No module named '{module.split('.')[0]}" in probe.stderr, (module, probe)
 
 
 def test_github_container_action_plan_then_apply(emulator, image, tmp_path):
@@ -255,7 +269,7 @@ def test_fleet_moves_three_workspaces(emulator, image, tmp_path):
 def _managed_identity_env(emulator, env: dict[str, str]) -> dict[str, str]:
     """What App Service-style hosting gives a process (azure-identity reads IDENTITY_ENDPOINT + IDENTITY_HEADER): the
     emulator's loopback token endpoint, never the link-local IMDS address."""
-    from amlmove_action.emulator import entra
+    from amlmove_emulator import entra
 
     return {
         **env,
@@ -265,7 +279,7 @@ def _managed_identity_env(emulator, env: dict[str, str]) -> dict[str, str]:
 
 
 def _token_requests(emulator) -> tuple[list[dict], list[dict]]:
-    from amlmove_action.emulator import entra
+    from amlmove_emulator import entra
 
     log = emulator.requests()
     managed = [r for r in log if r["path"].lower() == entra.MANAGED_IDENTITY_PATH]

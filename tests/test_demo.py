@@ -1,4 +1,4 @@
-"""`make demo` (the README's first command): `python -m amlmove_action.demo --yes` runs the whole flow on the sample
+"""`make demo` (the README's first command): `python -m amlmove_emulator.demo --yes` runs the whole flow on the sample
 scenario against its own emulator — plan (blocked by the compute and the endpoint), plan again with the opt-in
 removals (ready, summary shown), approval, apply, report — and exits 0 (issue 3 acceptance 5, issue 4 acceptance 7)."""
 
@@ -14,7 +14,7 @@ from tests.conftest import ROOT, subprocess_env
 def test_make_demo_runs_plan_approval_apply_and_shows_the_report(tmp_path) -> None:
     out = tmp_path / "demo"
     proc = subprocess.run(
-        [sys.executable, "-m", "amlmove_action.demo", "--yes", "--output-dir", str(out)],
+        [sys.executable, "-m", "amlmove_emulator.demo", "--yes", "--output-dir", str(out)],
         cwd=ROOT,
         env=subprocess_env(),
         capture_output=True,

@@ -15,7 +15,7 @@ from azure.core.exceptions import (
     ResourceNotFoundError,
 )
 
-from amlmove_action.emulator import ids, samples
+from amlmove_emulator import ids, samples
 from tests.conftest import SdkClients
 
 SUB, DEST = samples.SOURCE_SUB, samples.DEST_SUB
@@ -312,3 +312,23 @@ def test_unknown_routes_and_methods(azure: SdkClients) -> None:
     assert azure.send("GET", f"/subscriptions/{SUB}/nonsense").json()["error"]["code"] == "InvalidResourceType"
     post = azure.send("POST", f"/subscriptions/{SUB}")
     assert post.status_code == 405 and post.json()["error"]["code"] == "MethodNotAllowed"
+    # What the route table (amlmove_emulator/arm/routes.py) falls back to, as the if-ladder it replaced did: below a
+    # subscription an unknown type is named; anywhere else (tenant level, below a group) the whole path is.
+    group = f"/subscriptions/{SUB}/resourceGroups/rg-ml-test"
+    expected = {
+        ("GET", f"/subscriptions/{SUB}/nonsense/x"): "The resource type 'nonsense' could not be found.",
+        ("POST", f"/subscriptions/{SUB}/resources"): "The resource type 'resources' could not be found.",
+        ("GET", f"/subscriptions/{SUB}/operationresults"): "The resource type 'operationresults' could not be found.",
+        ("GET", "/nonsense"): "The resource type could not be found for path '/nonsense'.",
+        ("POST", "/subscriptions"): "The resource type could not be found for path '/subscriptions'.",
+        ("GET", f"{group}/nonsense"): f"The resource type could not be found for path '{group}/nonsense'.",
+        ("GET", f"{group}/validateMoveResources"): (
+            f"The resource type could not be found for path '{group}/validateMoveResources'."
+        ),
+        ("GET", f"{group}/providers/{ML}"): f"The resource type could not be found for path '{group}/providers/{ML}'.",
+    }
+    for (method, path), message in expected.items():
+        got = azure.send(method, path)
+        assert got.status_code == 404 and got.json()["error"] == {"code": "InvalidResourceType", "message": message}
+    # a route without methods lets its handler answer 405 (the group), one with methods falls through (above)
+    assert azure.send("POST", group).json()["error"]["code"] == "MethodNotAllowed"

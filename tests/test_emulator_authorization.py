@@ -9,7 +9,7 @@ import uuid
 import pytest
 from azure.core.exceptions import HttpResponseError, ResourceExistsError, ResourceNotFoundError
 
-from amlmove_action.emulator import catalog, samples
+from amlmove_emulator import catalog, samples
 from tests.conftest import SdkClients
 
 SUB, DEST = samples.SOURCE_SUB, samples.DEST_SUB

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import NETGUARD, ROOT
 
 AZ = ROOT / ".venv" / "azcli" / "bin" / "az"

@@ -18,8 +18,8 @@ import pytest
 import yaml
 from cryptography import x509
 
-from amlmove_action.emulator import samples
-from amlmove_action.emulator.control import CAPTURE_DIR_ENV, SCENARIOS, EmulatorProcess
+from amlmove_emulator import samples
+from amlmove_emulator.control import CAPTURE_DIR_ENV, SCENARIOS, EmulatorProcess
 from tests.conftest import SdkClients, capture_file, run_pytest_session, start_emulator, subprocess_env
 
 SUB = samples.SOURCE_SUB
@@ -28,7 +28,7 @@ CAPTURE_FIELDS = {"method", "path", "query", "status", "body", "requestBody", "u
 
 
 def serve(tmp_path: Path, *extra: str) -> subprocess.CompletedProcess[str]:
-    argv = [sys.executable, "-m", "amlmove_action.emulator", "serve", "--port", "0", "--state-dir", str(tmp_path)]
+    argv = [sys.executable, "-m", "amlmove_emulator", "serve", "--port", "0", "--state-dir", str(tmp_path)]
     return subprocess.run(
         [*argv, "--capture", str(capture_file("cli-bad")), *extra],
         env=subprocess_env(),
@@ -236,3 +236,19 @@ def test_session_fails_when_no_captured_response_was_checked(tmp_path: Path) -> 
     )
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "not one emulator response matched a spec operation" in proc.stdout
+
+
+def test_the_deprecated_alias_amlmove_action_emulator_runs_the_emulator_and_says_so() -> None:
+    """`python -m amlmove_action.emulator` stays for one release (users' rehearsal pipelines): the same command line,
+    with a deprecation line on stderr."""
+    alias = subprocess.run(
+        [sys.executable, "-m", "amlmove_action.emulator", "serve", "--help"],
+        env=subprocess_env(),
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert alias.returncode == 0, alias.stderr
+    assert "--state-dir" in alias.stdout and "--scenario" in alias.stdout
+    assert "deprecated" in alias.stderr and "python -m amlmove_emulator" in alias.stderr

@@ -16,8 +16,8 @@ import pytest
 from azure.core.exceptions import ClientAuthenticationError
 from azure.identity import ClientAssertionCredential, ClientSecretCredential
 
-from amlmove_action.emulator import samples
-from amlmove_action.emulator.control import SCENARIOS
+from amlmove_emulator import samples
+from amlmove_emulator.control import SCENARIOS
 from tests.conftest import SdkClients
 
 SUB = samples.SOURCE_SUB

@@ -16,7 +16,7 @@ from azure.core.exceptions import (
     ServiceResponseError,
 )
 
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import SdkClients
 
 SUB = samples.SOURCE_SUB

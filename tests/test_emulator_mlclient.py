@@ -9,7 +9,7 @@ import os
 
 import pytest
 
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import SdkClients
 from tests.test_emulator_support import batch_endpoint, serverless_endpoint
 

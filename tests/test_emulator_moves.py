@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from amlmove_action.emulator import catalog, samples
+from amlmove_emulator import catalog, samples
 from tests.conftest import SdkClients
 
 SUB, DEST = samples.SOURCE_SUB, samples.DEST_SUB

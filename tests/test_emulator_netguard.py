@@ -18,7 +18,7 @@ import pytest
 import requests
 from tests_netguard import LOG_ENV, NetworkGuardError, is_loopback
 
-from amlmove_action.emulator.control import SCENARIOS
+from amlmove_emulator.control import SCENARIOS
 from tests.conftest import NETGUARD, ROOT, SdkClients, run_pytest_session, subprocess_env
 
 AZ = ROOT / ".venv" / "azcli" / "bin" / "az"

@@ -14,7 +14,7 @@ import urllib.request
 import pytest
 from azure.core.exceptions import HttpResponseError
 
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.test_emulator_support import ML, credential, find, ml_client, resources, send
 
 WS_API = "2025-12-01"

@@ -1,7 +1,7 @@
 """Smoke test of the shared fixtures: the emulator serves the sample scenario to a real SDK client."""
 
-from amlmove_action.emulator import samples
-from amlmove_action.emulator.control import SCENARIOS
+from amlmove_emulator import samples
+from amlmove_emulator.control import SCENARIOS
 from tests.conftest import SdkClients
 
 

@@ -9,7 +9,7 @@ import uuid
 
 import pytest
 
-from amlmove_action.emulator import catalog, samples
+from amlmove_emulator import catalog, samples
 from tests.spec_conformance import SpecIndex, find_specs_root
 from tests.test_emulator_support import (
     ML,

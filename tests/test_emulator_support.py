@@ -8,8 +8,8 @@ import copy
 import os
 from typing import Any
 
-from amlmove_action.emulator import catalog, samples
-from amlmove_action.emulator.control import EmulatorProcess
+from amlmove_emulator import catalog, samples
+from amlmove_emulator.control import EmulatorProcess
 
 ARM_SCOPE = "https://management.azure.com/.default"
 ML = "Microsoft.MachineLearningServices"

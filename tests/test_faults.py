@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 
 from amlmove_action import cli
-from amlmove_action.emulator import catalog, samples
 from amlmove_action.plan import moved_id
+from amlmove_emulator import catalog, samples
 from tests.harness import Run as HarnessRun
 from tests.harness import Runner, Started, cli_flags
 from tests.readme_tables import status_exit_pairs

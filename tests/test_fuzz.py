@@ -38,12 +38,12 @@ from hypothesis import strategies as st
 from amlmove_action import cli, drift, move, render
 from amlmove_action import inventory as inv
 from amlmove_action.commands import apply as apply_command
-from amlmove_action.emulator import samples
 from amlmove_action.errors import InputError
 from amlmove_action.inputs import INPUT_SPECS, Command, settings_from_argv, settings_from_env
 from amlmove_action.plan import digest_of, moved_id
 from amlmove_action.planfile import load_plan, verify_plan
 from amlmove_action.report import Report, report_markdown
+from amlmove_emulator import samples
 from tests.harness import Runner, cli_flags
 from tests.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
 

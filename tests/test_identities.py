@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from amlmove_action.emulator import catalog, samples
+from amlmove_emulator import catalog, samples
 from tests.harness import load
 
 PLANNER_ROLE = "0d1e2f3a-4b5c-4d6e-8f70-8192a3b4c5d6"  # the custom role's GUID (any GUID: az assigns one)

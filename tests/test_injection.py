@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 
 from amlmove_action import cli
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.harness import OUTPUT_NAMES, Runner, camel, step_env
 from tests.runner_rules import (
     find_formatting_markers,

@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from amlmove_action.emulator import catalog, samples
+from amlmove_emulator import catalog, samples
 from tests.harness import OUTPUT_NAMES, Run, camel, inputs, load
 from tests.runner_rules import parse_github_commands, parse_vso_commands
 

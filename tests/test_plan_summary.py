@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from amlmove_action import render
-from amlmove_action.emulator import catalog, samples
+from amlmove_emulator import catalog, samples
 from tests.harness import inputs, load
 
 ML = "Microsoft.MachineLearningServices"

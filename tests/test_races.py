@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from amlmove_action import move, validation
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.readme_tables import status_exit_pairs
 from tests.test_faults import (
     ARM_PATH,

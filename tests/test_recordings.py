@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from amlmove_action import discovery, inventory
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import SdkClients
 from tests.recorded import RECORDINGS, Interaction, RecordedArm, body_of, interactions, load, shape_differences
 

@@ -4,6 +4,7 @@ version source, and the reusable workflow's status output against every status t
 from __future__ import annotations
 
 import ast
+import importlib.metadata
 import json
 import os
 import re
@@ -166,7 +167,7 @@ def test_sbom_lists_every_package_of_the_runtime_lock_and_the_base_image():
 
 # --- 2. What the image holds -----------------------------------------------------------------------------------------
 
-TEST_ONLY_MODULES = {"trustme", "pytest", "hypothesis", "tests", "amlmove_action.emulator", "amlmove_action.demo"}
+TEST_ONLY_MODULES = {"trustme", "pytest", "hypothesis", "tests", "amlmove_emulator", "amlmove_action.emulator"}
 
 
 def _imports(path: Path, package: str) -> set[str]:
@@ -191,17 +192,36 @@ def test_image_holds_the_action_and_nothing_else():
     for target, source in files.items():
         assert target == "/tmp/runtime.txt" or target.startswith("/app/"), target
         assert not source.startswith(("tests/", "benchmarks/", "tools/", "docs/", ".github/")), source
-        assert "/emulator/" not in source and not source.endswith("/demo.py"), source
+        # the emulator and the demo (a sibling package) and the emulator's deprecated alias stay out
+        assert not source.startswith(("amlmove_emulator/", "amlmove_action/emulator/")), source
+        assert not source.endswith("/demo.py"), source
         assert "__pycache__" not in source and not source.endswith(".pyc"), source
     # Every module of the action that the image holds is there, and none of them imports test tooling.
     for path in (ROOT / "amlmove_action").rglob("*.py"):
         rel = path.relative_to(ROOT).as_posix()
-        if "/emulator/" in rel or rel.endswith("/demo.py"):
+        if rel.startswith("amlmove_action/emulator/"):  # the deprecated alias of amlmove_emulator, not in the image
+            assert f"/app/{rel}" not in files, rel
             continue
         assert f"/app/{rel}" in files, rel
         package = ".".join(Path(rel).with_suffix("").parts[:-1])
         for name in _imports(path, package):
             assert not any(name == t or name.startswith(t + ".") for t in TEST_ONLY_MODULES), (rel, name)
+
+
+def test_the_emulator_lock_covers_every_package_the_emulator_and_the_demo_import():
+    """`make demo` installs runtime.txt + emulator.txt only: each third-party import of amlmove_emulator/ must be a
+    distribution of emulator.txt (emulator.in names those the runtime lock happens to hold too: PyYAML, PyJWT)."""
+    emulator_lock = _locked("emulator.txt")
+    distributions = importlib.metadata.packages_distributions()
+    third_party = set()
+    for path in (ROOT / "amlmove_emulator").rglob("*.py"):
+        for name in _imports(path, "amlmove_emulator"):
+            top = name.split(".")[0]
+            if top not in sys.stdlib_module_names and top not in {"amlmove_emulator", "amlmove_action"}:
+                third_party.add(top)
+    assert {"trustme", "yaml", "jwt"} <= third_party
+    for top in third_party:
+        assert {d.lower() for d in distributions[top]} & emulator_lock, top
 
 
 def _top_level_names(requirements_in: Path) -> set[str]:
@@ -213,11 +233,17 @@ def _top_level_names(requirements_in: Path) -> set[str]:
     return names
 
 
+def _locked(name: str) -> set[str]:
+    return {package for package, _ in sbom.locked_packages((ROOT / "requirements" / name).read_text())}
+
+
 def test_runtime_lock_holds_no_test_only_package():
-    runtime = {name for name, _ in sbom.locked_packages((ROOT / "requirements" / "runtime.txt").read_text())}
+    runtime = _locked("runtime.txt")
     test_only = _top_level_names(ROOT / "requirements" / "test.in")
-    assert "trustme" in test_only
+    assert "pytest" in test_only
     assert runtime & test_only == set()
+    # The emulator's own needs (its CA) are in its own lock only: not in the runtime lock (the image), nor in test's.
+    assert "trustme" in _locked("emulator.txt") and "trustme" not in runtime | _locked("test.txt")
     # jsonschema stays: the action validates plan.json with it.
     assert "jsonschema" in runtime
     assert "import jsonschema" in (ROOT / "amlmove_action" / "planfile.py").read_text(encoding="utf-8")

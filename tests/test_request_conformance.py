@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from amlmove_action.azure import USER_AGENT
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.conftest import SdkClients, run_pytest_session
 from tests.request_conformance import KNOWN_DEVIATIONS, check_product_requests, filter_problems
 from tests.spec_conformance import SpecIndex, find_specs_root

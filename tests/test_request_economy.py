@@ -11,7 +11,7 @@ from typing import Any
 from azure.identity import ClientSecretCredential
 
 from amlmove_action.azure import Clients, Cloud
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from benchmarks import analysis, scenarios
 from tests.harness import inputs, load
 

@@ -25,8 +25,8 @@ import pytest
 
 from amlmove_action import inventory as inv
 from amlmove_action import restore
-from amlmove_action.emulator import catalog, samples
 from amlmove_action.plan import moved_id
+from amlmove_emulator import catalog, samples
 from tests.harness import Runner, inputs, load
 
 CONDITION = samples.CONTAINER_CONDITION.format(container="training")

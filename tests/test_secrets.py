@@ -24,7 +24,7 @@ from urllib.parse import quote, quote_plus
 import pytest
 
 from amlmove_action import cli
-from amlmove_action.emulator import samples
+from amlmove_emulator import samples
 from tests.harness import Runner, step_env
 from tests.runner_rules import parse_github_line, parse_vso_line
 from tests.test_faults import RETRY, common_args

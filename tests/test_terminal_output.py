@@ -8,9 +8,9 @@ import re
 from datetime import UTC, datetime, timedelta
 
 from amlmove_action import durations
-from amlmove_action.emulator import samples
 from amlmove_action.errors import AzureError, PlanRefused, RuntimeFailure
 from amlmove_action.plan import digest_of
+from amlmove_emulator import samples
 from tests.harness import inputs, load
 
 # The one format (amlmove_action/durations.py): 5s, 0.2s, 2m05s, 1h02m05s.

@@ -1,5 +1,3 @@
-"""A local Azure for rehearsal and tests: ARM and the Entra ID token endpoint over HTTPS on 127.0.0.1.
-
-Real clients (azure-identity, azure-mgmt-*, MLClient, the az CLI) talk to it unmodified. The product never imports
-this package; tests, the demo and users' pipeline rehearsals start it with `python -m amlmove_action.emulator serve`.
-"""
+"""Deprecated alias of the `amlmove_emulator` package, kept for one release so that `python -m amlmove_action.emulator
+serve ...` in users' rehearsal pipelines keeps working. Not in the container image (.dockerignore) nor in the wheel
+(pyproject.toml); the product never imports it."""

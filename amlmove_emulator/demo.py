@@ -11,9 +11,9 @@ import sys
 import tempfile
 from pathlib import Path
 
-from . import render
-from .emulator import samples
-from .emulator.control import SCENARIOS, EmulatorProcess
+from amlmove_action import render
+from amlmove_emulator import samples
+from amlmove_emulator.control import SCENARIOS, EmulatorProcess
 
 ROOT = Path(__file__).resolve().parents[1]
 

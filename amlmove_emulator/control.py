@@ -23,7 +23,7 @@ CAPTURE_DIR_ENV = "AMLMOVE_CAPTURE_DIR"
 
 
 class EmulatorProcess:
-    """`python -m amlmove_action.emulator serve` as a child process, with helpers for the /_emulator/ hooks."""
+    """`python -m amlmove_emulator serve` as a child process, with helpers for the /_emulator/ hooks."""
 
     def __init__(
         self,
@@ -49,7 +49,7 @@ class EmulatorProcess:
         argv = [
             sys.executable,
             "-m",
-            "amlmove_action.emulator",
+            "amlmove_emulator",
             "serve",
             "--port",
             str(self.port),
