@@ -34,7 +34,7 @@ test: $(VENV)/.installed $(AZ_VENV)/.installed lint pytest
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(PY) -m tests.static_checks
+	$(PY) -m tests.support.static_checks
 
 pytest: $(VENV)/.installed $(AZ_VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -58,4 +58,4 @@ clean:
 ## fuzz: the full property-based fuzz run (≥ 10,000 generated cases; `make test` runs a reduced count)
 .PHONY: fuzz
 fuzz: $(VENV)/.installed
-	AMLMOVE_FUZZ_EXAMPLES=10000 $(PY) -m pytest tests/test_fuzz.py
+	AMLMOVE_FUZZ_EXAMPLES=10000 $(PY) -m pytest tests/e2e/test_fuzz.py

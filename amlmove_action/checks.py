@@ -3,7 +3,7 @@
 Each check has a stable ID, a default severity, a title and a remediation template (the exact `az` command or portal
 step, filled with the real names). `select_associated_resources` decides what moves with the workspace; `run_checks`
 runs every check and turns skipped blockers into warnings. The README's check table comes from `describe_checks()`.
-Adding a check touches this file and tests/test_checks.py only.
+Adding a check touches this file and tests/unit/test_checks.py only.
 """
 
 from __future__ import annotations

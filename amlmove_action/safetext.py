@@ -66,7 +66,7 @@ def defuse(text: str) -> str:
 def for_log(value: object) -> str:
     """One printable line that no CI runner can read a command from, wherever on the line it is printed.
 
-    Guarantee (tested against tests/runner_rules.py): the result has no CR/LF or other line break, no control or
+    Guarantee (tested against tests/support/runner_rules.py): the result has no CR/LF or other line break, no control or
     invisible characters, no ANSI escapes, and contains neither `::` nor `##`."""
     return defuse(one_line(value))
 

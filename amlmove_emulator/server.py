@@ -214,8 +214,8 @@ class Emulator:
                     "query": req.query,
                     "status": resp.status,
                     "body": resp.body,
-                    # the request too, for the request-side spec check (tests/request_conformance.py): its JSON body
-                    # and who sent it (the product's clients carry "amlmove" in their User-Agent)
+                    # the request too, for the request-side spec check (tests/support/request_conformance.py): its JSON
+                    # body and who sent it (the product's clients carry "amlmove" in their User-Agent)
                     "requestBody": _request_json(req.body),
                     "userAgent": req.headers.get("user-agent", ""),
                     # fewer body bytes than announced: the client died mid-request (the tests kill runners)

@@ -6,7 +6,7 @@ start_emulator() name a file there, and any other EmulatorProcess (the demo's, i
 $AMLMOVE_CAPTURE_DIR. At session end the session FAILS (exit status 1, each problem printed) when
 - the network guard recorded an attempt to leave 127.0.0.1, in this process or any subprocess;
 - a request amlmove sent (User-Agent amlmove/...) is not documented at its api-version in tests/specs or breaks its
-  operation's rules (tests/request_conformance.py: read-only property, required parameter, enum, $filter form);
+  operation's rules (tests/support/request_conformance.py: read-only property, required parameter, enum, $filter form);
 - a captured emulator response does not match its operation's schema in tests/specs, or emulator traffic was
   captured (or an emulator of the fixtures ran) and not one response matched a spec operation;
 - the session emulator wrote a traceback (a handler raised: an emulator bug answered as 500).
@@ -24,7 +24,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-NETGUARD = ROOT / "tests" / "netguard"
+NETGUARD = ROOT / "tests" / "support" / "netguard"
 sys.path.insert(0, str(NETGUARD))
 sys.path.insert(0, str(ROOT))
 
@@ -180,8 +180,8 @@ def emu(emulator):
 
 @pytest.fixture
 def runner(emulator, tmp_path):
-    """tests/harness.py's Runner: `entrypoint.py` as a CI runner runs it, against the session emulator."""
-    from tests.harness import Runner
+    """tests/support/harness.py's Runner: `entrypoint.py` as a CI runner runs it, against the session emulator."""
+    from tests.support.harness import Runner
 
     return Runner(emulator, tmp_path)
 
@@ -230,8 +230,8 @@ def guard_problems(log: Path) -> list[str]:
 
 def spec_problems(captures: list[Path], emulator_ran: bool) -> tuple[list[str], str]:
     """(problems, summary line) of checking every capture file against tests/specs."""
-    from tests.request_conformance import check_product_requests
-    from tests.spec_conformance import SpecIndex, check_capture, find_specs_root
+    from tests.support.request_conformance import check_product_requests
+    from tests.support.spec_conformance import SpecIndex, check_capture, find_specs_root
 
     if not captures and not emulator_ran:
         return [], "spec conformance: no emulator traffic in this session"
