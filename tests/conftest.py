@@ -31,6 +31,7 @@ sys.path.insert(0, str(ROOT))
 from tests_netguard import LOG_ENV, install  # noqa: E402
 
 from amlmove_emulator.control import CAPTURE_DIR_ENV, EmulatorProcess  # noqa: E402
+from tests.support.tallies import session_report  # noqa: E402
 
 SESSION_DIR: Path | None = None
 _started: list[EmulatorProcess] = []  # emulators started through start_emulator(), checked at session end
@@ -275,11 +276,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     problems = guard_problems(netguard_log())
     spec, summary = spec_problems(captures, emulator_ran=bool(_started))
     problems += spec + emulator_log_problems(_started)
+    tally_lines, tally_problems = session_report()  # counts the tests added up (fuzz cases, injection, secrets)
+    problems += tally_problems
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     if reporter:
         reporter.write_sep("-", "session checks")
     write = reporter.write_line if reporter else print
     write(summary)
+    for line in tally_lines:
+        write(line)
     if problems:
         for problem in problems[:_MAX_PROBLEMS]:
             write(f"SESSION CHECK FAILED: {problem}")

@@ -20,6 +20,7 @@ import yaml
 
 from amlmove_emulator import samples
 from tests.conftest import NETGUARD, ROOT
+from tests.support.harness import action_defaults
 from tests.support.image_files import image_files
 from tests.support.runner_rules import parse_github_commands, parse_github_file_commands, parse_vso_commands
 
@@ -51,14 +52,6 @@ def image(tmp_path_factory) -> tuple[Path, Path]:
     return python, app
 
 
-def _action_defaults() -> dict[str, str]:
-    action = yaml.safe_load((ROOT / "action.yml").read_text(encoding="utf-8"))
-    return {
-        f"INPUT_{name.replace(' ', '_').upper()}": str(spec.get("default", ""))
-        for name, spec in action["inputs"].items()
-    }
-
-
 def _run(image, workspace: Path, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     python, app = image
     result = subprocess.run(
@@ -78,7 +71,7 @@ def _runner_env(emulator, workspace: Path, home: Path, inputs: dict[str, str], p
     import os
 
     env = {k: os.environ[k] for k in RUNNER_ONLY if k in os.environ}
-    env.update(_action_defaults())
+    env.update(action_defaults())
     env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
     env.update(
         {

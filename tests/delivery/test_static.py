@@ -14,42 +14,17 @@ from typing import Any
 import pytest
 import yaml
 
+from amlmove_action.inputs import INPUT_SPECS
 from tests.support import static_checks
 
 ROOT = Path(__file__).resolve().parents[2]
 WORKFLOWS = sorted((ROOT / ".github" / "workflows").glob("*.yml"))
 ADO_FILES = sorted((ROOT / "azure-pipelines").glob("*.yml"))
 
-# The action's interface, name -> default. inputs.py reads the same names (INPUT_<NAME>, hyphens kept).
-EXPECTED_INPUTS = {
-    "command": "plan",
-    "source-workspace-id": "",
-    "destination-resource-group-id": "",
-    "include-associated-resources": "auto",
-    "create-destination-resource-group": "true",
-    "skip-checks": "",
-    "fail-on-blockers": "true",
-    "output-dir": "amlmove-output",
-    "client-id": "",
-    "tenant-id": "",
-    "apply-principal-id": "",
-    "cloud": "AzureCloud",
-    "arm-endpoint": "",
-    "authority-host": "",
-    "auth": "auto",
-    "audience": "",
-    "plan-file": "",
-    "max-plan-age": "24h",
-    "move-timeout": "240m",
-    "restore-role-assignments": "true",
-    "repair-datastores": "true",
-    "approve-private-endpoints": "false",
-    "remove-computes": "false",
-    "remove-endpoints": "false",
-    "recreate-computes": "false",
-    "register-providers": "false",
-}
-REQUIRED_INPUTS = {"source-workspace-id", "destination-resource-group-id"}
+# The action's interface, name -> default, in order: inputs.py's INPUT_SPECS is the one source (its defaults are pinned
+# by tests/unit/test_inputs.py); action.yml must declare exactly those, with the same defaults and required flags.
+EXPECTED_INPUTS = {spec.name: spec.default for spec in INPUT_SPECS}
+REQUIRED_INPUTS = {spec.name for spec in INPUT_SPECS if spec.required}
 EXPECTED_OUTPUTS = {
     "status",
     "blockers",

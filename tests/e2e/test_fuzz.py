@@ -46,6 +46,7 @@ from amlmove_action.report import Report, report_markdown
 from amlmove_emulator import samples
 from tests.support.harness import Runner, cli_flags
 from tests.support.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
+from tests.support.tallies import tally
 
 pytestmark = pytest.mark.fuzz
 
@@ -64,7 +65,20 @@ SHARES = {
     "state-mutated": 0.10,
 }
 SUBPROCESS_SAMPLE = max(8, FUZZ_TOTAL // 100)
-COUNTS: Counter[str] = Counter()
+
+
+def describe_fuzz(counts: Counter[str]) -> str:
+    return f"fuzz cases run: {sum(counts.values())} ({', '.join(f'{k} {v}' for k, v in sorted(counts.items()))})"
+
+
+def fuzz_total_reached(counts: Counter[str]) -> list[str]:
+    """When every target ran, together they ran at least the requested number of cases."""
+    if set(SHARES) | {"subprocess"} <= set(counts) and sum(counts.values()) < FUZZ_TOTAL:
+        return [f"{sum(counts.values())} fuzz cases run, {FUZZ_TOTAL} requested"]
+    return []
+
+
+COUNTS = tally("fuzz", describe_fuzz, fuzz_total_reached)  # reported (and checked) after the session's last test
 
 INPUT_NAMES = [spec.name for spec in INPUT_SPECS]
 SPEC = {spec.name: spec for spec in INPUT_SPECS}
@@ -758,17 +772,3 @@ def test_entrypoint_subprocess_sample_never_calls_azure(emulator, oidc_listener,
     after = emulator.requests()
     assert len(after) == before, after[before:]
     assert ran >= SUBPROCESS_SAMPLE
-
-
-# --- The count ------------------------------------------------------------------------------------------------------
-
-
-def test_zz_fuzz_case_count(capsys: pytest.CaptureFixture[str]) -> None:
-    """Runs last: prints the number of generated cases and, for a full run, checks it reached the requested total."""
-    total = sum(COUNTS.values())
-    line = f"fuzz cases run: {total} ({', '.join(f'{k} {v}' for k, v in sorted(COUNTS.items()))})"
-    with capsys.disabled():
-        print(f"\n{line}")
-    targets = set(SHARES) | {"subprocess"}
-    if targets <= set(COUNTS):
-        assert total >= FUZZ_TOTAL, line

@@ -18,6 +18,7 @@ import io
 import json
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -34,6 +35,7 @@ from tests.support.runner_rules import (
     parse_github_file_pairs,
     parse_vso_commands,
 )
+from tests.support.tallies import tally
 
 # Each payload carries a marker (INJnn) so we can check it reached a sink, and how it looks there.
 PAYLOADS = [
@@ -73,7 +75,20 @@ STORAGE_KEYS |= {
     for key, value in ((r["body"]["properties"]["credentials"].get("secrets") or {}).items())
     if key != "secretsType"
 }
-TOTALS = {"runs": 0, "commands parsed": 0, "commands injected": 0}
+
+
+def describe_injection(totals: Counter[str]) -> str:
+    return (
+        f"injection: {totals['runs']} runs, {totals['commands parsed']} runner commands parsed, "
+        f"{totals['commands injected']} injected"
+    )
+
+
+def nothing_injected(totals: Counter[str]) -> list[str]:
+    return [f"{totals['commands injected']} runner commands injected"] if totals["commands injected"] else []
+
+
+TOTALS = tally("injection", describe_injection, nothing_injected)  # reported after the session's last test
 
 
 # --- Hostile scenarios ------------------------------------------------------------------------------------------------
@@ -361,13 +376,3 @@ def test_apply_with_a_hostile_refused_move_post_injects_nothing(emu, tmp_path, r
     assert s.code == 3, s.stderr
     check_sinks(s)
     assert "INJ27" in s.stderr
-
-
-def test_zz_injection_totals(capsys: pytest.CaptureFixture[str]) -> None:
-    line = (
-        f"injection: {TOTALS['runs']} runs, {TOTALS['commands parsed']} runner commands parsed, "
-        f"{TOTALS['commands injected']} injected"
-    )
-    with capsys.disabled():
-        print(f"\n{line}")
-    assert TOTALS["commands injected"] == 0

@@ -16,6 +16,7 @@ import io
 import json
 import re
 import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from amlmove_emulator import samples
 from tests.e2e.test_faults import RETRY, common_args
 from tests.support.harness import Runner, step_env
 from tests.support.runner_rules import parse_github_line, parse_vso_line
+from tests.support.tallies import tally
 
 CLIENT_SECRET = "CANARY+client/secret=7f3a&9c~Q"  # '+', '/', '=' and '&' change under URL and form encoding
 STORAGE_KEYS = ["Q0FOQVJZLXN0b3JhZ2Uta2V5LW9uZS04YjFk+/==", "Q0FOQVJZLXN0b3JhZ2Uta2V5LXR3by04YjFk"]
@@ -35,7 +37,16 @@ DATASTORE_KEY = "Q0FOQVJZLWRhdGFzdG9yZS1rZXk="
 GITHUB_REQUEST_TOKEN = "emulated-github-oidc-request-token"  # what the emulator's github-oidc hook accepts
 ADO_ACCESS_TOKEN = "emulated-ado-system-access-token"
 JWT = re.compile(r"eyJ[A-Za-z0-9_-]{5,}\.eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]+")
-LEAKS = {"runs": 0, "files scanned": 0, "leaks": 0, "masked": 0}
+
+
+def describe_secrets(leaks: Counter[str]) -> str:
+    return (
+        f"secrets: {leaks['runs']} runs, {leaks['files scanned']} files scanned, {leaks['masked']} mask commands, "
+        f"{leaks['leaks']} leaked"
+    )
+
+
+LEAKS = tally("secrets", describe_secrets)  # reported after the session's last test
 
 
 def canary_scenario() -> dict[str, Any]:
@@ -266,12 +277,3 @@ def test_secret_in_an_arm_error_is_redacted(emu, tmp_path) -> None:
     assert [f for f in found if f not in in_report] == [], found
     # report.json keeps follow-up details verbatim from ARM: it must be redacted as well
     assert in_report == [], in_report
-
-
-def test_zz_secret_totals(capsys: pytest.CaptureFixture[str]) -> None:
-    line = (
-        f"secrets: {LEAKS['runs']} runs, {LEAKS['files scanned']} files scanned, {LEAKS['masked']} mask commands, "
-        f"{LEAKS['leaks']} leaked"
-    )
-    with capsys.disabled():
-        print(f"\n{line}")
