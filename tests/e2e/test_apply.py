@@ -11,7 +11,12 @@ through the emulator's /_emulator/state and /_emulator/requests hooks, nothing i
    an exact moved/stayed report, exit 3;
 5. remove-computes on a plan that said so: exported (loadable by azure-ai-ml), deleted, moved, and recreated at the
    destination with the exported settings with recreate-computes;
-6. apply again after a success changes nothing (no move, no duplicate role assignment, the same Azure state).
+6. apply again after a success changes nothing (no move, no duplicate role assignment, the same Azure state);
+7. resume without the state file: the runner that died took its workspace (and state.json) with it, as a re-run of a
+   GitHub job does (a fresh workspace), so only ARM's lock on the groups says a move is running; apply waits it out
+   and finishes the follow-ups — never a second move, never a new plan; and a resume after move-timeout has passed
+   reports the finished move, not a timeout;
+8. an azure-ai-ml cloud setting inherited from the environment does not steer the exports.
 """
 
 from __future__ import annotations
@@ -49,9 +54,9 @@ def approved(emulator, tmp_path_factory) -> Path:
     return run.out_dir / "plan.json"
 
 
-def download(runner: Runner, plan_file: Path, name: str) -> Path:
-    """The plan artifact, placed where apply looks by default in runner workspace `name`."""
-    dest = runner.tmp / name / "workspace" / "amlmove-output" / "plan.json"
+def download(runner: Runner, plan_file: Path, name: str, at: str = "amlmove-output/plan.json") -> Path:
+    """The plan artifact, placed in runner workspace `name` at `at` (by default where apply looks for it)."""
+    dest = runner.tmp / name / "workspace" / at
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(plan_file, dest)
     return dest
@@ -113,6 +118,19 @@ def where(emulator: Any, plan: dict[str, Any]) -> tuple[list[str], list[str]]:
     moved = [r for r in plan["resources"] if moved_id(r, target).lower() in state]
     stayed = [r for r in plan["resources"] if r.lower() in state]
     return moved, stayed
+
+
+def kill_once_accepted(runner: Runner, given: dict[str, str], name: str) -> Run:
+    """Start apply in runner workspace `name` and SIGKILL it the moment ARM has accepted the move (state.json
+    written): the runner dies, no handler runs, no report."""
+    started = runner.start("apply", given, name=name)
+    deadline = time.monotonic() + 60
+    while not (started.out_dir / "state.json").exists():
+        assert started.proc.poll() is None, "apply ended before the move was accepted"
+        assert time.monotonic() < deadline, "apply never saved state.json"
+        time.sleep(0.02)
+    started.proc.send_signal(signal.SIGKILL)
+    return started.finish()
 
 
 def assert_refused_without_writes(emulator: Any, run: Run, *expected: str) -> None:
@@ -283,16 +301,9 @@ def test_apply_killed_mid_move_then_resumed_moves_exactly_once(emulator, runner,
     s = clean(emulator)
     plan = json.loads(download(runner, approved, "job").read_text(encoding="utf-8"))
     emulator.shape_lro(durationSeconds=5)  # ARM takes 5 s to move
-    started = runner.start("apply", inputs(s), name="job")
-    state_file = started.out_dir / "state.json"
-    deadline = time.monotonic() + 60
-    while not state_file.exists():
-        assert started.proc.poll() is None, "apply ended before the move was accepted"
-        assert time.monotonic() < deadline, "apply never saved state.json"
-        time.sleep(0.02)
-    started.proc.send_signal(signal.SIGKILL)  # the runner dies: no handler runs, no report
-    killed = started.finish()
+    killed = kill_once_accepted(runner, inputs(s), "job")
     assert killed.code == -signal.SIGKILL
+    state_file = killed.out_dir / "state.json"
     saved = json.loads(state_file.read_text(encoding="utf-8"))
     assert saved["status"] == "accepted" and saved["continuationToken"] and saved["planDigest"] == plan["digest"]
     assert where(emulator, plan)[0] == [], "the kill must land while ARM is still moving"
@@ -422,3 +433,118 @@ def test_apply_again_after_success_changes_nothing(emulator, runner, approved) -
     assert statuses == {"already-done"}
     restored = role_assignments_at(resources(emulator), moved_id(s.workspace_id, s.dest_rg))
     assert len(restored) == len(grants(restored)) == 2  # no duplicate assignment
+
+
+# --- 7. resumed without the state file: found through the groups a move holds ----------------------------------------
+
+
+def fresh_plan(emulator: Any, runner: Runner, s: samples.WorkspaceScenario) -> tuple[dict[str, Any], Path]:
+    """The plan job for `s` in runner workspace plan-job: (the plan, its plan.json: the artifact to download)."""
+    load(emulator, s)
+    run = planned(runner, s, "plan-job")
+    return run.plan, run.out_dir / "plan.json"
+
+
+def test_killed_mid_move_rerun_in_a_fresh_workspace_waits_for_that_move_and_finishes(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    plan, artifact = fresh_plan(emulator, runner, s)
+    emulator.shape_lro(durationSeconds=4)  # ARM takes 4 s to move
+    given = inputs(s, **{"plan-file": "plan/plan.json"})
+    download(runner, artifact, "attempt-1", at="plan/plan.json")
+    killed = kill_once_accepted(runner, given, "attempt-1")  # the runner is lost, and its workspace with it
+    assert killed.code == -signal.SIGKILL
+    assert where(emulator, plan)[0] == [], "the kill must land while ARM is still moving"
+
+    download(runner, artifact, "attempt-2", at="plan/plan.json")  # the re-run: a fresh workspace, no state.json
+    rerun = runner.run("apply", given, name="attempt-2")
+    assert rerun.code == 0, rerun.explain()
+    assert not (rerun.out_dir / "state.json").exists() or rerun.state["status"] != "accepted"
+    assert "waiting for it to finish" in rerun.stdout
+    assert rerun.report["status"] == "already-moved" and rerun.outputs["status"] == "already-moved"
+    assert rerun.report["drift"] == [] and rerun.report["error"] is None
+    assert sorted(m["from"] for m in rerun.report["moved"]) == sorted(plan["resources"])
+    moved, stayed = where(emulator, plan)
+    assert sorted(moved) == sorted(plan["resources"]) and stayed == []
+    assert [p["status"] for p in move_posts(emulator.requests())] == [202]  # one move, ever
+    follow_ups = rerun.report["followUps"]
+    assert [f for f in follow_ups if f["status"] == "failed"] == []
+    assert {f["status"] for f in follow_ups if f["kind"] == "role-assignment"} == {"done"}  # restored by the re-run
+    assert {f["status"] for f in follow_ups if f["kind"] == "datastore"} == {"done"}
+
+
+def test_a_move_in_progress_that_outlives_move_timeout_changes_nothing_and_says_to_rerun(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    plan, artifact = fresh_plan(emulator, runner, s)
+    emulator.shape_lro(durationSeconds=30)
+    download(runner, artifact, "attempt-1", at="plan/plan.json")
+    kill_once_accepted(runner, inputs(s, **{"plan-file": "plan/plan.json"}), "attempt-1")
+
+    download(runner, artifact, "attempt-2", at="plan/plan.json")
+    mark = len(emulator.requests())
+    rerun = runner.run("apply", inputs(s, **{"plan-file": "plan/plan.json", "move-timeout": "2s"}), name="attempt-2")
+    assert rerun.code == 3, rerun.explain()
+    assert "move in progress" in rerun.last_line and "Re-run apply with the same plan" in rerun.last_line
+    assert rerun.outputs["moved"] == "false"
+    # waiting is reading: no second move, no follow-up on resources that have not moved
+    assert writes(emulator.requests()[mark:]) == []
+    assert where(emulator, plan)[0] == []
+    assert json.loads((rerun.out_dir / "report.json").read_text(encoding="utf-8"))["moved"] == []
+
+
+@pytest.mark.parametrize("slow_poll", [False, True], ids=["poll-answers", "poll-slower-than-move-timeout"])
+def test_resumed_after_move_timeout_has_passed_reports_the_finished_move_not_a_timeout(
+    emulator, runner, slow_poll
+) -> None:
+    """The runner died mid-move; the job is re-run (same output dir) only after move-timeout counted from the move's
+    start has passed, and ARM finished meanwhile. Apply resumes from state.json: the move is done, so it is `moved`
+    with the follow-ups, not `timed-out` with exit 3 (which every later re-run would repeat). Also when the operation
+    URL answers later than move-timeout: where the resources are is the verdict."""
+    s = samples.WorkspaceScenario()
+    plan, artifact = fresh_plan(emulator, runner, s)
+    emulator.shape_lro(durationSeconds=1.5)
+    download(runner, artifact, "job", at="plan/plan.json")
+    kill_once_accepted(runner, inputs(s, **{"plan-file": "plan/plan.json"}), "job")
+    time.sleep(2.0)  # past the move's end and past move-timeout (1s) counted from its start
+    if slow_poll:
+        emulator.fault(method="GET", pathRegex=r"/operationresults/", latencyMs=2500, count=1)
+    rerun = runner.run("apply", inputs(s, **{"plan-file": "plan/plan.json", "move-timeout": "1s"}), name="job")
+    assert rerun.code == 0, rerun.explain()
+    assert "Resuming the move ARM accepted" in rerun.stdout
+    assert rerun.report["status"] == "moved" and rerun.outputs["moved"] == "true"
+    assert sorted(where(emulator, plan)[0]) == sorted(plan["resources"])
+    assert [p["status"] for p in move_posts(emulator.requests())] == [202]
+    assert rerun.state["status"] == "succeeded"
+
+
+# --- 8. the cloud is amlmove's input, not the environment's ----------------------------------------------------------
+
+
+def test_an_inherited_azure_ai_ml_cloud_setting_does_not_steer_the_exports(emulator, runner) -> None:
+    """azure-ai-ml reads AZUREML_CURRENT_CLOUD / ARM_CLOUD_METADATA_URL from the process environment at import and,
+    for a cloud name it does not know, fetches metadata from the public cloud (management.azure.com) and fails. The
+    cloud is amlmove's input, not the environment's: with such variables inherited, the compute is still exported,
+    deleted and recreated against this run's (custom) cloud, and nothing leaves 127.0.0.1 (the session's network
+    guard fails the run otherwise)."""
+    from azure.ai.ml import load_compute
+
+    s = samples.WorkspaceScenario()
+    s.compute("cpu-cluster")
+    load(emulator, s)
+    opt_ins = {"remove-computes": "true", "recreate-computes": "true"}
+    inherited = {
+        "AZUREML_CURRENT_CLOUD": "AzureSomewhereElse",
+        "ARM_CLOUD_METADATA_URL": "https://management.azure.com/metadata/endpoints?api-version=2019-05-01",
+    }
+    # plan exports (issue 11), apply deletes and recreates: both with the inherited variables
+    plan_run = runner.run("plan", inputs(s, **opt_ins), name="job", extra_env=inherited)
+    assert plan_run.code == 0, plan_run.explain()
+    run = runner.run("apply", inputs(s, **opt_ins), name="job", extra_env=inherited)
+    assert run.code == 0, run.explain()
+    export = run.out_dir / "exports" / "compute-cpu-cluster.yml"
+    assert load_compute(export).size.lower() == "standard_ds3_v2"
+    new_ws = moved_id(s.workspace_id, s.dest_rg)
+    stored = {r["id"].lower(): r for r in emulator.state()["resources"]}
+    assert f"{s.workspace_id}/computes/cpu-cluster".lower() not in stored
+    assert stored[f"{new_ws}/computes/cpu-cluster".lower()]["body"]["properties"]["properties"]["vmSize"].lower() == (
+        "standard_ds3_v2"
+    )
