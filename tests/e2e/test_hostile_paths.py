@@ -23,7 +23,7 @@ from amlmove_action import inputs, planfile
 from amlmove_action.commands import apply as apply_command
 from amlmove_action.errors import InputError
 from tests.conftest import ROOT, subprocess_env
-from tests.e2e.test_faults import DEST_ID, SRC, WS_ID, plan, scenario
+from tests.support.fault_runs import DEST_ID, SRC, WS_ID, plan, scenario
 from tests.support.harness import cli_flags
 
 MEMORY_LIMIT = 3 << 30  # bytes of address space: far more than a run needs, far less than /dev/zero offers

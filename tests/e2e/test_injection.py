@@ -27,7 +27,7 @@ import pytest
 
 from amlmove_action import cli
 from amlmove_emulator import samples
-from tests.e2e.test_faults import POLL, RETRY, common_args, fault
+from tests.support.fault_runs import POLL, RETRY, common_args, fault
 from tests.support.harness import OUTPUT_NAMES, Runner, camel, step_env
 from tests.support.runner_rules import (
     find_formatting_markers,

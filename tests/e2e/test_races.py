@@ -19,7 +19,7 @@ import pytest
 
 from amlmove_action import move, validation
 from amlmove_emulator import samples
-from tests.e2e.test_faults import (
+from tests.support.fault_runs import (
     ARM_PATH,
     MOVE_POST,
     RETRY,

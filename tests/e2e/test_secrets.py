@@ -26,7 +26,7 @@ import pytest
 
 from amlmove_action import cli
 from amlmove_emulator import samples
-from tests.e2e.test_faults import RETRY, common_args
+from tests.support.fault_runs import RETRY, common_args
 from tests.support.harness import Runner, step_env
 from tests.support.runner_rules import parse_github_line, parse_vso_line
 from tests.support.tallies import tally

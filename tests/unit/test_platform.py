@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from amlmove_action.errors import RuntimeFailure
 from amlmove_action.platform import ANNOTATION_LIMIT, SUMMARY_LIMIT, Platform, detect_platform
 from amlmove_action.safetext import for_log, for_output
+from tests.support.hostile_text import HOSTILE, nasty_text
 from tests.support.runner_rules import (
     Command,
     find_formatting_markers,
@@ -24,7 +25,6 @@ from tests.support.runner_rules import (
     parse_github_file_commands,
     parse_vso_commands,
 )
-from tests.unit.test_safetext import HOSTILE, nasty_text
 
 KINDS = ("github", "azure-devops", "local")
 

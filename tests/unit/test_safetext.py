@@ -21,68 +21,8 @@ from amlmove_action.safetext import (
     redact,
     stop_token,
 )
+from tests.support.hostile_text import HOSTILE, HOSTILE_COMMANDS, nasty_text
 from tests.support.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
-
-# Every one of these is (or, through an encoding or a zero-width trick, becomes) a runner command when printed as is.
-HOSTILE_COMMANDS = [
-    "::set-output name=status::ready",
-    "  ::add-mask::x",
-    "\t::error title=x::y",
-    "::SET-OUTPUT name=status::ready",
-    "foo ##[error]bar",
-    "##[set-output name=status;]ready",
-    "##[group]x",
-    "##vso[task.setvariable variable=status]ready",
-    "x ##vso[task.setvariable variable=status;isoutput=true]ready",
-    "##vso[task.complete result=Succeeded;]done",
-    "::stop-commands::abc",
-    "::abc::",
-    "ok\n::set-output name=status::ready",
-    "ok\r::set-output name=status::ready",
-    "ok\r\n##vso[task.setsecret]x",
-    ":\u200b:set-output name=status::ready",
-    "#\u200b#[error]x",
-    "#\x00#vso[task.complete]x",
-    "\u00ad::warning::x",
-    "\ufeff::error::x",
-    ":\ufe0f:error::x",
-    "\u3164::error::x",
-    "::error::red\x1b[0m",
-    "ready\n::set-output name=status::moved",
-]
-# Not commands to the runners as they stand, but they become one wherever a consumer decodes %-escapes or splits
-# lines at more characters than CR and LF (Python's str.splitlines does).
-HOSTILE_LATENT = [
-    "ready%0A::set-output name=status::moved",
-    "%0D%0A##vso[task.complete]x",
-    "status%3A%3Aready",
-    "ok\u2028::error::x",
-    "ok\x85::error::x",
-    "ok\x0b::error::x",
-    "ok\x1c::error::x",
-    "\x1b[31m::error::red\x1b[0m",
-]
-HOSTILE_MARKDOWN = [
-    "<img src=x onerror=alert(1)>",
-    "[click](javascript:alert(1))",
-    "![x](https://evil.example/x.png)",
-    "</details>",
-    "<!-- hidden",
-    "| col |",
-    "a\\|b",
-    "`code` and ``two``",
-    "**bold** __b__ *i* _i_ ~~s~~",
-    "# heading",
-    "1. item",
-    "- item",
-    "+ item",
-    "> quote",
-    "=====",
-    "&lt;b&gt; &amp;",
-    "https://evil.example/path www.evil.example",
-    "line one\nline two\r\n\n",
-]
-HOSTILE = HOSTILE_COMMANDS + HOSTILE_LATENT + HOSTILE_MARKDOWN
 
 
 def runner_commands(text: str) -> list:
@@ -130,14 +70,6 @@ def test_odd_values_never_raise(value: object) -> None:
         assert isinstance(result, str)
         result.encode("utf-8")  # printable and encodable: no lone surrogates left
     assert for_log(Unprintable()) == "<unprintable Unprintable>"
-
-
-# A generator that reaches the interesting places often: runner syntax, line breaks, zero-width and control chars.
-RUNNER_ALPHABET = [*":#[]vso%0ADn=;,. \t\r\n\u200b\u00ad\ufeff\u2028\x00\x1b\x85\ufe0f", "::", "##[", "##vso["]
-nasty_text = st.one_of(
-    st.text(),
-    st.lists(st.sampled_from(RUNNER_ALPHABET), max_size=40).map("".join),
-)
 
 
 @settings(max_examples=400, deadline=None)
