@@ -53,6 +53,11 @@ READ_ONLY = frozenset(
     }
 )
 READ_ONLY_IDENTITY = frozenset({"principal_id", "client_id", "tenant_id"})
+# ... and these nested ones (ComputeInstanceSshSettingsSchema, NetworkSettingsSchema in azure/ai/ml/_schema/compute/)
+READ_ONLY_NESTED = {
+    "ssh_settings": frozenset({"admin_username", "ssh_port"}),
+    "network_settings": frozenset({"public_ip_address", "private_ip_address"}),
+}
 # ARM's readOnly members of a compute resource (MachineLearningServices ComputeResource / Compute in the spec).
 ARM_READ_ONLY = frozenset({"id", "name", "type", "systemData", "etag"})
 ARM_COMPUTE_READ_ONLY = frozenset(
@@ -196,6 +201,10 @@ def arm_form(body: dict[str, Any]) -> dict[str, Any]:
 
 def _without_read_only(data: dict[str, Any]) -> dict[str, Any]:
     out = {k: v for k, v in data.items() if k not in READ_ONLY}
+    for parent, members in READ_ONLY_NESTED.items():
+        nested = out.get(parent)
+        if isinstance(nested, dict):
+            out[parent] = {k: v for k, v in nested.items() if k not in members}
     identity = out.get("identity")
     if isinstance(identity, dict):
         identity = {k: v for k, v in identity.items() if k not in READ_ONLY_IDENTITY}

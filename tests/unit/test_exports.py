@@ -49,8 +49,10 @@ def test_a_recorded_compute_instance_drops_its_identitys_read_only_ids(tmp_path:
     assert text["type"] == "computeinstance" and text["size"] == "STANDARD_DS3_V2"
     assert text["identity"]["type"] == "system_assigned"
     assert not {"principal_id", "tenant_id", "client_id"} & set(text["identity"])
-    # (azure-ai-ml nests the dump-only ssh_port and admin_username under ssh_settings, where the top-level read-only
-    # filter does not reach; load_compute ignores them, so the export still loads — noted in the issue note)
+    # azure-ai-ml nests dump-only members too: ssh_settings' admin_username/ssh_port, network_settings' IP addresses
+    assert body["properties"]["properties"]["sshSettings"]["adminUserName"]  # as recorded: set by the service
+    assert not {"admin_username", "ssh_port"} & set(text.get("ssh_settings") or {})
+    assert not {"public_ip_address", "private_ip_address"} & set(text.get("network_settings") or {})
     assert loader("compute")(tmp_path / item.file).size == "STANDARD_DS3_V2"
 
 
