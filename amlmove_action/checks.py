@@ -15,7 +15,6 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from .inputs import AssociatedResourceChoice, IncludeMode
 from .inventory import (
     FINISHED_JOB_STATUSES,
     STOPPED_LABELING_STATUSES,
@@ -34,6 +33,7 @@ from .inventory import (
     same_id,
     same_location,
 )
+from .selection import AssociatedResourceChoice, IncludeMode
 
 MAX_RESOURCES_PER_MOVE = 800  # ARM's limit per moveResources request
 MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/moveResources/action"

@@ -18,6 +18,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import InputError
+from .selection import AssociatedResourceChoice, IncludeMode
 
 
 class Command(StrEnum):
@@ -265,21 +266,6 @@ class GroupRef:
     @property
     def id(self) -> str:
         return f"/subscriptions/{self.subscription_id}/resourceGroups/{self.name}"
-
-
-class IncludeMode(StrEnum):
-    AUTO = "auto"  # associated resources in the workspace's group that no other workspace uses
-    NONE = "none"  # only the workspace
-    ALL = "all"  # every associated resource in the workspace's group, shared or not
-    LISTED = "listed"  # exactly the resource IDs given
-
-
-@dataclass(frozen=True)
-class AssociatedResourceChoice:
-    """The include-associated-resources input, parsed: a mode, plus the IDs when the mode is LISTED."""
-
-    mode: IncludeMode = IncludeMode.AUTO
-    listed_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

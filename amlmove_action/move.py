@@ -6,7 +6,6 @@ part of the work."""
 from __future__ import annotations
 
 import json
-import time
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -206,13 +205,3 @@ def utc_now() -> str:
 
 def elapsed_text(delta: timedelta) -> str:
     return durations.text(delta)
-
-
-def sleep_until_unlocked(check: Any, deadline: datetime, heartbeat: Any, interval: float) -> None:
-    """Without a continuation token (the state file was lost), poll the groups themselves until `check()` is true."""
-    started = datetime.now(UTC)
-    while not check():
-        if datetime.now(UTC) >= deadline:
-            raise MoveTimedOut()
-        heartbeat(datetime.now(UTC) - started, "waiting for the move in progress")
-        time.sleep(interval)

@@ -16,10 +16,11 @@ from typing import Any
 from .. import drift, durations, move
 from .. import inventory as inv
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
-from ..inputs import AssociatedResourceChoice, IncludeMode, Settings, resource_id_problem
+from ..inputs import Settings, resource_id_problem
 from ..localfiles import NotRegularFile, TooLarge, prepare_output_dir, read_regular_file
 from ..planfile import load_plan, verify_plan
 from ..report import Report, report_markdown, status_for, write_report
+from ..selection import AssociatedResourceChoice, IncludeMode
 from ..session import Session, sign_in
 from . import plan as plan_command
 

@@ -10,7 +10,7 @@ import re
 import threading
 from collections.abc import Mapping
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -29,14 +29,6 @@ REMOVABLE = {
     "batch-endpoints-present": "remove_endpoints",
     "serverless-endpoints-present": "remove_endpoints",
 }
-
-
-@dataclass(frozen=True)
-class PlanOutcome:
-    plan: dict[str, Any]
-    plan_file: Path
-    inventory: inv.Inventory
-    exit_code: int
 
 
 def options_of(settings: Settings) -> PlanOptions:
