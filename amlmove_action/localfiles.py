@@ -6,9 +6,11 @@ a link to one is refused with one line, exit 2)."""
 from __future__ import annotations
 
 import errno
+import json
 import os
 import stat
 from pathlib import Path
+from typing import Any
 
 from .errors import InputError, echo
 
@@ -129,3 +131,13 @@ class TooLarge(OSError):
     def __init__(self, size: int) -> None:
         super().__init__(f"{size} bytes")
         self.size = size
+
+
+def write_json_atomically(path: Path, data: Any) -> Path:
+    """Write `data` as indented JSON to `path` through a temporary file renamed over it: a reader never sees half
+    a file (plan.json, report.json, state.json)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
+    return path

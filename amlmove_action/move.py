@@ -5,55 +5,18 @@ part of the work."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from . import durations
 from . import inventory as inv
 from .azure import Clients, from_http_error, no_verdict
 from .plan import moved_id
+from .state import MoveState
 
 HEARTBEAT_SECONDS = 15.0  # at most 30 s between progress lines (the issue's bound), with margin
 FALLBACK_POLL_SECONDS = 10  # only when ARM sends no Retry-After; azure-core's default would be 30 s
-STATE_VERSION = "1.0"
-
-
-@dataclass
-class MoveState:
-    """OUTPUT_DIR/state.json: enough to resume polling after the runner died, and never start a second move."""
-
-    plan_digest: str
-    status: str  # accepted | succeeded | failed | timed-out
-    started_at: str
-    resources: list[str]
-    target_resource_group: str
-    continuation_token: str | None = None
-    error: dict[str, Any] | None = None
-
-    def to_json(self) -> dict[str, Any]:
-        return {
-            "schemaVersion": STATE_VERSION,
-            "planDigest": self.plan_digest,
-            "status": self.status,
-            "startedAt": self.started_at,
-            "resources": self.resources,
-            "targetResourceGroup": self.target_resource_group,
-            "continuationToken": self.continuation_token,
-            "error": self.error,
-        }
-
-    def started(self) -> datetime:
-        return datetime.strptime(self.started_at, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
-
-
-def save_state(path: Path, state: MoveState) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(state.to_json(), indent=2) + "\n", encoding="utf-8")
-    tmp.replace(path)
 
 
 @dataclass(frozen=True)

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import __version__
 from . import inventory as inv
+from .localfiles import write_json_atomically
 
 SCHEMA_VERSION = "2.0"
 ML_WORKSPACE_TYPE = "microsoft.machinelearningservices/workspaces"
@@ -306,9 +307,4 @@ def write_lock(inventory: inv.Inventory, moved: list[str]) -> dict[str, Any]:
 
 
 def write_plan(plan: dict[str, Any], output_dir: Path) -> Path:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = output_dir / "plan.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(plan, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_json_atomically(output_dir / "plan.json", plan)

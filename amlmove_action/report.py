@@ -3,12 +3,12 @@ summary — what moved (old → new ids), how long each phase took, every follow
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from . import __version__, durations
+from .localfiles import write_json_atomically
 from .render import code, code_block, md, truncate
 
 SCHEMA_VERSION = "1.1"  # 1.1: writes[] (every change apply made before the move, and its undo)
@@ -74,12 +74,7 @@ def status_for(exit_code: int) -> str:
 
 
 def write_report(data: dict[str, Any], output_dir: Path) -> Path:
-    output_dir.mkdir(parents=True, exist_ok=True)
-    path = output_dir / "report.json"
-    tmp = path.with_suffix(".json.tmp")
-    tmp.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return write_json_atomically(output_dir / "report.json", data)
 
 
 _VERDICT = {

@@ -4,7 +4,6 @@ heartbeat, resume instead of moving twice, repair what the move leaves broken, a
 
 from __future__ import annotations
 
-import base64
 import json
 import time
 from collections.abc import Mapping
@@ -13,16 +12,16 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from .. import drift, durations, move
+from .. import drift, durations, move, planning
 from .. import inventory as inv
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
-from ..inputs import Settings, resource_id_problem
-from ..localfiles import NotRegularFile, TooLarge, prepare_output_dir, read_regular_file
+from ..inputs import Settings
+from ..localfiles import prepare_output_dir
 from ..planfile import load_plan, verify_plan
 from ..report import Report, report_markdown, status_for, write_report
 from ..selection import AssociatedResourceChoice, IncludeMode
 from ..session import Session, sign_in
-from . import plan as plan_command
+from ..state import MoveState, MoveStatus, read_state, save_state
 
 
 class Phases:
@@ -82,95 +81,8 @@ def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
         )
 
 
-STATE_STATUSES = ("accepted", "succeeded", "failed", "timed-out")
-# state.json holds at most 800 resource IDs (ARM's limit per move) and one continuation token: far below this.
-MAX_STATE_BYTES = 4 * 1024 * 1024
-
-
-def read_state(
-    path: Path, digest: str, arm_endpoint: str | None = None, source_group_id: str | None = None
-) -> move.MoveState | None:
-    """OUTPUT_DIR/state.json of an earlier run of this plan (None when absent or written for another plan).
-
-    Checked as strictly as the plan: any field apply would use later (times, the continuation token) must be what
-    amlmove writes, and the token may only poll this run's ARM endpoint (it will carry a bearer token there)."""
-    from ..errors import InputError, echo
-
-    def corrupt(problem: str) -> InputError:
-        return InputError(
-            "output-dir",
-            f"its state.json ({path}) {problem}",
-            "Delete the corrupt state.json only if no move is running, then re-run apply",
-        )
-
-    try:
-        data = json.loads(read_regular_file(path, MAX_STATE_BYTES).decode("utf-8"))
-    except FileNotFoundError:
-        return None
-    except NotRegularFile as exc:
-        raise corrupt(f"{exc}, not a regular file") from None
-    except TooLarge:
-        raise corrupt(f"is larger than any state.json amlmove writes ({MAX_STATE_BYTES} bytes)") from None
-    except (OSError, ValueError, RecursionError):
-        raise corrupt("is unreadable or not JSON") from None
-    if not isinstance(data, dict):
-        raise corrupt("is not a JSON object")
-    if data.get("planDigest") != digest:
-        return None
-    resources, token, error = data.get("resources"), data.get("continuationToken"), data.get("error")
-    if (
-        data.get("status") not in STATE_STATUSES
-        or not isinstance(data.get("startedAt"), str)
-        or not isinstance(resources, list)
-        or not all(isinstance(r, str) for r in resources)
-        or not isinstance(data.get("targetResourceGroup"), str)
-        or not (token is None or isinstance(token, str))
-        or not (error is None or isinstance(error, dict))
-    ):
-        raise corrupt("does not have the fields amlmove writes")
-    for rid in resources:  # they go into the body of the move request a resume sends
-        group = source_group_id or "/".join(rid.split("/")[:5])
-        if resource_id_problem(rid, group) is not None:
-            raise corrupt(f"lists {echo(rid, 120)}, which is not a top-level resource ID in the source group")
-    state = move.MoveState(
-        data["planDigest"], data["status"], data["startedAt"], resources, data["targetResourceGroup"], token, error
-    )
-    try:
-        if not state.started_at.isascii():
-            raise ValueError(state.started_at)
-        state.started()
-    except ValueError:
-        raise corrupt("has a startedAt that is not a UTC date and time") from None
-    if state.status == "accepted" and token and arm_endpoint is not None and not token_targets(token, arm_endpoint):
-        raise corrupt(f"has a continuation token that does not poll {arm_endpoint}")
-    return state
-
-
-def token_targets(token: str, arm_endpoint: str) -> bool:
-    """True when `token` is azure-core's continuation token and every URL in it is on `arm_endpoint`'s host."""
-    from urllib.parse import urlsplit
-
-    try:
-        data = json.loads(base64.b64decode(token, validate=True).decode("utf-8"))
-        if not isinstance(data, dict) or data.get("version") != 1:
-            return False
-        inner = data["data"]
-        urls = [inner["request"]["url"]]
-        headers = inner["response"]["headers"]
-        polled = ("location", "azure-asyncoperation", "operation-location")
-        urls += [v for k, v in headers.items() if k.lower() in polled]
-        want = urlsplit(arm_endpoint)
-        for url in urls:
-            got = urlsplit(url)
-            if got.scheme.lower() != "https" or got.netloc.lower() != want.netloc.lower() or got.username:
-                return False
-        return True
-    except (ValueError, KeyError, TypeError, AttributeError, RecursionError):
-        return False
-
-
 # Loaded while the token request is in flight: the re-plan's modules, then the move's and the follow-ups'.
-PRELOAD = (*plan_command.PRELOAD, "amlmove_action.postmove")
+PRELOAD = (*planning.PRELOAD, "amlmove_action.postmove")
 
 
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
@@ -229,7 +141,7 @@ def _apply(
     platform: Any,
     approved: dict[str, Any],
     session: Session,
-    state: move.MoveState | None,
+    state: MoveState | None,
     state_path: Path,
     report: Report,
     phases: Phases,
@@ -240,7 +152,7 @@ def _apply(
     target_group = approved["destination"]["resourceGroupId"]
 
     phases.start("locate")
-    if state is not None and state.status == "accepted" and state.continuation_token:
+    if state is not None and state.status is MoveStatus.ACCEPTED and state.continuation_token:
         platform.info(f"Resuming the move ARM accepted at {state.started_at} (state.json) — not starting another")
         phases.start("move")
         poller = move.resume_move(clients, source_group, state)
@@ -368,9 +280,7 @@ def _refuse_on_drift(
     settings: Settings, session: Session, platform: Any, approved: dict[str, Any], report: Report
 ) -> tuple[dict[str, Any], inv.Inventory]:
     """The fresh plan (and what it read), when nothing move-relevant changed; PlanRefused otherwise."""
-    from .plan import make_plan
-
-    fresh, inventory = make_plan(planned_settings(settings, approved), session, platform, for_review=False)
+    fresh, inventory = planning.make_plan(planned_settings(settings, approved), session, platform, for_review=False)
     diffs = drift.differences(approved, fresh)
     if diffs:
         report.drift = [{"what": d.what, "approved": d.approved, "now": d.now} for d in diffs]
@@ -548,10 +458,10 @@ def _prepare_and_move(
     poller = _start_move(clients, settings, platform, report, resources, source_group, target_group)
     if poller is None:  # this plan's own move finished meanwhile (another run of it): on to the follow-ups
         return datetime.now(UTC)
-    state = move.MoveState(
-        approved["digest"], "accepted", move.utc_now(), resources, target_group, poller.continuation_token()
+    state = MoveState(
+        approved["digest"], MoveStatus.ACCEPTED, move.utc_now(), resources, target_group, poller.continuation_token()
     )
-    move.save_state(state_path, state)
+    save_state(state_path, state)
     platform.info(f"ARM accepted the move; state saved to {state_path}")
     _wait(clients, poller, state, state_path, settings, platform, report, resources, source_group, target_group)
     return state.started()
@@ -744,7 +654,7 @@ LOST_TRACK_PAUSES = (1, 2, 4, 8, 15)
 def _wait(
     clients: Any,
     poller: Any,
-    state: move.MoveState,
+    state: MoveState,
     state_path: Path,
     settings: Settings,
     platform: Any,
@@ -785,8 +695,8 @@ def _wait(
                 if positions.all_moved:  # e.g. ResourceMoveTimedOut after everything moved (the move doc): done
                     platform.info(f"ARM ended the move with {failed.code}, but every planned resource has moved")
                     break
-                state.status, state.error = "failed", {"code": failed.code, "message": failed.message}
-                move.save_state(state_path, state)
+                state.status, state.error = MoveStatus.FAILED, {"code": failed.code, "message": failed.message}
+                save_state(state_path, state)
                 report.record("failed", positions)
                 report.error = {
                     "code": failed.code,
@@ -825,8 +735,8 @@ def _wait(
         )
         time.sleep(pause)
         poller = move.resume_move(clients, source_group, state)
-    state.status = "succeeded"
-    move.save_state(state_path, state)
+    state.status = MoveStatus.SUCCEEDED
+    save_state(state_path, state)
     report.record("moved", positions)
     platform.info(f"Move finished: {len(positions.moved)} resource(s) now in {target_group}")
 
@@ -834,7 +744,7 @@ def _wait(
 def _lost_track(
     clients: Any,
     problem: move.MoveFailed,
-    state: move.MoveState,
+    state: MoveState,
     report: Report,
     resources: list[str],
     source_group: str,

@@ -37,6 +37,7 @@ from hypothesis import strategies as st
 
 from amlmove_action import cli, drift, move, render
 from amlmove_action import inventory as inv
+from amlmove_action import state as statefile
 from amlmove_action.commands import apply as apply_command
 from amlmove_action.errors import InputError
 from amlmove_action.inputs import INPUT_SPECS, Command, settings_from_argv, settings_from_env
@@ -623,7 +624,7 @@ def real_state(plan: dict[str, Any], arm: str = ARM) -> dict[str, Any]:
             "context": {"deserialized_data": None},
         },
     }
-    return move.MoveState(
+    return statefile.MoveState(
         plan["digest"],
         "accepted",
         move.utc_now(),
@@ -662,10 +663,10 @@ def test_state_file_mutated_from_a_real_one(real_plan: dict[str, Any], data: Any
     code, stdout, stderr, tmp = run_apply_with(json.dumps(real_plan).encode(), json.dumps(doc).encode())
     COUNTS["state-mutated"] += 1
     if check_state_outcome(code, stdout, stderr) == "valid":
-        loaded = apply_command.read_state(tmp / "out" / "state.json", real_plan["digest"], ARM)
+        loaded = statefile.read_state(tmp / "out" / "state.json", real_plan["digest"], ARM)
         if loaded is not None and loaded.status == "accepted" and loaded.continuation_token:
             loaded.started()
-            assert apply_command.token_targets(loaded.continuation_token or "", ARM)
+            assert statefile.token_targets(loaded.continuation_token or "", ARM)
 
 
 @pytest.mark.parametrize(

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from amlmove_action import inputs, planfile
-from amlmove_action.commands import apply as apply_command
+from amlmove_action import state as statefile
 from amlmove_action.errors import InputError
 from tests.conftest import ROOT, subprocess_env
 from tests.support.fault_runs import DEST_ID, SRC, WS_ID, plan, scenario
@@ -178,7 +178,7 @@ def test_state_json_that_is_not_a_regular_file_is_refused_before_azure(emu, appr
     out.mkdir()
     if make is _too_large:  # a state.json of this plan, padded past the bound
         body = json.dumps({"planDigest": json.loads(approved.read_text("utf-8"))["digest"]})
-        (out / "state.json").write_text(body + " " * apply_command.MAX_STATE_BYTES, "utf-8")
+        (out / "state.json").write_text(body + " " * statefile.MAX_STATE_BYTES, "utf-8")
     else:
         make(out / "state.json")
     mark = len(emu.requests())
@@ -259,5 +259,5 @@ def test_one_id_check_for_inputs_plan_and_state(emu, approved, tmp_path, name) -
         "utf-8",
     )
     with pytest.raises(InputError, match="not a top-level resource ID"):
-        apply_command.read_state(state, the_plan["digest"], None, SRC.source_rg)
+        statefile.read_state(state, the_plan["digest"], None, SRC.source_rg)
     assert inputs.resource_id_problem(SRC.associated("storage"), SRC.source_rg) is None
