@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import durations
 from .errors import InputError, PlanRefused, echo
@@ -15,6 +15,9 @@ from .inputs import resource_id_problem
 from .inventory import same_id
 from .localfiles import NotRegularFile, TooLarge, read_regular_file
 from .plan import digest_of, schema
+
+if TYPE_CHECKING:
+    from .inputs import Settings
 
 MAX_PLAN_BYTES = 16 * 1024 * 1024
 
@@ -149,3 +152,23 @@ def verify_plan(
             raise PlanRefused(
                 str(path), "it was created in the future (clock skew or an edited file)", "Run the plan job again"
             )
+
+
+def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
+    """Every opt-in is part of the approved plan: an apply whose inputs say otherwise is refused (exit 1) before any
+    request, naming every disagreement in one line."""
+    from .plan import OPT_INS
+
+    differ = [
+        f"{name} is {str(getattr(settings, field)).lower()} here but the approved plan says "
+        f"{str(plan['options'][key]).lower()}"
+        for field, key, name in OPT_INS
+        if getattr(settings, field) != plan["options"][key]
+    ]
+    if differ:
+        names = ", ".join(name for field, key, name in OPT_INS if getattr(settings, field) != plan["options"][key])
+        raise PlanRefused(
+            str(path),
+            "; ".join(differ),
+            f"Set {names} as the approved plan did, or plan again with the new value(s) and get that plan approved",
+        )

@@ -372,3 +372,24 @@ PRELOAD = (
     "amlmove_action.plan",
     "amlmove_action.render",
 )
+
+
+def planned_settings(settings: Settings, plan: dict[str, Any]) -> Settings:
+    """Apply plans and acts with the approved plan's options, not with whatever the apply job's inputs say
+    (Terraform); check_opt_ins has already refused inputs that disagree."""
+    from .plan import OPT_INS
+    from .selection import AssociatedResourceChoice, IncludeMode
+
+    opts = plan["options"]
+    include = opts["includeAssociatedResources"]
+    if include in {m.value for m in IncludeMode if m is not IncludeMode.LISTED}:
+        choice = AssociatedResourceChoice(IncludeMode(include))
+    else:
+        choice = AssociatedResourceChoice(IncludeMode.LISTED, tuple(i for i in include.split("\n") if i))
+    return replace(
+        settings,
+        include_associated_resources=choice,
+        skip_checks=frozenset(opts["skipChecks"]),
+        create_destination_resource_group=opts["createDestinationResourceGroup"],
+        **{field: opts[key] for field, key, _ in OPT_INS},
+    )

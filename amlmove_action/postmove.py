@@ -9,11 +9,15 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import inventory as inv
 from .azure import Clients, arm_error
 from .plan import moved_id
+
+if TYPE_CHECKING:
+    from .applyrun import ApplyRun
+    from .report import Report
 
 ML_API = "2024-10-01"
 AUTHZ_API = "2022-04-01"
@@ -349,3 +353,123 @@ def _quoted(text: str) -> str:
 def _credentials_kind(ds: dict[str, Any]) -> str:
     creds = (ds.get("properties") or {}).get("credentials") or {"credentialsType": "None"}
     return str(creds.get("credentialsType", "None"))
+
+
+def follow_ups(run: ApplyRun) -> None:
+    """Every follow-up of the approved plan, after the move: independent lanes side by side, then the computes; the
+    results and the checklist for people go into the report."""
+    from .errors import one_line
+
+    settings, approved, report = run.settings, run.approved, run.report
+
+    def post_move() -> PostMove:
+        return PostMove(
+            run.clients,
+            approved["source"]["workspaceId"],
+            approved["destination"]["resourceGroupId"],
+            report.moved,
+            run.platform.mask,
+        )
+
+    def step(pm: PostMove, kind: str, target: str, call: Any) -> None:
+        """Run one follow-up; if it breaks (Azure still failing after the retries, an unreadable snapshot) record
+        it as failed and go on: a follow-up never undoes the move, never hides the others, and a re-run retries."""
+        try:
+            call()
+        except Exception as exc:  # noqa: BLE001 - reported in report.json and in the exit line
+            pm.results.append(FollowUp(kind, target, "failed", one_line(f"{type(exc).__name__}: {exc}")[:400]))
+
+    def restore(pm: PostMove) -> None:
+        # Always the approved plan's snapshot (every scope, child scopes included): a fresh runner restores it all.
+        pm.restore_role_assignments(approved["roleAssignmentSnapshot"])
+
+    # Independent follow-ups run side by side, each lane on its own PostMove; verify and the datastore repair share
+    # one (and its datastore list). The report lists them in this order whatever finishes first.
+    def datastores_lane() -> list[FollowUp]:
+        pm = post_move()
+        expected = approved["inventory"].get("datastores") or 0
+        step(pm, "verify", pm.new_workspace_id, lambda: pm.verify(expected_datastores=expected))
+        if settings.repair_datastores:
+            step(pm, "datastore", "datastores of the moved workspace", pm.repair_datastores)
+        return pm.results
+
+    def roles_lane() -> list[FollowUp]:
+        pm = post_move()
+        if settings.restore_role_assignments:
+            step(pm, "role-assignment", "role assignments at the moved scopes", lambda: restore(pm))
+        return pm.results
+
+    def endpoints_lane() -> list[FollowUp]:
+        pm = post_move()
+        step(
+            pm,
+            "private-endpoint",
+            "private endpoint connections of the moved workspace",
+            lambda: pm.private_endpoints(
+                settings.approve_private_endpoints, approved["postMove"]["privateEndpointConnections"]
+            ),
+        )
+        return pm.results
+
+    order = ("verify", "role-assignment", "datastore", "private-endpoint")
+    done = [r for lane in in_parallel(lambda call: call(), [datastores_lane, roles_lane, endpoints_lane]) for r in lane]
+    pm = post_move()
+    pm.results = sorted(done, key=lambda r: order.index(r.kind) if r.kind in order else len(order))
+    if approved["options"]["recreateComputes"] and approved["exports"]:
+        pm.results += _recreate_computes(run, pm.new_workspace_id)
+    report.follow_ups = [r.to_json() for r in pm.results]
+    report.checklist = _checklist(approved, report)
+
+
+def _recreate_computes(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
+    """Recreate the deleted (not detached) computes from the plan artifact's exports — found next to the plan file,
+    so a re-run on a fresh runner (new output-dir, the downloaded artifact) recreates them too; each verified first.
+    A failure is reported, never undoes the move."""
+    from .errors import one_line
+    from .exports import Export, ExportProblem, recreate_computes, verify
+    from .prepare import copy_exports
+
+    plan_dir = run.settings.plan_file.parent
+    exports = [Export.from_json(e) for e in run.approved["exports"] if e["kind"] == "compute"]
+    if not exports:
+        return []
+    try:
+        verify(exports, plan_dir)
+    except ExportProblem as problem:
+        return [FollowUp("compute", "exports", "failed", f"{problem}: not recreated")]
+    copy_exports(exports, plan_dir, run.settings.output_dir)
+    run.report.exports = sorted(set(run.report.exports) | {e.file for e in exports})
+    try:
+        done = recreate_computes(run.clients, workspace_id, exports, plan_dir)
+    except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
+        return [FollowUp("compute", "exports", "failed", one_line(f"{type(exc).__name__}: {exc}")[:300])]
+    # every compute attempted; a failure is listed with the command that finishes it by hand
+    return [FollowUp("compute", r.name, r.status, r.detail, r.command) for r in done]
+
+
+def _checklist(approved: dict[str, Any], report: Report) -> list[str]:
+    """What is left for people after the move, from the approved plan and what moved."""
+    items = [
+        "Update pipelines, scripts, connections and dashboards that hard-code the old workspace ID "
+        f"({approved['source']['workspaceId']})"
+    ]
+    post = approved["postMove"]
+    if post["computesToRemove"] and not approved["options"]["recreateComputes"]:
+        items.append(
+            "Recreate the deleted computes from the plan artifact's exports/ (report.md gives each command; use new "
+            "names for compute instances: reusing a name after a move fails with an Etag conflict; recreate-computes "
+            "names them <name>-m<4 hex>)"
+        )
+    if post["endpointsToRemove"]:
+        items.append(
+            "Recreate the deleted endpoints and their deployments from the plan artifact's exports/ (az ml "
+            "online-endpoint create --file …, then az ml online-deployment create --file …; batch and serverless "
+            "alike); model and compute references name the old workspace: point them at the moved one"
+        )
+    if any(f["id"] == "managed-network" for f in approved["findings"]):
+        items.append("Re-provision the managed network's private-endpoint outbound rules (their targets' IDs changed)")
+    if any("/microsoft.insights/components/" in m[0].lower() for m in report.moved):
+        items.append(
+            "Application Insights: data sent before the move is queryable only through its Log Analytics workspace"
+        )
+    return items

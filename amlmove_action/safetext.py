@@ -15,6 +15,7 @@ import html
 import re
 import secrets as _secrets
 from collections.abc import Iterable
+from typing import Any
 
 REDACTED = "***"
 
@@ -151,3 +152,16 @@ def guarded_block(value: object, token: str | None = None) -> list[str]:
     while any(token.lower() in line.lower() for line in inner):  # cannot happen with a fresh random token
         token = stop_token()
     return [f"::stop-commands::{token}", *inner, f"::{token}::"]
+
+
+def redact_json(value: Any, secrets: Iterable[str]) -> Any:
+    """`value` (JSON-like) with every registered secret in its strings replaced by *** (see redact)."""
+    if not secrets:
+        return value
+    if isinstance(value, str):
+        return redact(value, secrets)
+    if isinstance(value, list):
+        return [redact_json(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: redact_json(v, secrets) for k, v in value.items()}
+    return value

@@ -85,6 +85,13 @@ def cycles(graph: dict[str, set[str]]) -> list[list[str]]:
     return found
 
 
+def _document(node: ast.AST) -> bool:
+    """A name (or attribute, `run.approved`) that holds the plan, report or state dict."""
+    if isinstance(node, ast.Name):
+        return node.id in DOCUMENT_NAMES
+    return isinstance(node, ast.Attribute) and node.attr in DOCUMENT_NAMES
+
+
 def document_lookups(tree: ast.AST) -> int:
     """`plan["x"]` / `plan.get("x")`-style lookups outside to_json/from_json."""
     count = 0
@@ -96,8 +103,7 @@ def document_lookups(tree: ast.AST) -> int:
         if not in_serialiser:
             if (
                 isinstance(node, ast.Subscript)
-                and isinstance(node.value, ast.Name)
-                and node.value.id in DOCUMENT_NAMES
+                and _document(node.value)
                 and isinstance(node.slice, ast.Constant)
                 and isinstance(node.slice.value, str)
             ):
@@ -106,8 +112,7 @@ def document_lookups(tree: ast.AST) -> int:
                 isinstance(node, ast.Call)
                 and isinstance(node.func, ast.Attribute)
                 and node.func.attr == "get"
-                and isinstance(node.func.value, ast.Name)
-                and node.func.value.id in DOCUMENT_NAMES
+                and _document(node.func.value)
                 and node.args
                 and isinstance(node.args[0], ast.Constant)
                 and isinstance(node.args[0].value, str)

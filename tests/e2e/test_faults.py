@@ -142,7 +142,7 @@ def test_poll_url_that_keeps_failing_stops_without_claiming_a_failure(emu, tmp_p
     emu.shape_lro(durationSeconds=3600, outcome="succeeded")
     fault(emu, "GET", POLL, status=404, errorCode="OperationNotFound", errorMessage="Not found.", skip=MOVE_POLL)
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr("amlmove_action.commands.apply.LOST_TRACK_PAUSES", (0.1, 0.1))
+        mp.setattr("amlmove_action.move.LOST_TRACK_PAUSES", (0.1, 0.1))
         first = apply(emu, tmp_path, "run")
     assert first.code == 3
     assert first.report["status"] == "timed-out" and first.report["error"]["code"] == "OperationNotFound"

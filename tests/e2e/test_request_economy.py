@@ -122,8 +122,8 @@ def test_the_early_verdict_is_used_only_for_the_move_set_it_was_asked_for() -> N
 
     from amlmove_action import checks
     from amlmove_action import inventory as inv
-    from amlmove_action.planning import EarlyValidation
     from amlmove_action.inputs import AssociatedResourceChoice
+    from amlmove_action.planning import EarlyValidation
 
     s = samples.WorkspaceScenario()
     storage = s.associated("storage")
