@@ -16,6 +16,7 @@ from . import inventory as inv
 from .azure import Clients, from_http_error, no_verdict
 from .errors import AzureError, PlanRefused, RuntimeFailure
 from .plan import moved_id
+from .report import ReportStatus
 from .state import MoveState, MoveStatus, save_state
 
 if TYPE_CHECKING:
@@ -213,11 +214,11 @@ def own_move_done(run: ApplyRun, positions: Positions, cause: str) -> bool:
     next_step = decide(None, positions)
     if next_step is Next.FOLLOW_UPS:
         run.platform.info("Every planned resource is already at the destination: going straight to the follow-ups")
-        run.report.record("already-moved", positions)
+        run.report.record(ReportStatus.ALREADY_MOVED, positions)
         run.report.drift, run.report.error = [], None
         return True
     if next_step is Next.PARTIAL:
-        run.report.record("failed", positions)
+        run.report.record(ReportStatus.FAILED, positions)
         raise RuntimeFailure(
             "Apply",
             f"{len(positions.moved)} of {len(run.resources)} planned resources are already at the destination and the "
@@ -319,7 +320,7 @@ def start(run: ApplyRun) -> Any | None:
 def _not_started(run: ApplyRun, refused: MoveFailed) -> None:
     """ARM did not accept the move (or never answered): say exactly where everything is and what to do."""
     positions = locate_planned(run)
-    run.report.record("failed", positions)
+    run.report.record(ReportStatus.FAILED, positions)
     run.report.error = {"code": refused.code, "message": refused.message, "correlationId": refused.correlation_id}
     where = f"{len(positions.moved)} of {len(run.resources)} resource(s) are at the destination"
     if refused.status is None:
@@ -370,7 +371,7 @@ def follow(run: ApplyRun, poller: Any, state: MoveState) -> None:
             positions = locate_planned(run)
             if positions.all_moved:  # ARM finished the move; its operation URL just had not said so yet
                 break
-            report.record("timed-out", positions)
+            report.record(ReportStatus.TIMED_OUT, positions)
             # Only here is the move still ARM's to finish: a re-run (or a person) needs the token to follow it.
             platform.set_output("continuation-token", state.continuation_token or "")
             raise RuntimeFailure(
@@ -388,7 +389,7 @@ def follow(run: ApplyRun, poller: Any, state: MoveState) -> None:
                     break
                 state.status, state.error = MoveStatus.FAILED, {"code": failed.code, "message": failed.message}
                 save_state(run.state_path, state)
-                report.record("failed", positions)
+                report.record(ReportStatus.FAILED, positions)
                 report.error = {
                     "code": failed.code,
                     "message": failed.message,
@@ -428,14 +429,14 @@ def follow(run: ApplyRun, poller: Any, state: MoveState) -> None:
         poller = resume_move(run.clients, run.source_group, state)
     state.status = MoveStatus.SUCCEEDED
     save_state(run.state_path, state)
-    report.record("moved", positions)
+    report.record(ReportStatus.MOVED, positions)
     platform.info(f"Move finished: {len(positions.moved)} resource(s) now in {run.target_group}")
 
 
 def _lost_track(run: ApplyRun, problem: MoveFailed, state: MoveState) -> None:
     """Stop waiting without a verdict: state.json keeps the token (a re-run resumes), the report says what is known."""
     positions = locate_planned(run)
-    run.report.record("timed-out", positions)  # apply stopped waiting; ARM has not said the move failed
+    run.report.record(ReportStatus.TIMED_OUT, positions)  # apply stopped waiting; ARM has not said the move failed
     run.report.error = {
         "code": problem.code or "NoAnswer",
         "message": f"ARM accepted the move at {state.started_at} but its operation URL gave no verdict: "

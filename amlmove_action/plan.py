@@ -15,6 +15,7 @@ from typing import Any
 from . import __version__
 from . import inventory as inv
 from .localfiles import write_json_atomically
+from .selection import AssociatedResourceChoice
 
 SCHEMA_VERSION = "2.0"
 ML_WORKSPACE_TYPE = "microsoft.machinelearningservices/workspaces"
@@ -28,13 +29,35 @@ class PlanOptions:
     remove_computes: bool
     remove_endpoints: bool
     skip_checks: tuple[str, ...]
-    include_associated_resources: str
+    include_associated_resources: AssociatedResourceChoice
     apply_principal_id: str | None = None
     restore_role_assignments: bool = True
     repair_datastores: bool = True
     approve_private_endpoints: bool = False
     recreate_computes: bool = False
     register_providers: bool = False
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "createDestinationResourceGroup": self.create_destination_resource_group,
+            "removeComputes": self.remove_computes,
+            "removeEndpoints": self.remove_endpoints,
+            "skipChecks": sorted(self.skip_checks),
+            "includeAssociatedResources": self.include_associated_resources.to_text(),
+            "applyPrincipalId": self.apply_principal_id,
+            **{key: getattr(self, field) for field, key, _ in OPT_INS},
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlanOptions:
+        """The options of a plan.json that planfile.load_plan has checked against the schema."""
+        return cls(
+            create_destination_resource_group=data["createDestinationResourceGroup"],
+            skip_checks=tuple(data["skipChecks"]),
+            include_associated_resources=AssociatedResourceChoice.from_text(data["includeAssociatedResources"]),
+            apply_principal_id=data.get("applyPrincipalId"),
+            **{field: data[key] for field, key, _ in OPT_INS},
+        )
 
 
 # The seven opt-ins: (Settings / PlanOptions field, plan.json options key, input name). All of them are recorded in the
@@ -97,15 +120,7 @@ def build_plan(
             "location": inventory.destination_group.location,
             "workspaceId": moved_id(ws.id, inventory.destination_group.id),
         },
-        "options": {
-            "createDestinationResourceGroup": options.create_destination_resource_group,
-            "removeComputes": options.remove_computes,
-            "removeEndpoints": options.remove_endpoints,
-            "skipChecks": sorted(options.skip_checks),
-            "includeAssociatedResources": options.include_associated_resources,
-            "applyPrincipalId": options.apply_principal_id,
-            **{key: getattr(options, field) for field, key, _ in OPT_INS},
-        },
+        "options": options.to_json(),
         "resources": moved,
         "associatedResources": [
             {

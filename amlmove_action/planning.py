@@ -34,14 +34,12 @@ REMOVABLE = {
 def options_of(settings: Settings) -> PlanOptions:
     from .plan import PlanOptions
 
-    choice = settings.include_associated_resources
-    include = str(choice.mode) if not choice.listed_ids else "\n".join(choice.listed_ids)
     return PlanOptions(
         create_destination_resource_group=settings.create_destination_resource_group,
         remove_computes=settings.remove_computes,
         remove_endpoints=settings.remove_endpoints,
         skip_checks=tuple(sorted(settings.skip_checks)),
-        include_associated_resources=include,
+        include_associated_resources=settings.include_associated_resources,
         apply_principal_id=settings.apply_principal_id,
         restore_role_assignments=settings.restore_role_assignments,
         repair_datastores=settings.repair_datastores,
@@ -377,19 +375,13 @@ PRELOAD = (
 def planned_settings(settings: Settings, plan: dict[str, Any]) -> Settings:
     """Apply plans and acts with the approved plan's options, not with whatever the apply job's inputs say
     (Terraform); check_opt_ins has already refused inputs that disagree."""
-    from .plan import OPT_INS
-    from .selection import AssociatedResourceChoice, IncludeMode
+    from .plan import OPT_INS, PlanOptions
 
-    opts = plan["options"]
-    include = opts["includeAssociatedResources"]
-    if include in {m.value for m in IncludeMode if m is not IncludeMode.LISTED}:
-        choice = AssociatedResourceChoice(IncludeMode(include))
-    else:
-        choice = AssociatedResourceChoice(IncludeMode.LISTED, tuple(i for i in include.split("\n") if i))
+    options = PlanOptions.from_json(plan["options"])
     return replace(
         settings,
-        include_associated_resources=choice,
-        skip_checks=frozenset(opts["skipChecks"]),
-        create_destination_resource_group=opts["createDestinationResourceGroup"],
-        **{field: opts[key] for field, key, _ in OPT_INS},
+        include_associated_resources=options.include_associated_resources,
+        skip_checks=frozenset(options.skip_checks),
+        create_destination_resource_group=options.create_destination_resource_group,
+        **{field: getattr(options, field) for field, _, _ in OPT_INS},
     )

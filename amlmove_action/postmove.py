@@ -9,6 +9,7 @@ import uuid
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import inventory as inv
@@ -45,11 +46,21 @@ def in_parallel(function: Callable[[T], R], items: Iterable[T]) -> list[R]:
         return list(pool.map(function, items))
 
 
+class FollowUpStatus(StrEnum):
+    """How one follow-up ended (report.json's followUps[].status)."""
+
+    DONE = "done"
+    ALREADY_DONE = "already-done"
+    FAILED = "failed"
+    MANUAL = "manual"  # left for people: report.md gives the command
+    SKIPPED = "skipped"
+
+
 @dataclass
 class FollowUp:
     kind: str  # verify | role-assignment | datastore | private-endpoint | compute
     target: str
-    status: str  # done | already-done | failed | manual
+    status: FollowUpStatus
     detail: str
     command: str = ""
 
@@ -94,7 +105,7 @@ class PostMove:
         ws = self.clients.get_json(self.new_workspace_id, ML_API)
         if ws is None:
             self.results.append(
-                FollowUp("verify", self.new_workspace_id, "failed", "the workspace is not at its new id")
+                FollowUp("verify", self.new_workspace_id, FollowUpStatus.FAILED, "the workspace is not at its new id")
             )
             return False
         state = (ws.get("properties") or {}).get("provisioningState")
@@ -104,7 +115,7 @@ class PostMove:
             FollowUp(
                 "verify",
                 self.new_workspace_id,
-                "done" if ok else "failed",
+                FollowUpStatus.DONE if ok else FollowUpStatus.FAILED,
                 f"provisioningState {state}; {count} datastore(s) present (expected {expected_datastores})",
             )
         )
@@ -172,13 +183,15 @@ class PostMove:
                 + (f" --description {_quoted(a['description'])}" if a.get("description") else "")
             )
             if key in present.get(inv.normalise_id(new_scope).lower(), set()):
-                return FollowUp("role-assignment", target, "already-done", "already present")
+                return FollowUp("role-assignment", target, FollowUpStatus.ALREADY_DONE, "already present")
             try:
                 status = client.role_assignments.create(
                     new_scope, name, body, cls=lambda response, _model, _headers: response.http_response.status_code
                 )
             except ResourceExistsError:
-                return FollowUp("role-assignment", target, "already-done", "RoleAssignmentExists: already present")
+                return FollowUp(
+                    "role-assignment", target, FollowUpStatus.ALREADY_DONE, "RoleAssignmentExists: already present"
+                )
             except HttpResponseError as exc:
                 err = getattr(exc, "error", None)
                 code = getattr(err, "code", None) or str(exc.status_code)
@@ -186,15 +199,17 @@ class PostMove:
                     return FollowUp(
                         "role-assignment",
                         target,
-                        "skipped",
+                        FollowUpStatus.SKIPPED,
                         f"the principal no longer exists in the directory (PrincipalNotFound): role {guid} at "
                         f"{new_scope} not restored (assignment {a.get('id') or 'unknown'})",
                     )
-                return FollowUp("role-assignment", target, "failed", f"{code}: {getattr(err, 'message', '')}", command)
+                return FollowUp(
+                    "role-assignment", target, FollowUpStatus.FAILED, f"{code}: {getattr(err, 'message', '')}", command
+                )
             if status == 201:
-                return FollowUp("role-assignment", target, "done", "recreated at the new scope")
+                return FollowUp("role-assignment", target, FollowUpStatus.DONE, "recreated at the new scope")
             # 200: this very assignment was there already (an earlier run made it)
-            return FollowUp("role-assignment", target, "already-done", "already present")
+            return FollowUp("role-assignment", target, FollowUpStatus.ALREADY_DONE, "already present")
 
         self.results += in_parallel(restore, wanted)
 
@@ -221,7 +236,12 @@ class PostMove:
                 stale.append(ds)
             else:
                 self.results.append(
-                    FollowUp("datastore", ds["name"], "already-done", "already names the new subscription and group")
+                    FollowUp(
+                        "datastore",
+                        ds["name"],
+                        FollowUpStatus.ALREADY_DONE,
+                        "already names the new subscription and group",
+                    )
                 )
         self.results += in_parallel(lambda ds: self._repair_datastore(ds, dest), stale)
 
@@ -237,14 +257,18 @@ class PostMove:
         if kind != "None":
             if kind not in SECRET_FIELDS:
                 return FollowUp(
-                    "datastore", name, "manual", f"{kind} credentials: re-register the datastore by hand", manual
+                    "datastore",
+                    name,
+                    FollowUpStatus.MANUAL,
+                    f"{kind} credentials: re-register the datastore by hand",
+                    manual,
                 )
             response = self._request("POST", f"{self.new_workspace_id}/datastores/{name}/listSecrets", ML_API)
             if response.status_code != 200:
                 return FollowUp(
                     "datastore",
                     name,
-                    "manual",
+                    FollowUpStatus.MANUAL,
                     f"its {kind} secret could not be read back (listSecrets answered {response.status_code}): "
                     "re-enter it",
                     manual,
@@ -255,7 +279,11 @@ class PostMove:
                     self.mask(value)
             if secrets.get("secretsType") != kind or not secrets.get(SECRET_FIELDS[kind][0]):
                 return FollowUp(
-                    "datastore", name, "manual", f"listSecrets returned no {kind} secret: re-enter it", manual
+                    "datastore",
+                    name,
+                    FollowUpStatus.MANUAL,
+                    f"listSecrets returned no {kind} secret: re-enter it",
+                    manual,
                 )
         body = datastore_put_body(props, secrets, dest)
         response = self._request(
@@ -267,8 +295,8 @@ class PostMove:
                 if kind == "None"
                 else f"re-registered with its own {kind} credential (listSecrets)"
             )
-            return FollowUp("datastore", name, "done", f"{how}; subscription/group were {was}")
-        return FollowUp("datastore", name, "failed", str(arm_error("PUT datastore", response)), manual)
+            return FollowUp("datastore", name, FollowUpStatus.DONE, f"{how}; subscription/group were {was}")
+        return FollowUp("datastore", name, FollowUpStatus.FAILED, str(arm_error("PUT datastore", response)), manual)
 
     # ---- private endpoints --------------------------------------------------------------------------------------
     def private_endpoints(self, approve: bool, planned: list[dict[str, Any]]) -> None:
@@ -290,8 +318,14 @@ class PostMove:
                 target = f"{conn['name']} on {inv.ResourceId.parse(owner).name}"
                 states = f"before the move {was or 'not there'}, now {now}"
                 if not approve_again(was, now):
-                    status = "already-done" if (was or "").lower() == "approved" else "skipped"
-                    why = "" if status == "already-done" else ": not approved (it was not Approved before the move)"
+                    status = (
+                        FollowUpStatus.ALREADY_DONE if (was or "").lower() == "approved" else FollowUpStatus.SKIPPED
+                    )
+                    why = (
+                        ""
+                        if status == FollowUpStatus.ALREADY_DONE
+                        else ": not approved (it was not Approved before the move)"
+                    )
                     self.results.append(FollowUp("private-endpoint", target, status, states + why))
                     continue
                 command = (
@@ -300,7 +334,9 @@ class PostMove:
                 )
                 if not approve:
                     self.results.append(
-                        FollowUp("private-endpoint", target, "manual", f"{states}: approve it again", command)
+                        FollowUp(
+                            "private-endpoint", target, FollowUpStatus.MANUAL, f"{states}: approve it again", command
+                        )
                     )
                     continue
                 self.results.append(self._approve(conn, api, states, target, command))
@@ -330,18 +366,22 @@ class PostMove:
                 return FollowUp(
                     "private-endpoint",
                     target,
-                    "failed",
+                    FollowUpStatus.FAILED,
                     str(arm_error("approve private endpoint", initial.http_response)),
                     command,
                 )
             poller = LROPoller(client, initial, lambda r: r.http_response.json(), ARMPolling(APPROVAL_POLL_SECONDS))
             final = poller.result() or {}
         except HttpResponseError as exc:
-            return FollowUp("private-endpoint", target, "failed", f"{exc.status_code}: {exc.message}"[:400], command)
+            return FollowUp(
+                "private-endpoint", target, FollowUpStatus.FAILED, f"{exc.status_code}: {exc.message}"[:400], command
+            )
         after = ((final.get("properties") or {}).get("privateLinkServiceConnectionState") or {}).get("status")
         if after != "Approved":
-            return FollowUp("private-endpoint", target, "failed", f"{states}; after approval {after}", command)
-        return FollowUp("private-endpoint", target, "done", f"{states}; approved again")
+            return FollowUp(
+                "private-endpoint", target, FollowUpStatus.FAILED, f"{states}; after approval {after}", command
+            )
+        return FollowUp("private-endpoint", target, FollowUpStatus.DONE, f"{states}; approved again")
 
 
 def _quoted(text: str) -> str:
@@ -377,7 +417,9 @@ def follow_ups(run: ApplyRun) -> None:
         try:
             call()
         except Exception as exc:  # noqa: BLE001 - reported in report.json and in the exit line
-            pm.results.append(FollowUp(kind, target, "failed", one_line(f"{type(exc).__name__}: {exc}")[:400]))
+            pm.results.append(
+                FollowUp(kind, target, FollowUpStatus.FAILED, one_line(f"{type(exc).__name__}: {exc}")[:400])
+            )
 
     def restore(pm: PostMove) -> None:
         # Always the approved plan's snapshot (every scope, child scopes included): a fresh runner restores it all.
@@ -436,15 +478,15 @@ def _recreate_computes(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     try:
         verify(exports, plan_dir)
     except ExportProblem as problem:
-        return [FollowUp("compute", "exports", "failed", f"{problem}: not recreated")]
+        return [FollowUp("compute", "exports", FollowUpStatus.FAILED, f"{problem}: not recreated")]
     copy_exports(exports, plan_dir, run.settings.output_dir)
     run.report.exports = sorted(set(run.report.exports) | {e.file for e in exports})
     try:
         done = recreate_computes(run.clients, workspace_id, exports, plan_dir)
     except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
-        return [FollowUp("compute", "exports", "failed", one_line(f"{type(exc).__name__}: {exc}")[:300])]
+        return [FollowUp("compute", "exports", FollowUpStatus.FAILED, one_line(f"{type(exc).__name__}: {exc}")[:300])]
     # every compute attempted; a failure is listed with the command that finishes it by hand
-    return [FollowUp("compute", r.name, r.status, r.detail, r.command) for r in done]
+    return [FollowUp("compute", r.name, FollowUpStatus(r.status), r.detail, r.command) for r in done]
 
 
 def _checklist(approved: dict[str, Any], report: Report) -> list[str]:

@@ -13,10 +13,10 @@ from typing import TYPE_CHECKING, Any
 from . import inventory as inv
 from .errors import PlanRefused, RuntimeFailure
 from .move import move_in_progress
+from .report import Report, ReportStatus
 
 if TYPE_CHECKING:
     from .applyrun import ApplyRun
-    from .report import Report
 
 
 def prepare(run: ApplyRun, fresh: dict[str, Any] | None = None, inventory: inv.Inventory | None = None) -> None:
@@ -72,7 +72,7 @@ def prepare(run: ApplyRun, fresh: dict[str, Any] | None = None, inventory: inv.I
         verdict = validate_move(clients, run.source_group, run.resources, run.target_group)
         in_progress = move_in_progress({"code": verdict.code, "message": verdict.message})
         if verdict.status is not inv.ValidationStatus.PASSED and not in_progress:
-            report.status = "failed"
+            report.status = ReportStatus.FAILED
             report.error = {"code": verdict.code, "message": verdict.message, "correlationId": verdict.correlation_id}
             raise RuntimeFailure(
                 "Apply",

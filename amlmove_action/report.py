@@ -4,6 +4,7 @@ summary — what moved (old → new ids), how long each phase took, every follow
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -14,13 +15,22 @@ from .render import code, code_block, md, truncate
 SCHEMA_VERSION = "1.1"  # 1.1: writes[] (every change apply made before the move, and its undo)
 
 
+class ReportStatus(StrEnum):
+    """How the apply run ended (report.json's status)."""
+
+    MOVED = "moved"
+    ALREADY_MOVED = "already-moved"  # every planned resource was at the destination already: follow-ups only
+    FAILED = "failed"
+    TIMED_OUT = "timed-out"  # apply stopped waiting; the move is ARM's to finish
+    REFUSED = "refused"  # nothing changed
+
+
 @dataclass
 class Report:
     plan_digest: str
     source_workspace_id: str
     destination_workspace_id: str
-    # moved | already-moved | failed | timed-out | refused; None until the run decides (see status_for)
-    status: str | None = None
+    status: ReportStatus | None = None  # None until the run decides (see status_for)
     moved: list[tuple[str, str]] = field(default_factory=list)
     stayed: list[str] = field(default_factory=list)
     missing: list[str] = field(default_factory=list)
@@ -32,7 +42,7 @@ class Report:
     drift: list[dict[str, str]] = field(default_factory=list)
     writes: list[Any] = field(default_factory=list)  # removals.Write, in the order they were made
 
-    def record(self, status: str, positions: Any) -> None:
+    def record(self, status: ReportStatus, positions: Any) -> None:
         """`status`, and where every planned resource is (a move.Positions: moved, stayed, missing)."""
         self.status = status
         self.moved, self.stayed, self.missing = positions.moved, positions.stayed, positions.missing
@@ -59,7 +69,7 @@ class Report:
             "writes": [
                 w.to_json(
                     self.destination_workspace_id
-                    if self.status in ("moved", "already-moved")
+                    if self.status in (ReportStatus.MOVED, ReportStatus.ALREADY_MOVED)
                     else self.source_workspace_id
                 )
                 for w in self.writes
@@ -69,8 +79,8 @@ class Report:
 
 # The report's status for a run that stopped with `exit code` before recording one (README "Report status and exit
 # code"): refused is exit 1's word (the plan was judged and refused, nothing changed); any other stop is a failure.
-def status_for(exit_code: int) -> str:
-    return "refused" if exit_code == 1 else "failed"
+def status_for(exit_code: int) -> ReportStatus:
+    return ReportStatus.REFUSED if exit_code == 1 else ReportStatus.FAILED
 
 
 def write_report(data: dict[str, Any], output_dir: Path) -> Path:

@@ -20,3 +20,14 @@ class AssociatedResourceChoice:
 
     mode: IncludeMode = IncludeMode.AUTO
     listed_ids: tuple[str, ...] = ()
+
+    def to_text(self) -> str:
+        """As plan.json's options.includeAssociatedResources holds it: the mode, or the listed IDs one per line."""
+        return str(self.mode) if not self.listed_ids else "\n".join(self.listed_ids)
+
+    @classmethod
+    def from_text(cls, text: str) -> AssociatedResourceChoice:
+        """The choice plan.json's options.includeAssociatedResources records (see to_text)."""
+        if text in {m.value for m in IncludeMode if m is not IncludeMode.LISTED}:
+            return cls(IncludeMode(text))
+        return cls(IncludeMode.LISTED, tuple(i for i in text.split("\n") if i))

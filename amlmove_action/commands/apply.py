@@ -16,7 +16,7 @@ from ..inputs import Settings
 from ..localfiles import prepare_output_dir
 from ..planfile import check_opt_ins, load_plan, verify_plan
 from ..planning import planned_settings
-from ..report import Report, report_markdown, status_for, write_report
+from ..report import Report, ReportStatus, report_markdown, status_for, write_report
 from ..safetext import redact_json
 from ..session import sign_in
 from ..state import MoveState, MoveStatus, read_state, save_state
@@ -210,8 +210,8 @@ def _unexpected(exc: Exception, report: Report, phases: Phases, settings: Settin
         "report.md lists every change made and the command that undoes or finishes each; re-run apply with the "
         "same plan (it removes only what is still there and never moves twice)",
     )
-    if report.status in (None, "refused"):
-        report.status = "failed"
+    if report.status in (None, ReportStatus.REFUSED):
+        report.status = ReportStatus.FAILED
     report.error = {"code": failure.reference, "message": str(failure)}
     _publish(report, phases, settings, platform)
     return failure
@@ -229,5 +229,5 @@ def _publish(report: Report, phases: Phases, settings: Settings, platform: Any) 
     platform.write_summary(markdown)
     platform.set_output("status", report.status)
     platform.set_output("report-file", str(path))
-    if report.status not in ("moved", "already-moved"):
+    if report.status not in (ReportStatus.MOVED, ReportStatus.ALREADY_MOVED):
         platform.set_output("moved", "false")
