@@ -12,25 +12,22 @@ from dataclasses import replace
 from typing import Any
 
 from . import inventory as inv
+from .api_versions import (
+    ASSOCIATED_API,
+    AUTHZ_API,
+    DATABRICKS_API,
+    LABELING_API,
+    LOCKS_API,
+    ML_API,
+    RESOURCES_API,
+    STORAGE_API,
+    SUBSCRIPTIONS_API,
+)
 from .azure import Clients
 from .errors import AmlMoveError, AzureError
 
 ML = "Microsoft.MachineLearningServices"
-ML_API = "2024-10-01"
-LABELING_API = "2024-04-01-preview"
-DATABRICKS_API = "2024-05-01"
-AUTHZ_API = "2022-04-01"
-# The API versions the azure-mgmt clients used for these reads before discovery called ARM directly.
-RESOURCES_API = "2025-04-01"
-SUBSCRIPTIONS_API = "2022-12-01"
-LOCKS_API = "2020-05-01"
 ASSET_KINDS = {"models": "models", "environments": "environments", "data": "data_assets"}
-ASSOCIATED_API = {
-    "microsoft.storage/storageaccounts": "2023-05-01",
-    "microsoft.keyvault/vaults": "2023-07-01",
-    "microsoft.containerregistry/registries": "2023-07-01",
-    "microsoft.insights/components": "2020-02-02",
-}
 MAX_WORKERS = 16  # concurrent reads (ARM allows far more per identity; azure-core backs off on 429)
 
 
@@ -440,7 +437,7 @@ class Discovery:
 
     def associated(self, role: inv.AssociatedRole, resource_id: str) -> inv.AssociatedResource:
         rid = inv.ResourceId.parse(resource_id)
-        api = ASSOCIATED_API.get(rid.type.lower(), "2023-05-01")
+        api = ASSOCIATED_API.get(rid.type.lower(), STORAGE_API)
         body = self.clients.get_json(resource_id, api)
         if body is None:
             return inv.AssociatedResource(resource_id, role, exists=False)

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .api_versions import ML_API
 from .azure import Clients, ml_client
 
-ML_API = "2024-10-01"  # the version discovery reads the workspace's children with
 FOLDER = "exports"
 
 # azure-ai-ml 1.35.2's schemas mark these dump_only (azure/ai/ml/_schema/compute/*.py, _deployment/*, _endpoint/*):

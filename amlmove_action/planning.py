@@ -289,7 +289,7 @@ def _foreign_tenant(session: Session, settings: Settings, err: AzureError) -> st
     another: every destination read fails with InvalidAuthenticationTokenTenant, so the tenant-mismatch check could
     never run. ARM's refusal names the tenant; asking for the destination subscription once more confirms that it
     is the destination (not the source) that is foreign."""
-    from .discovery import SUBSCRIPTIONS_API
+    from .api_versions import SUBSCRIPTIONS_API
 
     if err.code != "InvalidAuthenticationTokenTenant":
         return None

@@ -13,6 +13,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import inventory as inv
+from .api_versions import ML_API, PE_API
 from .azure import Clients, arm_error
 from .plan import moved_id
 
@@ -21,16 +22,6 @@ if TYPE_CHECKING:
     from .plan import Plan
     from .report import Report
 
-ML_API = "2024-10-01"
-AUTHZ_API = "2022-04-01"
-STORAGE_API = "2023-05-01"
-# The private link resources whose connections apply approves again, with the api-version it lists/PUTs them in.
-PE_API = {
-    "microsoft.machinelearningservices/workspaces": ML_API,
-    "microsoft.storage/storageaccounts": STORAGE_API,
-    "microsoft.keyvault/vaults": "2023-07-01",
-    "microsoft.containerregistry/registries": "2023-07-01",
-}
 APPROVAL_POLL_SECONDS = 1  # when the provider sends no Retry-After
 MAX_WORKERS = 16  # concurrent follow-up writes (ARM's write limits are per identity and far higher; 429s back off)
 

@@ -138,7 +138,7 @@ class _Journal:
 
 def _compute_of(clients: Any, compute_id: str) -> inv.Compute:
     """A compute of the plan the re-plan did not hand over (resume paths): read it, for isAttachedCompute/type."""
-    from .removals import ML_API
+    from .api_versions import ML_API
 
     body = clients.get_json(compute_id, ML_API, missing_ok=False, operation="read compute") or {}
     props = body.get("properties") or {}

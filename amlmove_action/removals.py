@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import inventory as inv
+from .api_versions import ML_API
 from .azure import Clients, from_http_error
 from .errors import AzureError
 
-ML_API = "2024-10-01"
 FALLBACK_POLL_SECONDS = 5
 # Compute types that wrap a resource living elsewhere. Kubernetes is always attached; the others are what azure-ai-ml
 # 1.35.2 reads as UnsupportedCompute (AKS v1, Databricks, HDInsight, DataFactory, DataLakeAnalytics) or attaches

@@ -6,11 +6,11 @@ from __future__ import annotations
 from typing import Any
 
 from . import inventory as inv
+from .api_versions import RESOURCES_API
 from .azure import Clients, from_http_error, no_verdict
 
 # Used only when ARM sends no Retry-After (it normally does); azure-core's own default would be 30 s.
 FALLBACK_POLL_SECONDS = 5
-RESOURCES_API = "2025-04-01"  # what azure-mgmt-resource's ResourceManagementClient sends
 # What a plan says when ARM's validation is left to apply (the destination group does not exist yet, or the plan
 # identity may not validate): the summary, the finding and the terminal use these exact words.
 DEFERRED_LINE = "validation deferred: the move identity validates before anything is written"
