@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 AZ_VENV := $(VENV)/azcli
 PIP_LOCKED := -m pip install --quiet --disable-pip-version-check --require-hashes --no-deps
 
-.PHONY: demo test lint pytest lock clean bench
+.PHONY: demo test lint typecheck format pytest lock clean bench
 
 $(VENV)/.emulator: requirements/runtime.txt requirements/emulator.txt
 	$(PYTHON) -m venv $(VENV)
@@ -29,12 +29,21 @@ demo: $(VENV)/.emulator
 	$(PY) -m amlmove_emulator.demo $(DEMO_ARGS)
 
 ## test: static checks, then the whole test suite (real SDKs and the real az CLI against the emulator)
-test: $(VENV)/.installed $(AZ_VENV)/.installed lint pytest
+test: $(VENV)/.installed $(AZ_VENV)/.installed lint typecheck pytest
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(PY) -m tests.support.static_checks
+
+## typecheck: mypy, strict on amlmove_action/ (configured in pyproject.toml; part of `make test`)
+typecheck: $(VENV)/.installed
+	$(VENV)/bin/mypy
+
+## format: rewrite the code in the house format and apply ruff's safe fixes (`make lint` only checks)
+format: $(VENV)/.installed
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 pytest: $(VENV)/.installed $(AZ_VENV)/.installed
 	$(PY) -m pytest $(PYTEST_ARGS)
@@ -44,16 +53,19 @@ pytest: $(VENV)/.installed $(AZ_VENV)/.installed
 bench: $(VENV)/.installed $(AZ_VENV)/.installed
 	$(PY) -m benchmarks.run $(BENCH_ARGS)
 
-## lock: re-resolve the hash-locked requirement files (needs network to the package index)
+## lock: re-resolve the hash-locked requirement files (needs network to the package index), with a pinned uv
+UV_VERSION := 0.13.9
+UV := $(VENV)/uv/bin/uv
 lock:
-	$(PY) -m pip install --quiet uv
-	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/runtime.in --no-emit-package pygithub --no-emit-package pynacl -o requirements/runtime.txt
-	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/emulator.in -o requirements/emulator.txt
-	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/test.in -o requirements/test.txt
-	$(VENV)/bin/uv pip compile --python 3.11 --generate-hashes -q requirements/azcli.in -o requirements/azcli.txt
+	$(PYTHON) -m venv $(VENV)/uv
+	$(VENV)/uv/bin/python -m pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+	$(UV) pip compile --python 3.11 --generate-hashes -q requirements/runtime.in --no-emit-package pygithub --no-emit-package pynacl -o requirements/runtime.txt
+	$(UV) pip compile --python 3.11 --generate-hashes -q requirements/emulator.in -o requirements/emulator.txt
+	$(UV) pip compile --python 3.11 --generate-hashes -q requirements/test.in -o requirements/test.txt
+	$(UV) pip compile --python 3.11 --generate-hashes -q requirements/azcli.in -o requirements/azcli.txt
 
 clean:
-	rm -rf $(VENV) amlmove-output .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) amlmove-output .pytest_cache .ruff_cache .mypy_cache .hypothesis
 
 ## fuzz: the full property-based fuzz run (≥ 10,000 generated cases; `make test` runs a reduced count)
 .PHONY: fuzz

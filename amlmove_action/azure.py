@@ -444,7 +444,7 @@ def arm_policies(credential: Any, cloud: Cloud, kwargs: dict[str, Any]) -> list[
     MissingSubscriptionRegistration (to any request, a read included) by POSTing /providers/{ns}/register in the
     request's subscription — a write nobody approved, made by plan too. amlmove registers providers only with
     register-providers, approved in the plan. (azure-mgmt-core 1.6 has no switch for it: ARMPipelineClient adds it
-    unless `policies` is given, and the generated clients list it explicitly, so every client gets this list.)"""
+    unless `policies` is given, and the generated clients list it explicitly, so every client gets this list)."""
     from azure.core.pipeline import policies
     from azure.mgmt.core.policies import ARMChallengeAuthenticationPolicy, ARMHttpLoggingPolicy
 

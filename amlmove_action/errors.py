@@ -156,7 +156,7 @@ class SignInError(AmlMoveError):
 
 
 class RuntimeFailure(AmlMoveError):
-    """Anything else that stopped a run midway: a file that cannot be written, a move that timed out, …"""
+    """Anything else that stopped a run midway: a file that cannot be written, a move that timed out, and the like."""
 
     exit_code = ExitCode.FAILURE
     reference = "runtime-failure"

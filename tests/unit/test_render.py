@@ -1,6 +1,6 @@
 """amlmove_action.render's text helpers: untrusted text in Markdown and code spans renders inert, the terminal view
 undoes exactly the escapes amlmove added, and a summary over GitHub's limit is cut at a line with its folds closed.
-(The plan's Markdown as a whole is judged in tests/e2e/test_plan_summary.py and tests/e2e/test_injection.py.)"""
+(The plan's Markdown as a whole is judged in tests/e2e/test_plan_summary.py and tests/e2e/test_injection.py)."""
 
 from __future__ import annotations
 
