@@ -8,11 +8,19 @@ import json
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from . import __version__
 from .errors import AzureError, SignInError
+
+_Client = TypeVar("_Client")
+
+if TYPE_CHECKING:
+    from azure.mgmt.authorization import AuthorizationManagementClient
+    from azure.mgmt.resource.locks import ManagementLockClient
+    from azure.mgmt.resource.resources import ResourceManagementClient
+    from azure.mgmt.resource.subscriptions import SubscriptionClient
 
 FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
 # The audience Entra expects in a federated (workload identity) token, per cloud: learn.microsoft.com/entra/
@@ -291,14 +299,15 @@ class Clients:
         """A fresh policy list for one management client (no automatic provider registration: arm_policies)."""
         return arm_policies(self.credential, self.cloud, self.kwargs)
 
-    def _get(self, kind: str, subscription_id: str, factory: Callable[[], Any]) -> Any:
+    def _get(self, kind: str, subscription_id: str, factory: Callable[[], _Client]) -> _Client:
         with self._lock:
             key = (kind, subscription_id.lower())
             if key not in self._cache:
                 self._cache[key] = factory()
-            return self._cache[key]
+            client: _Client = self._cache[key]
+            return client
 
-    def resources(self, subscription_id: str):
+    def resources(self, subscription_id: str) -> ResourceManagementClient:
         from azure.mgmt.resource.resources import ResourceManagementClient
 
         return self._get(
@@ -309,7 +318,7 @@ class Clients:
             ),
         )
 
-    def subscriptions(self):
+    def subscriptions(self) -> SubscriptionClient:
         from azure.mgmt.resource.subscriptions import SubscriptionClient
 
         return self._get(
@@ -320,7 +329,7 @@ class Clients:
             ),
         )
 
-    def locks(self, subscription_id: str):
+    def locks(self, subscription_id: str) -> ManagementLockClient:
         from azure.mgmt.resource.locks import ManagementLockClient
 
         return self._get(
@@ -331,7 +340,7 @@ class Clients:
             ),
         )
 
-    def authorization(self, subscription_id: str):
+    def authorization(self, subscription_id: str) -> AuthorizationManagementClient:
         from azure.mgmt.authorization import AuthorizationManagementClient
 
         return self._get(
@@ -372,7 +381,8 @@ class Clients:
             return None
         if response.status_code != 200:
             raise arm_error(operation or f"GET {path.split('?')[0]}", response)
-        return response.json()
+        body: dict[str, Any] = response.json()
+        return body
 
     def list_json(
         self,
@@ -420,11 +430,15 @@ def _pipeline_options(kwargs: dict[str, Any]) -> dict[str, Any]:
 def _pooled_session() -> Any:
     """What RequestsTransport would make, with a pool as large as the run's concurrency."""
     import requests
+    from requests.adapters import HTTPAdapter
 
+    Adapter: type[HTTPAdapter]
     try:
-        from azure.core.pipeline.transport._requests_basic import BiggerBlockSizeHTTPAdapter as Adapter
+        from azure.core.pipeline.transport._bigger_block_size_http_adapters import BiggerBlockSizeHTTPAdapter
+
+        Adapter = BiggerBlockSizeHTTPAdapter
     except ImportError:  # pragma: no cover - a future azure-core
-        from requests.adapters import HTTPAdapter as Adapter
+        Adapter = HTTPAdapter
     from urllib3.util.retry import Retry
 
     session = requests.Session()

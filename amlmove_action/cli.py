@@ -11,7 +11,7 @@ from typing import TextIO
 from . import __version__
 from .errors import AmlMoveError, ExitCode, one_line
 from .inputs import Command, cli_usage, settings_from_argv, settings_from_env, wants_help
-from .platform import detect_platform
+from .platform import Platform, detect_platform
 
 
 def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdout, stderr: TextIO = sys.stderr) -> int:
@@ -54,7 +54,7 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdou
         return ExitCode.FAILURE
 
 
-def _fail(platform, stderr: TextIO, message: str) -> None:
+def _fail(platform: Platform, stderr: TextIO, message: str) -> None:
     """The one failure line on stderr; in CI also as an error annotation (the run page shows those, not stderr).
     A terminal shows both streams together, so there it is printed once."""
     line = one_line(message)
@@ -65,7 +65,7 @@ def _fail(platform, stderr: TextIO, message: str) -> None:
 
 
 class _PlatformLogHandler(logging.Handler):
-    def __init__(self, platform) -> None:
+    def __init__(self, platform: Platform) -> None:
         super().__init__(logging.DEBUG)
         self.platform = platform
 
@@ -76,7 +76,7 @@ class _PlatformLogHandler(logging.Handler):
             pass
 
 
-def _quiet_sdk_logging(platform, debug: bool) -> None:
+def _quiet_sdk_logging(platform: Platform, debug: bool) -> None:
     """SDK log records never reach stderr unescaped: only the platform's debug channel, and only in debug mode."""
     root = logging.getLogger()
     for handler in list(root.handlers):

@@ -270,7 +270,10 @@ def _entity(kind: str, body: dict[str, Any]) -> Any:
         if kind == "batch-deployment":
             return BatchDeployment._from_rest_object(rest.BatchDeployment(body))
         if kind == "serverless-endpoint":
-            return ServerlessEndpoint._from_rest_object(rest.ServerlessEndpoint(body))
+            # The class azure-ai-ml exports is its _patch.py subclass (star-imported over the generated one, which
+            # is all a type checker sees): that subclass has _from_rest_object.
+            patched: Any = ServerlessEndpoint
+            return patched._from_rest_object(rest.ServerlessEndpoint(body))
     raise ValueError(f"unknown export kind {kind}")
 
 
@@ -284,14 +287,15 @@ def loader(kind: str) -> Callable[[Path], Any]:
 
     if kind == "attached-compute":
         return lambda path: _load_arm_compute(path) if path.suffix == ".json" else aml.load_compute(path)
-    return {
+    loaders: dict[str, Callable[[Path], Any]] = {
         "compute": aml.load_compute,
         "online-endpoint": aml.load_online_endpoint,
         "online-deployment": aml.load_online_deployment,
         "batch-endpoint": aml.load_batch_endpoint,
         "batch-deployment": aml.load_batch_deployment,
         "serverless-endpoint": aml.load_serverless_endpoint,
-    }[kind]
+    }
+    return loaders[kind]
 
 
 def _load_arm_compute(path: Path) -> dict[str, Any]:
