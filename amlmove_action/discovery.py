@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
-from typing import Any
+from typing import Any, TypeVar
 
 from . import inventory as inv
 from .api_versions import (
@@ -29,13 +29,15 @@ from .errors import AmlMoveError, AzureError
 ML = "Microsoft.MachineLearningServices"
 ASSET_KINDS = {"models": "models", "environments": "environments", "data": "data_assets"}
 MAX_WORKERS = 16  # concurrent reads (ARM allows far more per identity; azure-core backs off on 429)
+_T = TypeVar("_T")
+_U = TypeVar("_U")
 
 
-def _then(future: Future, submit: Callable[[Any], Any]) -> Future:
+def _then(future: Future[_T], submit: Callable[[_T], _U]) -> Future[_U]:
     """A future for `submit(result)`, called as soon as `future` succeeds (in the thread that finished it)."""
-    out: Future = Future()
+    out: Future[_U] = Future()
 
-    def done(f: Future) -> None:
+    def done(f: Future[_T]) -> None:
         try:
             out.set_result(submit(f.result()))
         except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on `out`
@@ -45,15 +47,15 @@ def _then(future: Future, submit: Callable[[Any], Any]) -> Future:
     return out
 
 
-def _done(value: Any) -> Future:
-    future: Future = Future()
+def _done(value: _T) -> Future[_T]:
+    future: Future[_T] = Future()
     future.set_result(value)
     return future
 
 
 def _subscription_of(body: dict[str, Any], registered: list[str]) -> inv.Subscription:
     return inv.Subscription(
-        body.get("subscriptionId"),
+        body["subscriptionId"],  # readOnly, in every Subscription ARM returns
         body.get("tenantId") or "",
         str(body.get("state")),
         body.get("displayName") or "",
@@ -71,9 +73,11 @@ class Discovery:
         self.dest = inv.ResourceId.parse(destination_group_id)
         self.source_sub = self.ws.subscription_id
         self.dest_sub = self.dest.subscription_id
-        self.source_group_id = self.ws.group_id
+        if self.ws.group_id is None:  # inputs.py accepts only a workspace id, which names its group
+            raise ValueError(f"not a resource in a resource group: {workspace_id}")
+        self.source_group_id: str = self.ws.group_id
         self.destination_group_id = destination_group_id
-        self._roles: dict[str, Future] = {}
+        self._roles: dict[str, Future[dict[str, Any]]] = {}
         self._roles_lock = threading.Lock()
 
     # ---- the whole inventory ------------------------------------------------------------------------------------
@@ -147,7 +151,14 @@ class Discovery:
                 lambda d: go(self.resources_in_destination, d) if list_destination else _done(()),
             )
             if on_move_set_known is not None:
-                early = (workspace, destination_group, group_resources, shared, associated, *sub_bodies.values())
+                early: tuple[Future[Any], ...] = (
+                    workspace,
+                    destination_group,
+                    group_resources,
+                    shared,
+                    associated,
+                    *sub_bodies.values(),
+                )
                 if all(f.exception() is None for f in (*early, *registered.values())) and all(
                     f.exception() is None for f in associated.result().values()
                 ):
@@ -221,7 +232,7 @@ class Discovery:
 
     @staticmethod
     def _associated(
-        reads: dict[str, Future], workspaces: dict[str, tuple[str, ...]]
+        reads: dict[str, Future[inv.AssociatedResource]], workspaces: dict[str, tuple[str, ...]]
     ) -> tuple[inv.AssociatedResource, ...]:
         """The associated resources read, each with the other workspaces of the subscription that use it."""
         return tuple(
@@ -239,7 +250,9 @@ class Discovery:
         body = self._subscription_body(subscription_id)
         return _subscription_of(body, self._registered_providers(subscription_id))
 
-    def _subscription(self, subscription_id: str, bodies: dict[str, Any], registered: dict[str, Any]):
+    def _subscription(
+        self, subscription_id: str, bodies: dict[str, Any], registered: dict[str, Any]
+    ) -> inv.Subscription:
         body = _result(bodies[subscription_id])  # its error (with the fix) comes before the provider list's
         return _subscription_of(body, _result(registered[subscription_id]))
 
@@ -266,7 +279,7 @@ class Discovery:
 
     def _registered_providers(self, subscription_id: str) -> list[str]:
         return [
-            p.get("namespace")
+            p["namespace"]  # every provider ARM lists has one
             for p in self.clients.list_json(
                 f"/subscriptions/{subscription_id}/providers",
                 RESOURCES_API,
@@ -313,7 +326,7 @@ class Discovery:
         if group is None:
             return inv.DestinationGroup(self.destination_group_id, exists=False)
         state = (group.get("properties") or {}).get("provisioningState")
-        return inv.DestinationGroup(group.get("id"), True, group.get("location"), state, group.get("managedBy"))
+        return inv.DestinationGroup(group["id"], True, group.get("location"), state, group.get("managedBy"))
 
     def group_resources(self) -> tuple[inv.GroupResource, ...]:
         items = self.clients.list_json(
@@ -324,7 +337,7 @@ class Discovery:
             operation="list resources of the source group",
         )
         return tuple(
-            inv.GroupResource(r.get("id"), r.get("type"), r.get("location"), r.get("provisioningState")) for r in items
+            inv.GroupResource(r["id"], r["type"], r.get("location"), r.get("provisioningState")) for r in items
         )
 
     def locks(self) -> tuple[inv.Lock, ...]:
@@ -338,7 +351,7 @@ class Discovery:
             level = str(props.get("level"))
             out.append(
                 inv.Lock(
-                    lock.get("id"),
+                    lock["id"],
                     inv.LockLevel(level) if level in inv.LockLevel._value2member_map_ else inv.LockLevel.NOT_SPECIFIED,
                     props.get("notes"),
                 )
@@ -355,7 +368,7 @@ class Discovery:
                 RESOURCES_API,
                 operation="list resources of the destination group",
             )
-            return tuple(inv.GroupResource(r.get("id"), r.get("type"), r.get("location")) for r in items)
+            return tuple(inv.GroupResource(r["id"], r["type"], r.get("location")) for r in items)
         except AzureError:
             return ()
 
@@ -390,11 +403,9 @@ class Discovery:
         """A role definition by id, read once per run (several scopes and assignments name the same roles)."""
         key = role_definition_id.lower()
         with self._roles_lock:
-            future = self._roles.get(key)
-            mine = future is None
-            if mine:
-                future = self._roles[key] = Future()
-        if mine:
+            known = self._roles.get(key)
+            future = self._roles[key] = known or Future()
+        if known is None:
             try:
                 body = self.clients.get_json(role_definition_id, AUTHZ_API, operation=f"GET role {role_definition_id}")
                 future.set_result(body or {})
@@ -654,11 +665,11 @@ def role_assignments_at(clients: Clients, scope: str) -> tuple[inv.RoleAssignmen
         p = a.get("properties") or {}
         if p.get("scope") and inv.is_within(p["scope"], scope):
             out.append(
-                inv.RoleAssignment(
-                    a.get("id"),
-                    p.get("scope"),
-                    p.get("roleDefinitionId"),
-                    p.get("principalId"),
+                inv.RoleAssignment(  # id, scope, roleDefinitionId and principalId: in every assignment ARM returns
+                    a["id"],
+                    p["scope"],
+                    p["roleDefinitionId"],
+                    p["principalId"],
                     str(p.get("principalType") or "User"),
                     condition=p.get("condition") or None,
                     condition_version=p.get("conditionVersion") or None,
