@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from .azure import Clients
     from .inputs import Settings
+    from .plan import Plan
     from .report import Report
     from .session import Session
 
@@ -37,7 +38,7 @@ class Phases:
 class ApplyRun:
     settings: Settings
     platform: Any
-    approved: dict[str, Any]  # the approved plan (plan.json), verified
+    approved: Plan  # the approved plan (plan.json), verified
     report: Report
     phases: Phases
     state_path: Path  # OUTPUT_DIR/state.json
@@ -50,12 +51,12 @@ class ApplyRun:
     @cached_property
     def resources(self) -> list[str]:
         """The planned resource IDs, in the plan's order."""
-        return list(self.approved["resources"])
+        return list(self.approved.resources)
 
     @property
     def source_group(self) -> str:
-        return self.approved["source"]["resourceGroupId"]
+        return self.approved.source.resource_group_id
 
     @property
     def target_group(self) -> str:
-        return self.approved["destination"]["resourceGroupId"]
+        return self.approved.destination.resource_group_id

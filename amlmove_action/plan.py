@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from enum import StrEnum
 from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
@@ -73,6 +74,160 @@ OPT_INS = (
 )
 
 
+class PlanStatus(StrEnum):
+    READY = "ready"
+    BLOCKED = "blocked"  # a blocker finding: apply refuses the plan
+
+
+@dataclass(frozen=True)
+class PlanSource:
+    """The workspace to move, where it is now."""
+
+    workspace_id: str
+    workspace_name: str
+    kind: str
+    location: str
+    resource_group_id: str
+    subscription_id: str
+    tenant_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "workspaceId": self.workspace_id,
+            "workspaceName": self.workspace_name,
+            "kind": self.kind,
+            "location": self.location,
+            "resourceGroupId": self.resource_group_id,
+            "subscriptionId": self.subscription_id,
+            "tenantId": self.tenant_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlanSource:
+        return cls(
+            data["workspaceId"],
+            data["workspaceName"],
+            data["kind"],
+            data["location"],
+            data["resourceGroupId"],
+            data["subscriptionId"],
+            data["tenantId"],
+        )
+
+
+@dataclass(frozen=True)
+class PlanDestination:
+    """The destination group, as the plan found it, and the workspace's ID there."""
+
+    resource_group_id: str
+    subscription_id: str
+    tenant_id: str
+    exists: bool
+    location: str | None
+    workspace_id: str
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "resourceGroupId": self.resource_group_id,
+            "subscriptionId": self.subscription_id,
+            "tenantId": self.tenant_id,
+            "exists": self.exists,
+            "location": self.location,
+            "workspaceId": self.workspace_id,
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlanDestination:
+        return cls(
+            data["resourceGroupId"],
+            data["subscriptionId"],
+            data["tenantId"],
+            data["exists"],
+            data["location"],
+            data["workspaceId"],
+        )
+
+
+@dataclass(frozen=True)
+class Plan:
+    """plan.json, typed: what the reviewer approves. `to_json()` is the document (schemas/plan.schema.json) and the
+    digest is over it; `from_json(plan.to_json())` gives the same plan back. Findings, the validation verdict, the
+    snapshot, the post-move repairs, the write lock and the exports keep their JSON shape."""
+
+    created_at: str
+    status: PlanStatus
+    source: PlanSource
+    destination: PlanDestination
+    options: PlanOptions
+    resources: tuple[str, ...]  # the move set
+    associated_resources: tuple[dict[str, Any], ...]
+    inventory: dict[str, Any]
+    findings: tuple[dict[str, Any], ...]
+    validation: dict[str, Any]
+    role_assignment_snapshot: tuple[dict[str, Any], ...]
+    post_move: dict[str, Any]
+    write_lock: dict[str, Any]
+    exports: tuple[dict[str, Any], ...]
+    digest: str = ""
+    schema_version: str = SCHEMA_VERSION
+    tool: dict[str, Any] = field(default_factory=lambda: {"name": "amlmove", "version": __version__})
+
+    def to_json(self) -> dict[str, Any]:
+        data = {
+            "schemaVersion": self.schema_version,
+            "tool": dict(self.tool),
+            "createdAt": self.created_at,
+            "status": str(self.status),
+            "source": self.source.to_json(),
+            "destination": self.destination.to_json(),
+            "options": self.options.to_json(),
+            "resources": list(self.resources),
+            "associatedResources": list(self.associated_resources),
+            "inventory": self.inventory,
+            "findings": list(self.findings),
+            "validation": self.validation,
+            "roleAssignmentSnapshot": list(self.role_assignment_snapshot),
+            "postMove": self.post_move,
+            "writeLock": self.write_lock,
+            "exports": list(self.exports),
+        }
+        return {**data, "digest": self.digest}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        """A plan.json that planfile.load_plan has checked against the schema."""
+        return cls(
+            created_at=data["createdAt"],
+            status=PlanStatus(data["status"]),
+            source=PlanSource.from_json(data["source"]),
+            destination=PlanDestination.from_json(data["destination"]),
+            options=PlanOptions.from_json(data["options"]),
+            resources=tuple(data["resources"]),
+            associated_resources=tuple(data["associatedResources"]),
+            inventory=data["inventory"],
+            findings=tuple(data["findings"]),
+            validation=data["validation"],
+            role_assignment_snapshot=tuple(data["roleAssignmentSnapshot"]),
+            post_move=data["postMove"],
+            write_lock=data["writeLock"],
+            exports=tuple(data["exports"]),
+            digest=data["digest"],
+            schema_version=data["schemaVersion"],
+            tool=data["tool"],
+        )
+
+    def content_digest(self) -> str:
+        """SHA-256 over the document without its digest (see digest_of)."""
+        return digest_of(self.to_json())
+
+    def sealed(self) -> Plan:
+        """The plan with its digest set over its content."""
+        return replace(self, digest=self.content_digest())
+
+    def blockers(self) -> list[dict[str, Any]]:
+        return [f for f in self.findings if f["severity"] == "blocker"]
+
+
 def canonical_json(data: Any) -> bytes:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
@@ -93,36 +248,34 @@ def build_plan(
     options: PlanOptions,
     now: datetime | None = None,
     exports: list[dict[str, str]] | None = None,
-) -> dict[str, Any]:
-    """The plan document (a plain JSON-able dict in the schema's shape), digest included."""
+) -> Plan:
+    """The plan, digest included."""
     ws = inventory.workspace
     moved = list(selection.moved_ids)
     blockers = [f for f in findings if f.severity == "blocker"]
-    plan: dict[str, Any] = {
-        "schemaVersion": SCHEMA_VERSION,
-        "tool": {"name": "amlmove", "version": __version__},
-        "createdAt": (now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
-        "status": "blocked" if blockers else "ready",
-        "source": {
-            "workspaceId": ws.id,
-            "workspaceName": ws.name,
-            "kind": str(ws.kind),
-            "location": ws.location,
-            "resourceGroupId": inventory.source_group_id,
-            "subscriptionId": inventory.source_subscription.subscription_id,
-            "tenantId": inventory.source_subscription.tenant_id,
-        },
-        "destination": {
-            "resourceGroupId": inventory.destination_group.id,
-            "subscriptionId": inventory.destination_subscription.subscription_id,
-            "tenantId": inventory.destination_subscription.tenant_id,
-            "exists": inventory.destination_group.exists,
-            "location": inventory.destination_group.location,
-            "workspaceId": moved_id(ws.id, inventory.destination_group.id),
-        },
-        "options": options.to_json(),
-        "resources": moved,
-        "associatedResources": [
+    plan = Plan(
+        created_at=(now or datetime.now(UTC)).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        status=PlanStatus.BLOCKED if blockers else PlanStatus.READY,
+        source=PlanSource(
+            workspace_id=ws.id,
+            workspace_name=ws.name,
+            kind=str(ws.kind),
+            location=ws.location,
+            resource_group_id=inventory.source_group_id,
+            subscription_id=inventory.source_subscription.subscription_id,
+            tenant_id=inventory.source_subscription.tenant_id,
+        ),
+        destination=PlanDestination(
+            resource_group_id=inventory.destination_group.id,
+            subscription_id=inventory.destination_subscription.subscription_id,
+            tenant_id=inventory.destination_subscription.tenant_id,
+            exists=inventory.destination_group.exists,
+            location=inventory.destination_group.location,
+            workspace_id=moved_id(ws.id, inventory.destination_group.id),
+        ),
+        options=options,
+        resources=tuple(moved),
+        associated_resources=tuple(
             {
                 "id": d.resource_id,
                 "role": str(d.role) if d.role else "other",
@@ -130,25 +283,21 @@ def build_plan(
                 "reason": d.reason,
             }
             for d in selection.decisions
-        ],
-        "inventory": counts(inventory),
-        "findings": [finding_json(f) for f in findings],
-        "validation": validation_json(inventory.validation),
-        "roleAssignmentSnapshot": role_assignment_snapshot(inventory, moved),
-        "postMove": post_move(inventory, moved, options),
-        "writeLock": write_lock(inventory, moved),
-        "exports": list(exports or []),
-    }
-    plan["digest"] = digest_of(plan)
-    return plan
+        ),
+        inventory=counts(inventory),
+        findings=tuple(finding_json(f) for f in findings),
+        validation=validation_json(inventory.validation),
+        role_assignment_snapshot=tuple(role_assignment_snapshot(inventory, moved)),
+        post_move=post_move(inventory, moved, options),
+        write_lock=write_lock(inventory, moved),
+        exports=tuple(exports or ()),
+    )
+    return plan.sealed()
 
 
-def with_exports(plan: dict[str, Any], exports: list[dict[str, str]]) -> dict[str, Any]:
+def with_exports(plan: Plan, exports: list[dict[str, str]]) -> Plan:
     """The plan with its `exports` list (taken after the plan was built) and the digest recomputed over it."""
-    out = {k: v for k, v in plan.items() if k != "digest"}
-    out["exports"] = list(exports)
-    out["digest"] = digest_of(out)
-    return out
+    return replace(plan, exports=tuple(exports)).sealed()
 
 
 def finding_json(f: Any) -> dict[str, Any]:
@@ -321,5 +470,5 @@ def write_lock(inventory: inv.Inventory, moved: list[str]) -> dict[str, Any]:
     return {"groups": [inventory.source_group_id, inventory.destination_group.id], "otherResources": others}
 
 
-def write_plan(plan: dict[str, Any], output_dir: Path) -> Path:
-    return write_json_atomically(output_dir / "plan.json", plan)
+def write_plan(plan: Plan, output_dir: Path) -> Path:
+    return write_json_atomically(output_dir / "plan.json", plan.to_json())

@@ -7,14 +7,14 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from . import durations
 from .errors import InputError, PlanRefused, echo
 from .inputs import resource_id_problem
 from .inventory import same_id
 from .localfiles import NotRegularFile, TooLarge, read_regular_file
-from .plan import digest_of, schema
+from .plan import Plan, PlanStatus, schema
 
 if TYPE_CHECKING:
     from .inputs import Settings
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 MAX_PLAN_BYTES = 16 * 1024 * 1024
 
 
-def load_plan(path: Path) -> dict[str, Any]:
+def load_plan(path: Path) -> Plan:
     """Parse and schema-check plan.json; every failure is one line naming the input `plan-file`."""
     import jsonschema
 
@@ -68,7 +68,7 @@ def load_plan(path: Path) -> dict[str, Any]:
             "Pass an unmodified plan.json from an amlmove plan job of the same version",
         )
     try:  # the schema only checks the shape (and its \d takes any Unicode digit): 2024-13-40 must not crash later
-        created_at(plan)
+        parse_created_at(plan["createdAt"])
     except ValueError:
         raise InputError(
             "plan-file",
@@ -91,7 +91,7 @@ def load_plan(path: Path) -> dict[str, Any]:
                 f"lists an export of {echo(item['resourceId'], 120)}, which is not in the source workspace",
                 "Pass the plan.json written by the plan job",
             )
-    return plan
+    return Plan.from_json(plan)
 
 
 def same_id_within(resource_id: str, scope: str) -> bool:
@@ -100,15 +100,14 @@ def same_id_within(resource_id: str, scope: str) -> bool:
     return is_within(resource_id, scope) and resource_id.lower() != scope.lower()
 
 
-def created_at(plan: dict[str, Any]) -> datetime:
-    text = plan["createdAt"]
+def parse_created_at(text: str) -> datetime:
     if not text.isascii():
         raise ValueError("not ASCII")
     return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=UTC)
 
 
 def verify_plan(
-    plan: dict[str, Any],
+    plan: Plan,
     path: Path,
     workspace_id: str,
     destination_group_id: str,
@@ -117,30 +116,30 @@ def verify_plan(
 ) -> None:
     """Refuse an edited, mismatched or stale plan (PlanRefused, exit 1). `max_age=None` skips the age check
     (used when resuming a move that already started under this plan)."""
-    if digest_of(plan) != plan["digest"]:
+    if plan.content_digest() != plan.digest:
         raise PlanRefused(
             str(path),
             "its digest does not match its content (the file was edited after planning)",
             "Run the plan job again and have the new plan approved",
         )
-    if not same_id(plan["source"]["workspaceId"], workspace_id):
+    if not same_id(plan.source.workspace_id, workspace_id):
         raise PlanRefused(
             str(path),
-            f"it was made for workspace {plan['source']['workspaceId']}, not {workspace_id}",
+            f"it was made for workspace {plan.source.workspace_id}, not {workspace_id}",
             "Pass the plan made for this workspace, or fix source-workspace-id",
         )
-    if not same_id(plan["destination"]["resourceGroupId"], destination_group_id):
+    if not same_id(plan.destination.resource_group_id, destination_group_id):
         raise PlanRefused(
             str(path),
-            f"it moves to {plan['destination']['resourceGroupId']}, not {destination_group_id}",
+            f"it moves to {plan.destination.resource_group_id}, not {destination_group_id}",
             "Pass the plan made for this destination, or fix destination-resource-group-id",
         )
-    if plan["status"] != "ready":
+    if plan.status is not PlanStatus.READY:
         raise PlanRefused(
             str(path), "the approved plan is blocked", "Fix the blockers, plan again and get the new plan approved"
         )
     if max_age is not None:
-        created = created_at(plan)
+        created = parse_created_at(plan.created_at)
         age = (now or datetime.now(UTC)) - created
         if age > max_age:
             raise PlanRefused(
@@ -154,21 +153,20 @@ def verify_plan(
             )
 
 
-def check_opt_ins(settings: Settings, plan: dict[str, Any], path: Path) -> None:
+def check_opt_ins(settings: Settings, plan: Plan, path: Path) -> None:
     """Every opt-in is part of the approved plan: an apply whose inputs say otherwise is refused (exit 1) before any
     request, naming every disagreement in one line."""
     from .plan import OPT_INS
 
-    differ = [
-        f"{name} is {str(getattr(settings, field)).lower()} here but the approved plan says "
-        f"{str(plan['options'][key]).lower()}"
-        for field, key, name in OPT_INS
-        if getattr(settings, field) != plan["options"][key]
-    ]
+    differ = [(field, name) for field, _, name in OPT_INS if getattr(settings, field) != getattr(plan.options, field)]
     if differ:
-        names = ", ".join(name for field, key, name in OPT_INS if getattr(settings, field) != plan["options"][key])
         raise PlanRefused(
             str(path),
-            "; ".join(differ),
-            f"Set {names} as the approved plan did, or plan again with the new value(s) and get that plan approved",
+            "; ".join(
+                f"{name} is {str(getattr(settings, field)).lower()} here but the approved plan says "
+                f"{str(getattr(plan.options, field)).lower()}"
+                for field, name in differ
+            ),
+            f"Set {', '.join(name for _, name in differ)} as the approved plan did, or plan again with the new "
+            "value(s) and get that plan approved",
         )

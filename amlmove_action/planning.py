@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from . import checks
     from . import inventory as inv
     from .inputs import Settings
-    from .plan import PlanOptions
+    from .plan import Plan, PlanOptions
 
 REMOVABLE = {
     "computes-present": "remove_computes",
@@ -51,7 +51,7 @@ def options_of(settings: Settings) -> PlanOptions:
 
 def make_plan(
     settings: Settings, session: Session, platform: Any, for_review: bool = True
-) -> tuple[dict[str, Any], inv.Inventory]:
+) -> tuple[Plan, inv.Inventory]:
     """Discovery → selection → ARM validation → checks → plan document (no files written). `for_review=False`
     (apply's re-plan, compared with the approved plan and never shown) leaves out what only the reviewer reads: the
     other resources in the destination group that the move's write lock holds."""
@@ -235,7 +235,7 @@ def apply_removal_intent(
     return sorted(out, key=lambda f: ("blocker", "warning", "info").index(str(f.severity)))
 
 
-# --- register-providers (issue 12): kept apart from the removals above --------------------------------------------
+# --- register-providers: kept apart from the removals above ----------------------------------------------------
 REGISTRATION_CODES = frozenset({"missingregistrationsfortypes", "missingsubscriptionregistration"})
 
 
@@ -372,12 +372,12 @@ PRELOAD = (
 )
 
 
-def planned_settings(settings: Settings, plan: dict[str, Any]) -> Settings:
+def planned_settings(settings: Settings, plan: Plan) -> Settings:
     """Apply plans and acts with the approved plan's options, not with whatever the apply job's inputs say
     (Terraform); check_opt_ins has already refused inputs that disagree."""
-    from .plan import OPT_INS, PlanOptions
+    from .plan import OPT_INS
 
-    options = PlanOptions.from_json(plan["options"])
+    options = plan.options
     return replace(
         settings,
         include_associated_resources=options.include_associated_resources,

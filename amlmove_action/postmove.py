@@ -19,6 +19,7 @@ from .plan import moved_id
 
 if TYPE_CHECKING:
     from .applyrun import ApplyRun
+    from .plan import Plan
     from .report import Report
 
 APPROVAL_POLL_SECONDS = 1  # when the provider sends no Retry-After
@@ -396,8 +397,8 @@ def follow_ups(run: ApplyRun) -> None:
     def post_move() -> PostMove:
         return PostMove(
             run.clients,
-            approved["source"]["workspaceId"],
-            approved["destination"]["resourceGroupId"],
+            approved.source.workspace_id,
+            approved.destination.resource_group_id,
             report.moved,
             run.platform.mask,
         )
@@ -414,13 +415,13 @@ def follow_ups(run: ApplyRun) -> None:
 
     def restore(pm: PostMove) -> None:
         # Always the approved plan's snapshot (every scope, child scopes included): a fresh runner restores it all.
-        pm.restore_role_assignments(approved["roleAssignmentSnapshot"])
+        pm.restore_role_assignments(list(approved.role_assignment_snapshot))
 
     # Independent follow-ups run side by side, each lane on its own PostMove; verify and the datastore repair share
     # one (and its datastore list). The report lists them in this order whatever finishes first.
     def datastores_lane() -> list[FollowUp]:
         pm = post_move()
-        expected = approved["inventory"].get("datastores") or 0
+        expected = approved.inventory.get("datastores") or 0
         step(pm, "verify", pm.new_workspace_id, lambda: pm.verify(expected_datastores=expected))
         if settings.repair_datastores:
             step(pm, "datastore", "datastores of the moved workspace", pm.repair_datastores)
@@ -439,7 +440,7 @@ def follow_ups(run: ApplyRun) -> None:
             "private-endpoint",
             "private endpoint connections of the moved workspace",
             lambda: pm.private_endpoints(
-                settings.approve_private_endpoints, approved["postMove"]["privateEndpointConnections"]
+                settings.approve_private_endpoints, approved.post_move["privateEndpointConnections"]
             ),
         )
         return pm.results
@@ -448,7 +449,7 @@ def follow_ups(run: ApplyRun) -> None:
     done = [r for lane in in_parallel(lambda call: call(), [datastores_lane, roles_lane, endpoints_lane]) for r in lane]
     pm = post_move()
     pm.results = sorted(done, key=lambda r: order.index(r.kind) if r.kind in order else len(order))
-    if approved["options"]["recreateComputes"] and approved["exports"]:
+    if approved.options.recreate_computes and approved.exports:
         pm.results += _recreate_computes(run, pm.new_workspace_id)
     report.follow_ups = [r.to_json() for r in pm.results]
     report.checklist = _checklist(approved, report)
@@ -463,7 +464,7 @@ def _recreate_computes(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     from .prepare import copy_exports
 
     plan_dir = run.settings.plan_file.parent
-    exports = [Export.from_json(e) for e in run.approved["exports"] if e["kind"] == "compute"]
+    exports = [Export.from_json(e) for e in run.approved.exports if e["kind"] == "compute"]
     if not exports:
         return []
     try:
@@ -480,14 +481,14 @@ def _recreate_computes(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     return [FollowUp("compute", r.name, FollowUpStatus(r.status), r.detail, r.command) for r in done]
 
 
-def _checklist(approved: dict[str, Any], report: Report) -> list[str]:
+def _checklist(approved: Plan, report: Report) -> list[str]:
     """What is left for people after the move, from the approved plan and what moved."""
     items = [
         "Update pipelines, scripts, connections and dashboards that hard-code the old workspace ID "
-        f"({approved['source']['workspaceId']})"
+        f"({approved.source.workspace_id})"
     ]
-    post = approved["postMove"]
-    if post["computesToRemove"] and not approved["options"]["recreateComputes"]:
+    post = approved.post_move
+    if post["computesToRemove"] and not approved.options.recreate_computes:
         items.append(
             "Recreate the deleted computes from the plan artifact's exports/ (report.md gives each command; use new "
             "names for compute instances: reusing a name after a move fails with an Etag conflict; recreate-computes "
@@ -499,7 +500,7 @@ def _checklist(approved: dict[str, Any], report: Report) -> list[str]:
             "online-endpoint create --file …, then az ml online-deployment create --file …; batch and serverless "
             "alike); model and compute references name the old workspace: point them at the moved one"
         )
-    if any(f["id"] == "managed-network" for f in approved["findings"]):
+    if any(f["id"] == "managed-network" for f in approved.findings):
         items.append("Re-provision the managed network's private-endpoint outbound rules (their targets' IDs changed)")
     if any("/microsoft.insights/components/" in m[0].lower() for m in report.moved):
         items.append(

@@ -17,9 +17,10 @@ from .report import Report, ReportStatus
 
 if TYPE_CHECKING:
     from .applyrun import ApplyRun
+    from .plan import Plan
 
 
-def prepare(run: ApplyRun, fresh: dict[str, Any] | None = None, inventory: inv.Inventory | None = None) -> None:
+def prepare(run: ApplyRun, fresh: Plan | None = None, inventory: inv.Inventory | None = None) -> None:
     """Everything before the move request; PlanRefused / RuntimeFailure when the move must not be asked for."""
     from .removals import remove
     from .validation import addressed_by_removals, removed_types, validate_move
@@ -28,16 +29,16 @@ def prepare(run: ApplyRun, fresh: dict[str, Any] | None = None, inventory: inv.I
     out = run.settings.output_dir
     phases.start("snapshot")
     # The snapshot is the approved plan's (taken by plan, covered by its digest): a copy for people, never read back.
-    snapshot = approved["roleAssignmentSnapshot"]
+    snapshot = list(approved.role_assignment_snapshot)
     (out / "snapshots").mkdir(parents=True, exist_ok=True)
     (out / "snapshots" / "role-assignments.json").write_text(json.dumps(snapshot, indent=2) + "\n", "utf-8")
     platform.info(f"Snapshot: {len(snapshot)} role assignment(s) at and below what moves (the approved plan's)")
-    post = approved["postMove"]
+    post = approved.post_move
     planned = [*post["computesToRemove"], *post["endpointsToRemove"]]
     # A run that died after its removals left them deleted: remove only what is still there now (the fresh plan lists
     # it), or the re-run would fail on a missing compute forever. Their exports are in the plan artifact.
     if fresh is not None:
-        present = {i.lower() for i in (*fresh["postMove"]["computesToRemove"], *fresh["postMove"]["endpointsToRemove"])}
+        present = {i.lower() for i in (*fresh.post_move["computesToRemove"], *fresh.post_move["endpointsToRemove"])}
         gone = [i for i in planned if i.lower() not in present]
         if gone:
             platform.info(
@@ -55,7 +56,7 @@ def prepare(run: ApplyRun, fresh: dict[str, Any] | None = None, inventory: inv.I
     # removals still to do: the groups are locked, and what holds them may not be this plan's move.
     in_progress = move_in_progress({"code": verdict.code, "message": verdict.message})
     if planned:
-        types = removed_types(approved["options"]["removeComputes"], approved["options"]["removeEndpoints"])
+        types = removed_types(approved.options.remove_computes, approved.options.remove_endpoints)
         if verdict.status is not inv.ValidationStatus.PASSED and not addressed_by_removals(verdict, planned, types):
             _refuse_on_verdict(run, verdict, "Nothing was deleted. ")
         phases.start("removals")
@@ -92,16 +93,16 @@ def _destination_group(run: ApplyRun) -> bool:
     from .removals import Write
 
     approved = run.approved
-    if approved["destination"]["exists"]:
+    if approved.destination.exists:
         return False
     run.phases.start("destination group")
     dest = inv.ResourceId.parse(run.target_group)
     rc = run.clients.resources(dest.subscription_id)
     if rc.resource_groups.check_existence(dest.resource_group):
         return False
-    run.platform.info(f"Creating resource group {run.target_group} in {approved['source']['location']}")
+    run.platform.info(f"Creating resource group {run.target_group} in {approved.source.location}")
     rc.resource_groups.create_or_update(
-        dest.resource_group, {"location": approved["source"]["location"], "tags": {"created-by": "amlmove"}}
+        dest.resource_group, {"location": approved.source.location, "tags": {"created-by": "amlmove"}}
     )
     run.report.writes.append(Write("created", run.target_group, "resource-group"))
     return True
@@ -112,7 +113,7 @@ def _providers(run: ApplyRun) -> bool:
     anything was registered."""
     from .removals import Write
 
-    if not run.approved["options"]["registerProviders"]:
+    if not run.approved.options.register_providers:
         return False
     run.phases.start("providers")
     subscription_id = inv.ResourceId.parse(run.target_group).subscription_id
@@ -163,7 +164,7 @@ def verified_exports(run: ApplyRun, planned: list[str]) -> dict[str, tuple[tuple
     settings = run.settings
     run.phases.start("verify exports")
     plan_dir = settings.plan_file.parent
-    exports = [Export.from_json(e) for e in run.approved["exports"]]
+    exports = [Export.from_json(e) for e in run.approved.exports]
     owned = {i.lower(): [e for e in exports if inv.is_within(e.resource_id, i)] for i in planned}
     missing = [i for i, items in owned.items() if not items]
     problem = f"the approved plan has no export of {missing[0]}" if missing else None

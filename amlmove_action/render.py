@@ -6,10 +6,14 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .safetext import defuse, for_code_span, for_markdown, printable
+from .selection import IncludeMode
 from .validation import DEFERRED_LINE
+
+if TYPE_CHECKING:
+    from .plan import Plan, PlanDestination, PlanSource
 
 SUMMARY_LIMIT = 1024 * 1024  # GitHub's per-step job summary limit
 _ICON = {"blocker": "⛔", "warning": "⚠️", "info": "ℹ️"}
@@ -52,10 +56,14 @@ OPT_INS = (
 WRITE_LOCK_HOURS = 4  # ARM locks both groups for up to four hours (Microsoft's move documentation)
 
 
-def headline(plan: dict[str, Any]) -> str:
+def headline(plan: Plan) -> str:
     """The verdict and how ARM's validation stands: never a bare "Ready" when ARM did not say yes."""
-    status = plan["validation"]["status"]
-    if plan["status"] != "ready":
+    return verdict(plan.status, plan.validation["status"])
+
+
+def verdict(plan_status: str, status: str) -> str:
+    """headline's words for a plan status (ready | blocked) and ARM's validation status."""
+    if plan_status != "ready":
         return "⛔ Blocked" + (" — ARM validation failed" if status == "failed" else "")
     return {
         "passed": "✅ Ready — validated by ARM",
@@ -65,9 +73,9 @@ def headline(plan: dict[str, Any]) -> str:
     }.get(status, f"⚠️ Ready — ARM validation {status}")
 
 
-def validation_line(plan: dict[str, Any]) -> str:
+def validation_line(plan: Plan) -> str:
     """One sentence: how the move is validated."""
-    v = plan["validation"]
+    v = plan.validation
     if v["status"] == "passed":
         return "ARM validated exactly this move (validateMoveResources); apply asks again before moving."
     if v["status"] == "deferred":
@@ -79,9 +87,9 @@ def validation_line(plan: dict[str, Any]) -> str:
     return f"ARM's validation failed with {v['code'] or 'an error'}: see below."
 
 
-def opt_ins(plan: dict[str, Any]) -> list[tuple[str, str]]:
+def opt_ins(plan: Plan) -> list[tuple[str, str]]:
     """(input name, "on"/"off" or what apply decides) for the seven opt-ins."""
-    options = plan.get("options", {})
+    options = plan.options.to_json()
     out = []
     for key, name, default in OPT_INS:
         if key in options:
@@ -91,10 +99,10 @@ def opt_ins(plan: dict[str, Any]) -> list[tuple[str, str]]:
     return out
 
 
-def follow_ups(plan: dict[str, Any]) -> list[tuple[str, int, list[str], str]]:
+def follow_ups(plan: Plan) -> list[tuple[str, int, list[str], str]]:
     """(what apply does after the move, exact count, names, the opt-in that decides it) read from plan.json: the one
     place the summary's counts come from."""
-    post = plan["postMove"]
+    post = plan.post_move
     roles = post["roleAssignments"]
     return [
         (
@@ -119,14 +127,14 @@ def follow_ups(plan: dict[str, Any]) -> list[tuple[str, int, list[str], str]]:
         (
             "Private endpoint connections to approve again (those Approved before the move; others stay as they are)",
             len(again := [c for c in post["privateEndpointConnections"] if c.get("approveAfterMove", True)]),
-            [f"{c['name']} on {_name(c.get('resourceId') or plan['source']['workspaceId'])}" for c in again],
+            [f"{c['name']} on {_name(c.get('resourceId') or plan.source.workspace_id)}" for c in again],
             "approve-private-endpoints",
         ),
     ]
 
 
-def deleted_before_move(plan: dict[str, Any]) -> list[str]:
-    post = plan["postMove"]
+def deleted_before_move(plan: Plan) -> list[str]:
+    post = plan.post_move
     return [*post["computesToRemove"], *post["endpointsToRemove"]]
 
 
@@ -137,14 +145,14 @@ def _cell(items: list[str], limit: int = 20) -> str:
     return ", ".join(shown) if shown else "none"
 
 
-def what_will_happen(plan: dict[str, Any]) -> list[str]:
+def what_will_happen(plan: Plan) -> list[str]:
     """The first table: everything the approver consents to, without folds."""
-    src, dst = plan["source"], plan["destination"]
-    lock = plan.get("writeLock") or {"groups": [src["resourceGroupId"], dst["resourceGroupId"]], "otherResources": []}
-    stays = [f for f in plan["findings"] if f["id"] in ("dependency-stays-behind", "associated-resource-shared")]
+    src, dst = plan.source, plan.destination
+    lock = plan.write_lock or {"groups": [src.resource_group_id, dst.resource_group_id], "otherResources": []}
+    stays = [f for f in plan.findings if f["id"] in ("dependency-stays-behind", "associated-resource-shared")]
     stays_text = " ".join(md(f["detail"]) for f in stays) or "none found"
     rows = [
-        ("Resources that move", f"**{len(plan['resources'])}**: {_cell(plan['resources'])}"),
+        ("Resources that move", f"**{len(plan.resources)}**: {_cell(list(plan.resources))}"),
         (
             "Deleted right before the move (definitions exported first)",
             f"**{len(deleted_before_move(plan))}**: {_cell(deleted_before_move(plan))}",
@@ -153,7 +161,7 @@ def what_will_happen(plan: dict[str, Any]) -> list[str]:
         (
             f"Write lock (up to {WRITE_LOCK_HOURS} hours)",
             f"ARM locks both groups while it moves: {code(_name(lock['groups'][0]))} and "
-            f"{code(_name(lock['groups'][1]))}{' (created by apply)' if not dst['exists'] else ''}. Nothing in them "
+            f"{code(_name(lock['groups'][1]))}{' (created by apply)' if not dst.exists else ''}. Nothing in them "
             f"can be created, changed or deleted meanwhile, including the **{len(lock['otherResources'])}** other "
             f"resource(s) in them: {_cell(lock['otherResources'])}",
         ),
@@ -166,27 +174,27 @@ def what_will_happen(plan: dict[str, Any]) -> list[str]:
     return ["### What will happen", "", "| | |", "|---|---|", *[f"| {k} | {v} |" for k, v in rows], ""]
 
 
-def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact (plan.json)") -> str:
-    findings = plan["findings"]
+def plan_markdown(plan: Plan, artifact_hint: str = "the plan artifact (plan.json)") -> str:
+    findings = plan.findings
     by = {s: [f for f in findings if f["severity"] == s] for s in ("blocker", "warning", "info")}
-    src, dst = plan["source"], plan["destination"]
-    validation = plan["validation"]
+    src, dst = plan.source, plan.destination
+    validation = plan.validation
     lines = [
-        f"## amlmove plan: {headline(plan)} — workspace {code(src['workspaceName'])}",
+        f"## amlmove plan: {headline(plan)} — workspace {code(src.workspace_name)}",
         "",
         f"**{len(by['blocker'])} blocker(s) · {len(by['warning'])} warning(s) · {len(by['info'])} note(s)** · "
-        f"{len(plan['resources'])} resource(s) to move",
+        f"{len(plan.resources)} resource(s) to move",
         "",
         md(validation_line(plan)),
         "",
         *what_will_happen(plan),
         "| | From | To |",
         "|---|---|---|",
-        f"| Subscription | {code(src['subscriptionId'])} | {code(dst['subscriptionId'])} |",
-        f"| Resource group | {code(_name(src['resourceGroupId']))} | {code(_name(dst['resourceGroupId']))}"
+        f"| Subscription | {code(src.subscription_id)} | {code(dst.subscription_id)} |",
+        f"| Resource group | {code(_name(src.resource_group_id))} | {code(_name(dst.resource_group_id))}"
         f"{_group_note(src, dst)} |",
-        f"| Region | {md(src['location'])} | {md(dst['location'] or src['location'])} |",
-        f"| Workspace id | {code(src['workspaceId'])} | {code(dst['workspaceId'])} |",
+        f"| Region | {md(src.location)} | {md(dst.location or src.location)} |",
+        f"| Workspace id | {code(src.workspace_id)} | {code(dst.workspace_id)} |",
         "",
     ]
     if by["blocker"]:
@@ -195,14 +203,14 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
             lines += _finding(f)
     # Each associated resource's decision comes with its reason, moving or staying, so a reviewer sees why `auto`
     # (or the list) chose what it chose without opening plan.json.
-    include = plan.get("options", {}).get("includeAssociatedResources", "auto")
-    mode = include if include in ("auto", "none", "all") else "a list of resource IDs"
-    why = {a["id"].lower(): a["reason"] for a in plan["associatedResources"] if a["decision"] == "move"}
+    choice = plan.options.include_associated_resources
+    mode = "a list of resource IDs" if choice.mode is IncludeMode.LISTED else str(choice.mode)
+    why = {a["id"].lower(): a["reason"] for a in plan.associated_resources if a["decision"] == "move"}
     lines += ["### What moves", "", f"Associated resources chosen by include-associated-resources: {md(mode)}", ""]
-    for r in plan["resources"]:
-        reason = "the workspace" if r.lower() == src["workspaceId"].lower() else why.get(r.lower())
+    for r in plan.resources:
+        reason = "the workspace" if r.lower() == src.workspace_id.lower() else why.get(r.lower())
         lines.append(f"- {code(r)}" + (f" — {md(reason)}" if reason else ""))
-    stays = [a for a in plan["associatedResources"] if a["decision"] != "move"]
+    stays = [a for a in plan.associated_resources if a["decision"] != "move"]
     if stays:
         lines += ["", "### What stays", ""]
         lines += [f"- {code(a['id'])} — {md(a['reason'])}" for a in stays]
@@ -230,20 +238,20 @@ def plan_markdown(plan: dict[str, Any], artifact_hint: str = "the plan artifact 
             ]
         lines += ["", "</details>"]
     lines += ["", "<details><summary>Inventory</summary>", "", "| What | Count |", "|---|---|"]
-    lines += [f"| {md(k)} | {'n/a' if v is None else v} |" for k, v in plan["inventory"].items()]
+    lines += [f"| {md(k)} | {'n/a' if v is None else v} |" for k, v in plan.inventory.items()]
     lines += [
         "",
         "</details>",
         "",
-        f"Plan digest `{plan['digest']}` · created {code(plan['createdAt'])} · amlmove {code(plan['tool']['version'])}",
+        f"Plan digest `{plan.digest}` · created {code(plan.created_at)} · amlmove {code(plan.tool['version'])}",
     ]
     return truncate("\n".join(lines) + "\n", artifact_hint)
 
 
-def _group_note(src: dict[str, Any], dst: dict[str, Any]) -> str:
-    if str(src["tenantId"]).lower() != str(dst["tenantId"]).lower():
+def _group_note(src: PlanSource, dst: PlanDestination) -> str:
+    if str(src.tenant_id).lower() != str(dst.tenant_id).lower():
         return " (in another tenant: not readable with this sign-in)"
-    return "" if dst["exists"] else " (created by apply)"
+    return "" if dst.exists else " (created by apply)"
 
 
 def _finding(f: dict[str, Any]) -> list[str]:
@@ -280,15 +288,15 @@ def truncate(markdown: str, artifact_hint: str, limit: int = SUMMARY_LIMIT) -> s
     return cut + note
 
 
-def plan_terminal(plan: dict[str, Any]) -> list[str]:
+def plan_terminal(plan: Plan) -> list[str]:
     """A compact plain-text view for local runs (already one line per entry; callers defuse via the platform)."""
-    blockers = sum(f["severity"] == "blocker" for f in plan["findings"])
-    warnings = sum(f["severity"] == "warning" for f in plan["findings"])
+    blockers = sum(f["severity"] == "blocker" for f in plan.findings)
+    warnings = sum(f["severity"] == "warning" for f in plan.findings)
     out = [
-        f"Plan: {headline(plan)} — {len(plan['resources'])} resource(s) to move, {blockers} blocker(s), "
+        f"Plan: {headline(plan)} — {len(plan.resources)} resource(s) to move, {blockers} blocker(s), "
         f"{warnings} warning(s)",
         f"  {validation_line(plan)}",
     ]
-    for f in plan["findings"]:
+    for f in plan.findings:
         out.append(f"  [{f['severity']:7}] {f['id']}: {f['title']}")
     return out

@@ -14,6 +14,7 @@ from ..applyrun import ApplyRun, Phases
 from ..errors import AmlMoveError, AzureError, ExitCode, PlanRefused, RuntimeFailure
 from ..inputs import Settings
 from ..localfiles import prepare_output_dir
+from ..plan import Plan
 from ..planfile import check_opt_ins, load_plan, verify_plan
 from ..planning import planned_settings
 from ..report import Report, ReportStatus, report_markdown, status_for, write_report
@@ -30,8 +31,8 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     approved = load_plan(settings.plan_file)
     ws_id, dest_id = settings.source_workspace.id, settings.destination_group.id
     state_path = settings.output_dir / "state.json"
-    state = read_state(state_path, approved["digest"], settings.arm_endpoint, approved["source"]["resourceGroupId"])
-    report = Report(approved["digest"], approved["source"]["workspaceId"], approved["destination"]["workspaceId"])
+    state = read_state(state_path, approved.digest, settings.arm_endpoint, approved.source.resource_group_id)
+    report = Report(approved.digest, approved.source.workspace_id, approved.destination.workspace_id)
     phases = Phases()
     try:
         # A plan refused here (edited, for another workspace or destination, blocked, other opt-ins) gets the same
@@ -97,7 +98,7 @@ def _verify_and_move(run: ApplyRun) -> None:
             raise
 
 
-def _prepare_and_move(run: ApplyRun, fresh: dict[str, Any], inventory: inv.Inventory) -> None:
+def _prepare_and_move(run: ApplyRun, fresh: Plan, inventory: inv.Inventory) -> None:
     from ..prepare import prepare
 
     prepare(run, fresh, inventory)
@@ -106,7 +107,7 @@ def _prepare_and_move(run: ApplyRun, fresh: dict[str, Any], inventory: inv.Inven
     if poller is None:  # this plan's own move finished meanwhile (another run of it): on to the follow-ups
         return
     state = MoveState(
-        run.approved["digest"],
+        run.approved.digest,
         MoveStatus.ACCEPTED,
         move.utc_now(),
         run.resources,
@@ -118,7 +119,7 @@ def _prepare_and_move(run: ApplyRun, fresh: dict[str, Any], inventory: inv.Inven
     move.follow(run, poller, state)
 
 
-def _replan(run: ApplyRun) -> tuple[dict[str, Any], inv.Inventory] | None:
+def _replan(run: ApplyRun) -> tuple[Plan, inv.Inventory] | None:
     """The fresh plan (and what it read) when nothing move-relevant changed; None when this plan's own move (another
     run of it) finished meanwhile; PlanRefused on drift. A move in progress on the groups is waited out."""
     waited = False
@@ -145,7 +146,7 @@ def _replan(run: ApplyRun) -> tuple[dict[str, Any], inv.Inventory] | None:
             return None
 
 
-def _refuse_on_drift(run: ApplyRun) -> tuple[dict[str, Any], inv.Inventory]:
+def _refuse_on_drift(run: ApplyRun) -> tuple[Plan, inv.Inventory]:
     """The fresh plan (and what it read), when nothing move-relevant changed; PlanRefused otherwise."""
     settings, platform = run.settings, run.platform
     fresh, inventory = planning.make_plan(
@@ -157,7 +158,7 @@ def _refuse_on_drift(run: ApplyRun) -> tuple[dict[str, Any], inv.Inventory]:
     run.report.drift = [{"what": d.what, "approved": d.approved, "now": d.now} for d in diffs]
     for row in drift.table(diffs):
         platform.info(row)
-    verdict = fresh.get("validation") or {}
+    verdict = fresh.validation or {}
     if move.move_in_progress(verdict):  # not a change to plan for: a move (maybe this plan's) holds the groups
         raise move.MoveInProgress(
             str(settings.plan_file),
@@ -178,7 +179,7 @@ def _finish(run: ApplyRun) -> int:
     report, platform = run.report, run.platform
     failed = [f for f in report.follow_ups if f["status"] == "failed"]
     platform.set_output("moved", "true")
-    platform.set_output("destination-workspace-id", run.approved["destination"]["workspaceId"])
+    platform.set_output("destination-workspace-id", run.approved.destination.workspace_id)
     left = sum(f["status"] in ("manual", "failed") for f in report.follow_ups) + len(report.checklist)
     platform.info(
         f"Apply finished ({report.status}): {len(report.follow_ups)} follow-up(s) checked, {left} item(s) "

@@ -15,6 +15,7 @@ from ..session import Session, sign_in
 
 if TYPE_CHECKING:
     from ..inputs import Settings
+    from ..plan import Plan
 
 
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
@@ -25,7 +26,7 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     plan, _ = make_plan(settings, session, platform)
     plan = take_exports(plan, session, settings, platform)
     path = publish_plan(plan, settings, platform)
-    blockers = [f for f in plan["findings"] if f["severity"] == "blocker"]
+    blockers = plan.blockers()
     if blockers and settings.fail_on_blockers:
         from ..errors import Blocked
 
@@ -34,7 +35,7 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     return 0
 
 
-def take_exports(plan: dict[str, Any], session: Session, settings: Settings, platform: Any) -> dict[str, Any]:
+def take_exports(plan: Plan, session: Session, settings: Settings, platform: Any) -> Plan:
     """Export everything the plan says apply removes into output-dir/exports (read-only GETs), prove each file loads
     with azure-ai-ml's own parser, and list them (with SHA-256) in the plan: they travel in the approved artifact,
     so apply on any runner recreates what it removes from what the reviewer approved."""
@@ -42,7 +43,7 @@ def take_exports(plan: dict[str, Any], session: Session, settings: Settings, pla
     from ..errors import RuntimeFailure
     from ..plan import with_exports
 
-    post = plan["postMove"]
+    post = plan.post_move
     ids = [*post["computesToRemove"], *post["endpointsToRemove"]]
     if not ids:
         return plan
@@ -54,7 +55,7 @@ def take_exports(plan: dict[str, Any], session: Session, settings: Settings, pla
     try:
         taken = exports.take_exports(
             session.clients,
-            plan["source"]["workspaceId"],
+            plan.source.workspace_id,
             settings.output_dir,
             names("computes"),
             names("onlineendpoints"),
@@ -70,7 +71,7 @@ def take_exports(plan: dict[str, Any], session: Session, settings: Settings, pla
     return with_exports(plan, [e.to_json() for e in taken])
 
 
-def publish_plan(plan: dict[str, Any], settings: Settings, platform: Any) -> Path:
+def publish_plan(plan: Plan, settings: Settings, platform: Any) -> Path:
     """plan.json + plan.md, the job summary, step outputs and (bounded) annotations."""
     from .. import render
     from ..plan import write_plan
@@ -81,18 +82,18 @@ def publish_plan(plan: dict[str, Any], settings: Settings, platform: Any) -> Pat
     platform.write_summary(markdown)
     for line in render.plan_terminal(plan):
         platform.info(line)
-    for f in plan["findings"]:
+    for f in plan.findings:
         if f["severity"] in ("blocker", "warning"):
             level = "error" if f["severity"] == "blocker" else "warning"
             platform.annotate(level, f"{f['title']}: {f['detail']}", title=f"amlmove {f['id']}")
-    blockers = sum(f["severity"] == "blocker" for f in plan["findings"])
-    warnings = sum(f["severity"] == "warning" for f in plan["findings"])
+    blockers = len(plan.blockers())
+    warnings = sum(f["severity"] == "warning" for f in plan.findings)
     for name, value in (
-        ("status", plan["status"]),
+        ("status", str(plan.status)),
         ("blockers", str(blockers)),
         ("warnings", str(warnings)),
         ("plan-file", str(path)),
-        ("plan-digest", plan["digest"]),
+        ("plan-digest", plan.digest),
     ):
         platform.set_output(name, value)
     return path

@@ -41,7 +41,7 @@ from amlmove_action import state as statefile
 from amlmove_action.commands import apply as apply_command
 from amlmove_action.errors import InputError
 from amlmove_action.inputs import INPUT_SPECS, Command, settings_from_argv, settings_from_env
-from amlmove_action.plan import digest_of, moved_id
+from amlmove_action.plan import Plan, digest_of, moved_id
 from amlmove_action.planfile import load_plan, verify_plan
 from amlmove_action.report import Report, report_markdown
 from amlmove_emulator import samples
@@ -583,7 +583,7 @@ def targeted_edit(plan: dict[str, Any], draw: Any) -> dict[str, Any]:
     return doc
 
 
-def exercise_plan_after_sign_in(plan: dict[str, Any], path: Path) -> None:
+def exercise_plan_after_sign_in(plan: Plan, path: Path) -> None:
     """Everything apply computes from the plan's content once signed in, minus the network."""
     base = settings_from_argv(apply_argv(path, path.parent / "out"), {})
     try:
@@ -592,13 +592,13 @@ def exercise_plan_after_sign_in(plan: dict[str, Any], path: Path) -> None:
         assert type(exc).__name__ == "PlanRefused", repr(exc)
     planned = apply_command.planned_settings(base, plan)
     assert planned.command is Command.APPLY
-    target = plan["destination"]["resourceGroupId"]
-    for rid in plan["resources"]:
+    target = plan.destination.resource_group_id
+    for rid in plan.resources:
         inv.ResourceId.parse(rid)
         moved_id(rid, target)
     drift.differences(plan, plan)
     render.plan_markdown(plan)
-    report = Report(plan["digest"], plan["source"]["workspaceId"], plan["destination"]["workspaceId"])
+    report = Report(plan.digest, plan.source.workspace_id, plan.destination.workspace_id)
     report_markdown(report.to_json(move.utc_now()))
 
 

@@ -142,8 +142,7 @@ def test_user_assigned_identity_and_log_analytics_are_named(emulator, runner) ->
     ],
 )
 def test_headline_states_verdict_and_validation(status: str, ready: bool, expected: str) -> None:
-    plan = {"status": "ready" if ready else "blocked", "validation": {"status": status}}
-    line = render.headline(plan)
+    line = render.verdict("ready" if ready else "blocked", status)
     assert line.startswith(expected)
     if status != "passed" and status != "deferred":
         assert not line.startswith("✅")

@@ -9,10 +9,11 @@ from typing import Any
 import pytest
 
 from amlmove_action.drift import Difference, differences, table
+from tests.support.plans import DESTINATION_GROUP as DEST
+from tests.support.plans import SOURCE_GROUP as SRC
+from tests.support.plans import WORKSPACE as WS
+from tests.support.plans import finding, grant, plan_json, typed
 
-SRC = "/subscriptions/s1/resourceGroups/rg-ml"
-DEST = "/subscriptions/s2/resourceGroups/rg-prod"
-WS = f"{SRC}/providers/Microsoft.MachineLearningServices/workspaces/mlw"
 ST = f"{SRC}/providers/Microsoft.Storage/storageAccounts/st1"
 KV = f"{SRC}/providers/Microsoft.KeyVault/vaults/kv1"
 CLUSTER = f"{WS}/computes/cpu-cluster"
@@ -20,25 +21,26 @@ ROLE = "/subscriptions/s1/providers/Microsoft.Authorization/roleDefinitions/acdd
 
 
 def approved() -> dict[str, Any]:
-    return {
-        "resources": [WS, ST],
-        "destination": {"resourceGroupId": DEST, "subscriptionId": "s2", "tenantId": "t1", "exists": True},
-        "findings": [
-            {"id": "running-jobs", "severity": "blocker"},
-            {"id": "associated-resource-shared", "severity": "warning"},
-        ],
-        "postMove": {"computesToRemove": [CLUSTER], "endpointsToRemove": []},
-        "roleAssignmentSnapshot": [
-            {"scope": ST, "principalId": "P1", "roleDefinitionId": ROLE, "condition": "@Resource[x] StringEquals 'a'"}
-        ],
-        "options": {"removeComputes": True, "removeEndpoints": False, "createDestinationResourceGroup": True},
-    }
+    """The approved plan's plan.json; the tests edit a copy into the fresh one."""
+    plan = plan_json(
+        resources=[WS, ST],
+        findings=[finding("running-jobs", "blocker"), finding("associated-resource-shared", "warning")],
+        roleAssignmentSnapshot=[grant(ST, "P1", ROLE, "@Resource[x] StringEquals 'a'")],
+    )
+    plan["postMove"]["computesToRemove"] = [CLUSTER]
+    plan["options"].update(removeComputes=True, removeEndpoints=False, createDestinationResourceGroup=True)
+    return plan
+
+
+def drift(approved_plan: dict[str, Any], fresh_plan: dict[str, Any]) -> list[Difference]:
+    """differences() between the two documents read as load_plan reads them."""
+    return differences(typed(approved_plan), typed(fresh_plan))
 
 
 def changed(edit) -> list[Difference]:
     fresh = copy.deepcopy(approved())
     edit(fresh)
-    return differences(approved(), fresh)
+    return drift(approved(), fresh)
 
 
 def test_the_same_plan_has_no_difference_whatever_the_case_of_its_ids() -> None:
@@ -48,7 +50,7 @@ def test_the_same_plan_has_no_difference_whatever_the_case_of_its_ids() -> None:
     fresh["roleAssignmentSnapshot"][0]["scope"] = ST.upper()
     fresh["roleAssignmentSnapshot"][0]["principalId"] = "p1"
     fresh["findings"] = []  # a blocker gone, a warning gone: nothing new to refuse for
-    assert differences(approved(), fresh) == []
+    assert drift(approved(), fresh) == []
 
 
 def test_a_resource_added_or_dropped_is_shown_on_both_sides() -> None:
@@ -68,13 +70,13 @@ def test_a_destination_group_deleted_since_the_plan_is_drift_but_one_created_sin
     assert diff.what == f"destination group {DEST} was deleted" and (diff.approved, diff.now) == ("exists", "(none)")
     was_missing = approved()
     was_missing["destination"]["exists"] = False
-    assert differences(was_missing, approved()) == []
+    assert drift(was_missing, approved()) == []
 
 
 def test_only_a_new_blocker_is_drift() -> None:
-    (diff,) = changed(lambda p: p["findings"].append({"id": "computes-present", "severity": "blocker"}))
+    (diff,) = changed(lambda p: p["findings"].append(finding("computes-present", "blocker")))
     assert (diff.what, diff.approved, diff.now) == ("new blockers", "(none)", "computes-present")
-    assert changed(lambda p: p["findings"].append({"id": "resource-lock", "severity": "warning"})) == []
+    assert changed(lambda p: p["findings"].append(finding("resource-lock", "warning"))) == []
 
 
 def test_deleting_something_nobody_approved_is_drift_deleting_less_is_not() -> None:

@@ -1,9 +1,12 @@
-"""Unit tests of plan.py's typed options: what plan.json's `options` holds, to and from JSON."""
+"""Unit tests of plan.py's typed plan and options: what plan.json (and its `options`) holds, to and from JSON."""
 
 from __future__ import annotations
 
-from amlmove_action.plan import OPT_INS, PlanOptions
+import jsonschema
+
+from amlmove_action.plan import OPT_INS, Plan, PlanOptions, PlanStatus, digest_of, schema
 from amlmove_action.selection import AssociatedResourceChoice, IncludeMode
+from tests.support.plans import finding, plan_json
 
 KV = "/subscriptions/s/resourceGroups/a/providers/Microsoft.KeyVault/vaults/kv"
 
@@ -31,3 +34,13 @@ def test_options_keep_plan_json_s_keys_and_come_back_equal() -> None:
     back = PlanOptions.from_json(data)
     assert back.to_json() == data
     assert back.include_associated_resources == options.include_associated_resources
+
+
+def test_a_plan_json_comes_back_from_the_typed_plan_unchanged_and_so_does_its_digest() -> None:
+    document = plan_json(findings=[finding("running-jobs", "blocker")], status="blocked")
+    jsonschema.Draft202012Validator(schema()).validate(document)  # the builder is a complete plan.json
+    plan = Plan.from_json(document)
+    assert plan.status is PlanStatus.BLOCKED and [f["id"] for f in plan.blockers()] == ["running-jobs"]
+    assert plan.to_json() == document and list(plan.to_json()) == list(document)  # keys and their order too
+    assert plan.content_digest() == digest_of(document) == plan.digest
+    assert plan.sealed() == plan

@@ -1,4 +1,4 @@
-"""amlmove_action.planfile's checks of a plan that parses (verify_plan, created_at, same_id_within): an edited,
+"""amlmove_action.planfile's checks of a plan that parses (verify_plan, parse_created_at, same_id_within): an edited,
 mismatched, blocked, stale or future plan is refused with one line (PlanRefused, exit 1). Reading and schema-checking
 the file (load_plan) is driven with real plans in tests/e2e/test_fuzz.py and tests/e2e/test_hostile_paths.py."""
 
@@ -11,30 +11,23 @@ from typing import Any
 import pytest
 
 from amlmove_action.errors import ExitCode, PlanRefused
-from amlmove_action.plan import digest_of
-from amlmove_action.planfile import created_at, same_id_within, verify_plan
+from amlmove_action.plan import Plan
+from amlmove_action.planfile import parse_created_at, same_id_within, verify_plan
+from tests.support.plans import DESTINATION_GROUP as DEST
+from tests.support.plans import WORKSPACE as WS
+from tests.support.plans import plan_json, typed
 
-WS = "/subscriptions/s1/resourceGroups/rg-ml/providers/Microsoft.MachineLearningServices/workspaces/mlw"
-DEST = "/subscriptions/s2/resourceGroups/rg-prod"
 MADE = datetime(2026, 3, 1, 12, 0, 0, tzinfo=UTC)
 PATH = Path("amlmove-output/plan.json")
 
 
-def signed(**changes: Any) -> dict[str, Any]:
-    plan: dict[str, Any] = {
-        "status": "ready",
-        "createdAt": "2026-03-01T12:00:00Z",
-        "source": {"workspaceId": WS},
-        "destination": {"resourceGroupId": DEST},
-        "resources": [WS],
-    }
-    plan.update(changes)
-    plan["digest"] = digest_of(plan)
-    return plan
+def signed(**changes: Any) -> Plan:
+    """A complete plan made at MADE for WS -> DEST, `changes` replacing plan.json fields, digest over the result."""
+    return typed(plan_json(**changes))
 
 
 def refused(
-    plan: dict[str, Any],
+    plan: Plan,
     *,
     ws: str = WS,
     dest: str = DEST,
@@ -53,9 +46,9 @@ def test_a_signed_ready_plan_for_these_inputs_passes_whatever_the_case_of_the_id
 
 
 def test_an_edit_after_planning_breaks_the_digest() -> None:
-    plan = signed()
-    plan["resources"].append(WS + "x")
-    assert "its digest does not match its content" in refused(plan)
+    document = plan_json()
+    document["resources"].append(WS + "x")
+    assert "its digest does not match its content" in refused(typed(document))
 
 
 def test_a_plan_for_another_workspace_or_destination_is_refused() -> None:
@@ -78,10 +71,10 @@ def test_age_is_counted_from_created_at_and_in_the_one_duration_format() -> None
 
 
 def test_created_at_reads_only_the_utc_form_plans_write() -> None:
-    assert created_at(signed()) == MADE
+    assert parse_created_at(signed().created_at) == MADE
     for bad in ("2026-03-01T12:00:00", "2026-03-01 12:00:00Z", "2026-13-40T12:00:00Z", "２０26-03-01T12:00:00Z"):
         with pytest.raises(ValueError):
-            created_at({"createdAt": bad})
+            parse_created_at(bad)
 
 
 def test_same_id_within_is_strictly_below() -> None:
