@@ -51,11 +51,11 @@ def load_plan(path: Path) -> Plan:
             "Pass a readable plan.json from the plan job",
         ) from None
     try:
-        plan = json.loads(raw.decode("utf-8"))
+        document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, ValueError, RecursionError):
         raise InputError("plan-file", "is not valid UTF-8 JSON", "Pass the plan.json written by the plan job") from None
     try:
-        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema()).iter_errors(plan))
+        error = jsonschema.exceptions.best_match(jsonschema.Draft202012Validator(schema()).iter_errors(document))
     except RecursionError:
         raise InputError(
             "plan-file", "is nested too deeply to be a plan", "Pass the plan.json written by the plan job"
@@ -67,31 +67,32 @@ def load_plan(path: Path) -> Plan:
             f"does not match the plan schema at {echo(where, 80)}: {echo(error.message, 120)}",
             "Pass an unmodified plan.json from an amlmove plan job of the same version",
         )
+    plan = Plan.from_json(document)  # every field it reads is required by the schema
     try:  # the schema only checks the shape (and its \d takes any Unicode digit): 2024-13-40 must not crash later
-        parse_created_at(plan["createdAt"])
+        parse_created_at(plan.created_at)
     except ValueError:
         raise InputError(
             "plan-file",
-            f"createdAt {echo(plan['createdAt'], 40)} is not a UTC date and time",
+            f"createdAt {echo(plan.created_at, 40)} is not a UTC date and time",
             "Pass the plan.json written by the plan job",
         ) from None
-    source_group = plan["source"]["resourceGroupId"]
-    for rid in plan["resources"]:  # the schema's pattern is loose; apply builds ARM URLs from these ids
+    source_group = plan.source.resource_group_id
+    for rid in plan.resources:  # the schema's pattern is loose; apply builds ARM URLs from these ids
         if resource_id_problem(rid, source_group) is not None:
             raise InputError(
                 "plan-file",
                 f"lists {echo(rid, 120)}, which is not a top-level resource ID in the source group",
                 "Pass the plan.json written by the plan job",
             )
-    workspace = plan["source"]["workspaceId"]
-    for item in plan["exports"]:  # apply deletes what these name and reads the files they point at
+    workspace = plan.source.workspace_id
+    for item in plan.exports:  # apply deletes what these name and reads the files they point at
         if not item["resourceId"].isprintable() or not same_id_within(item["resourceId"], workspace):
             raise InputError(
                 "plan-file",
                 f"lists an export of {echo(item['resourceId'], 120)}, which is not in the source workspace",
                 "Pass the plan.json written by the plan job",
             )
-    return Plan.from_json(plan)
+    return plan
 
 
 def same_id_within(resource_id: str, scope: str) -> bool:
