@@ -238,7 +238,9 @@ def digest_of(plan: dict[str, Any]) -> str:
 
 
 def schema() -> dict[str, Any]:
-    return json.loads(package_files.files("amlmove_action.schemas").joinpath("plan.schema.json").read_text("utf-8"))
+    text = package_files.files("amlmove_action.schemas").joinpath("plan.schema.json").read_text("utf-8")
+    document: dict[str, Any] = json.loads(text)
+    return document
 
 
 def build_plan(
@@ -447,9 +449,9 @@ def post_move(inventory: inv.Inventory, moved: list[str], options: PlanOptions) 
         "datastores": datastores,
         "privateEndpointConnections": connections,
         "computesToRemove": [c.id for c in inventory.computes] if options.remove_computes else [],
-        "endpointsToRemove": [
-            e.id for e in (*inventory.online_endpoints, *inventory.batch_endpoints, *inventory.serverless_endpoints)
-        ]
+        "endpointsToRemove": [e.id for e in inventory.online_endpoints]
+        + [e.id for e in inventory.batch_endpoints]
+        + [e.id for e in inventory.serverless_endpoints]
         if options.remove_endpoints
         else [],
         "restore": {
