@@ -578,7 +578,7 @@ def ml_client(clients: Clients, workspace_id: str) -> Any:
     steer_azure_ai_ml(clients.cloud)
     from azure.ai.ml import MLClient
 
-    from .inventory import ResourceId
+    from .ids import ResourceId
 
     rid = ResourceId.parse(workspace_id)
     kwargs: dict[str, Any] = {}

@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
+from .ids import ResourceId, id_key, is_within, same_id
 from .inventory import (
     FINISHED_JOB_STATUSES,
     STOPPED_LABELING_STATUSES,
@@ -23,14 +24,10 @@ from .inventory import (
     Inventory,
     LockLevel,
     OnlineEndpoint,
-    ResourceId,
     ServerlessEndpoint,
     ValidationStatus,
     WorkspaceKind,
     allows,
-    id_key,
-    is_within,
-    same_id,
     same_location,
 )
 from .selection import AssociatedResourceChoice, IncludeMode

@@ -11,6 +11,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from typing import Any, TypeVar
 
+from . import ids
 from . import inventory as inv
 from .api_versions import (
     ASSOCIATED_API,
@@ -69,8 +70,8 @@ class Discovery:
     def __init__(self, clients: Clients, workspace_id: str, destination_group_id: str) -> None:
         self.clients = clients
         self.workspace_id = workspace_id
-        self.ws = inv.ResourceId.parse(workspace_id)
-        self.dest = inv.ResourceId.parse(destination_group_id)
+        self.ws = ids.ResourceId.parse(workspace_id)
+        self.dest = ids.ResourceId.parse(destination_group_id)
         self.source_sub = self.ws.subscription_id
         self.dest_sub = self.dest.subscription_id
         if self.ws.group_id is None:  # inputs.py accepts only a workspace id, which names its group
@@ -239,7 +240,7 @@ class Discovery:
             replace(
                 _result(f),
                 used_by_workspace_ids=tuple(
-                    w for w, refs in workspaces.items() if any(inv.same_id(r, rid) for r in refs)
+                    w for w, refs in workspaces.items() if any(ids.same_id(r, rid) for r in refs)
                 ),
             )
             for rid, f in reads.items()
@@ -388,7 +389,7 @@ class Discovery:
                 p = a.get("properties") or {}
                 if str(p.get("principalId", "")).lower() != principal_id.lower():
                     continue
-                if not inv.is_within(scope, p.get("scope") or "/"):
+                if not ids.is_within(scope, p.get("scope") or "/"):
                     continue
                 role = self._role_definition(p.get("roleDefinitionId") or "")
                 for perm in (role.get("properties") or {}).get("permissions") or []:
@@ -447,7 +448,7 @@ class Discovery:
         return out
 
     def associated(self, role: inv.AssociatedRole, resource_id: str) -> inv.AssociatedResource:
-        rid = inv.ResourceId.parse(resource_id)
+        rid = ids.ResourceId.parse(resource_id)
         api = ASSOCIATED_API.get(rid.type.lower(), STORAGE_API)
         body = self.clients.get_json(resource_id, api)
         if body is None:
@@ -586,7 +587,7 @@ class Discovery:
         from .postmove import in_parallel
 
         def at(scope: str) -> tuple[inv.RoleAssignment, ...]:
-            if inv.same_id(scope, inventory.workspace.id):
+            if ids.same_id(scope, inventory.workspace.id):
                 return inventory.role_assignments
             return self.role_assignments(scope)
 
@@ -663,7 +664,7 @@ def role_assignments_at(clients: Clients, scope: str) -> tuple[inv.RoleAssignmen
     out = []
     for a in items:
         p = a.get("properties") or {}
-        if p.get("scope") and inv.is_within(p["scope"], scope):
+        if p.get("scope") and ids.is_within(p["scope"], scope):
             out.append(
                 inv.RoleAssignment(  # id, scope, roleDefinitionId and principalId: in every assignment ARM returns
                     a["id"],

@@ -343,7 +343,7 @@ def recreate_computes(clients: Clients, workspace_id: str, exports: list[Export]
     quiet_azure_ai_ml()
     from azure.ai.ml import load_compute
 
-    from .inventory import ResourceId
+    from .ids import ResourceId
     from .restore import new_instance_name
 
     ws = ResourceId.parse(workspace_id)

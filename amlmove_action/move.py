@@ -11,11 +11,10 @@ from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from . import durations
-from . import inventory as inv
+from . import durations, ids
 from .azure import Clients, from_http_error, no_verdict
 from .errors import AzureError, PlanRefused, RuntimeFailure
-from .plan import moved_id
+from .ids import moved_id
 from .report import ReportStatus
 from .state import MoveState, MoveStatus, save_state
 
@@ -56,7 +55,7 @@ def locate(clients: Clients, resources: list[str], source_group_id: str, target_
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
     def listing(group_id: str) -> set[str]:
-        rid = inv.ResourceId.parse(group_id)
+        rid = ids.ResourceId.parse(group_id)
         client = clients.resources(rid.subscription_id)
         try:
             return {r.id.lower() for r in client.resources.list_by_resource_group(rid.resource_group)}
@@ -105,7 +104,7 @@ def start_move(clients: Clients, source_group_id: str, resources: list[str], tar
     """POST moveResources; returns the poller once ARM has accepted (202) the move."""
     from azure.core.exceptions import HttpResponseError, ServiceRequestError, ServiceResponseError
 
-    rid = inv.ResourceId.parse(source_group_id)
+    rid = ids.ResourceId.parse(source_group_id)
     client = clients.resources(rid.subscription_id)
     body = {"resources": resources, "targetResourceGroup": target_group_id}
     try:
@@ -117,7 +116,7 @@ def start_move(clients: Clients, source_group_id: str, resources: list[str], tar
 
 
 def resume_move(clients: Clients, source_group_id: str, state: MoveState) -> Any:
-    rid = inv.ResourceId.parse(source_group_id)
+    rid = ids.ResourceId.parse(source_group_id)
     client = clients.resources(rid.subscription_id)
     body = {"resources": state.resources, "targetResourceGroup": state.target_resource_group}
     return client.resources.begin_move_resources(

@@ -13,8 +13,9 @@ from importlib import resources as package_files
 from pathlib import Path
 from typing import Any
 
-from . import __version__
+from . import __version__, ids
 from . import inventory as inv
+from .ids import mapped_scope, moved_id
 from .localfiles import write_json_atomically
 from .selection import AssociatedResourceChoice
 
@@ -341,7 +342,7 @@ def counts(inventory: inv.Inventory) -> dict[str, int | None]:
         "schedules": len(inventory.schedules),
         "datastores": len(inventory.datastores),
         "roleAssignmentsAtWorkspace": sum(
-            inv.is_within(a.scope, inventory.workspace.id) for a in inventory.role_assignments
+            ids.is_within(a.scope, inventory.workspace.id) for a in inventory.role_assignments
         ),
         "privateEndpointConnections": len(inventory.workspace.private_endpoint_connections),
         "models": a.models,
@@ -350,24 +351,13 @@ def counts(inventory: inv.Inventory) -> dict[str, int | None]:
     }
 
 
-def moved_id(resource_id: str, destination_group_id: str) -> str:
-    """The id a resource will have once moved to the destination group."""
-    rid = inv.ResourceId.parse(resource_id)
-    dest = inv.ResourceId.parse(destination_group_id)
-    tail = "".join(f"/{t}/{n}" for t, n in rid.type_name_pairs)
-    return (
-        f"/subscriptions/{dest.subscription_id}/resourceGroups/{dest.resource_group}/providers/"
-        f"{rid.provider_namespace}{tail}"
-    )
-
-
 def role_assignment_snapshot(inventory: inv.Inventory, moved: list[str]) -> list[dict[str, Any]]:
     """Every role assignment at or below a resource that moves (child scopes included): taken by plan, covered by
     the digest, restored by apply at the mapped scopes whatever runner it runs on."""
-    from .restore import mapped_scope, snapshot_entry
+    from .restore import snapshot_entry
 
     dest = inventory.destination_group.id
-    renames = {inv.normalise_id(r).lower(): moved_id(r, dest) for r in moved}
+    renames = {ids.normalise_id(r).lower(): moved_id(r, dest) for r in moved}
     # Read at (and below) every scope that moves; a plan without that read (a hand-built inventory) has the
     # workspace's. The same assignment read at two scopes is kept once.
     assignments = [a for _, found in inventory.moved_scope_role_assignments for a in found] or list(
@@ -391,11 +381,11 @@ def post_move(inventory: inv.Inventory, moved: list[str], options: PlanOptions) 
     from .restore import LIST_SECRETS_ACTION, approve_again, needs_repair, repair_kind
 
     dest = inventory.destination_group.id
-    dest_id = inv.ResourceId.parse(dest)
+    dest_id = ids.ResourceId.parse(dest)
     moved_accounts = [
-        inv.ResourceId.parse(r).name
+        ids.ResourceId.parse(r).name
         for r in moved
-        if inv.ResourceId.parse(r).type.lower() == "microsoft.storage/storageaccounts"
+        if ids.ResourceId.parse(r).type.lower() == "microsoft.storage/storageaccounts"
     ]
     permissions = inventory.permissions_at(inventory.source_group_id)
     may_list = (

@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING
 
 from . import durations
 from .errors import InputError, PlanRefused, echo
+from .ids import same_id
 from .inputs import resource_id_problem
-from .inventory import same_id
 from .localfiles import NotRegularFile, TooLarge, read_regular_file
 from .plan import Plan, PlanStatus, schema
 
@@ -96,7 +96,7 @@ def load_plan(path: Path) -> Plan:
 
 
 def same_id_within(resource_id: str, scope: str) -> bool:
-    from .inventory import is_within
+    from .ids import is_within
 
     return is_within(resource_id, scope) and resource_id.lower() != scope.lower()
 

@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from . import inventory as inv
+from . import ids
 from .api_versions import ML_API, PE_API
 from .azure import Clients, arm_error
-from .plan import moved_id
+from .ids import moved_id
 
 if TYPE_CHECKING:
     from .applyrun import ApplyRun
@@ -84,7 +84,7 @@ class PostMove:
 
     @property
     def dest_sub(self) -> str:
-        return inv.ResourceId.parse(self.destination_group_id).subscription_id
+        return ids.ResourceId.parse(self.destination_group_id).subscription_id
 
     def _request(self, method: str, path: str, api: str, body: Any = None, query: str = "") -> Any:
         from azure.core.rest import HttpRequest
@@ -128,9 +128,10 @@ class PostMove:
         (PrincipalNotFound) is reported as skipped."""
         from azure.core.exceptions import HttpResponseError, ResourceExistsError
 
-        from .restore import assignment_key, mapped_scope, restore_body, role_guid
+        from .ids import mapped_scope, role_guid
+        from .restore import assignment_key, restore_body
 
-        renames = {inv.normalise_id(old).lower(): new for old, new in self.moved}
+        renames = {ids.normalise_id(old).lower(): new for old, new in self.moved}
         client = self.clients.authorization(self.dest_sub)
 
         def granted_within(root: str) -> dict[str, set[tuple[str, str, str]]]:
@@ -139,9 +140,9 @@ class PostMove:
             out: dict[str, set[tuple[str, str, str]]] = {}
             try:
                 for x in client.role_assignments.list_for_scope(root):
-                    if x.scope and inv.is_within(x.scope, root):
+                    if x.scope and ids.is_within(x.scope, root):
                         key = assignment_key(str(x.principal_id), str(x.role_definition_id), x.condition)
-                        out.setdefault(inv.normalise_id(x.scope).lower(), set()).add(key)
+                        out.setdefault(ids.normalise_id(x.scope).lower(), set()).add(key)
             except HttpResponseError:
                 pass
             return out
@@ -174,7 +175,7 @@ class PostMove:
                 )
                 + (f" --description {_quoted(a['description'])}" if a.get("description") else "")
             )
-            if key in present.get(inv.normalise_id(new_scope).lower(), set()):
+            if key in present.get(ids.normalise_id(new_scope).lower(), set()):
                 return FollowUp("role-assignment", target, FollowUpStatus.ALREADY_DONE, "already present")
             try:
                 status = client.role_assignments.create(
@@ -212,11 +213,11 @@ class PostMove:
         SAS, service principal, certificate), or listed for people with the exact command; none is skipped."""
         from .restore import needs_repair
 
-        dest = inv.ResourceId.parse(self.destination_group_id)
+        dest = ids.ResourceId.parse(self.destination_group_id)
         moved_accounts = [
-            inv.ResourceId.parse(new).name
+            ids.ResourceId.parse(new).name
             for old, new in self.moved
-            if inv.ResourceId.parse(old).type.lower() == "microsoft.storage/storageaccounts"
+            if ids.ResourceId.parse(old).type.lower() == "microsoft.storage/storageaccounts"
         ]
         stale = []
         for ds in self.datastores():
@@ -237,14 +238,14 @@ class PostMove:
                 )
         self.results += in_parallel(lambda ds: self._repair_datastore(ds, dest), stale)
 
-    def _repair_datastore(self, ds: dict[str, Any], dest: inv.ResourceId) -> FollowUp:
+    def _repair_datastore(self, ds: dict[str, Any], dest: ids.ResourceId) -> FollowUp:
         from .restore import SECRET_FIELDS, datastore_command, datastore_put_body
 
         props = dict(ds.get("properties") or {})
         name = ds["name"]
         kind = _credentials_kind(ds)
         was = f"{props.get('subscriptionId') or 'null'}/{props.get('resourceGroup') or 'null'}"
-        manual = datastore_command(name, kind, inv.ResourceId.parse(self.new_workspace_id).name, dest)
+        manual = datastore_command(name, kind, ids.ResourceId.parse(self.new_workspace_id).name, dest)
         secrets = None
         if kind != "None":
             if kind not in SECRET_FIELDS:
@@ -301,13 +302,13 @@ class PostMove:
         before = {(str(c.get("privateEndpointId") or c["name"]).lower()): c.get("statusNow") for c in planned}
         owners = list(dict.fromkeys([self.new_workspace_id, *(c["newResourceId"] for c in planned)]))
         for owner in owners:
-            api = PE_API.get(inv.ResourceId.parse(owner).type.lower(), ML_API)
+            api = PE_API.get(ids.ResourceId.parse(owner).type.lower(), ML_API)
             for conn in self.clients.list_json(f"{owner}/privateEndpointConnections", api):
                 props = conn.get("properties") or {}
                 endpoint = ((props.get("privateEndpoint") or {}).get("id") or conn["name"]).lower()
                 now = (props.get("privateLinkServiceConnectionState") or {}).get("status") or "Unknown"
                 was = before.get(endpoint)
-                target = f"{conn['name']} on {inv.ResourceId.parse(owner).name}"
+                target = f"{conn['name']} on {ids.ResourceId.parse(owner).name}"
                 states = f"before the move {was or 'not there'}, now {now}"
                 if not approve_again(was, now):
                     status = (

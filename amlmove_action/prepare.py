@@ -10,6 +10,7 @@ import shutil
 import time
 from typing import TYPE_CHECKING, Any
 
+from . import ids
 from . import inventory as inv
 from .errors import PlanRefused, RuntimeFailure
 from .move import move_in_progress
@@ -96,7 +97,7 @@ def _destination_group(run: ApplyRun) -> bool:
     if approved.destination.exists:
         return False
     run.phases.start("destination group")
-    dest = inv.ResourceId.parse(run.target_group)
+    dest = ids.ResourceId.parse(run.target_group)
     rc = run.clients.resources(dest.subscription_id)
     if rc.resource_groups.check_existence(dest.resource_group):
         return False
@@ -116,7 +117,7 @@ def _providers(run: ApplyRun) -> bool:
     if not run.approved.options.register_providers:
         return False
     run.phases.start("providers")
-    subscription_id = inv.ResourceId.parse(run.target_group).subscription_id
+    subscription_id = ids.ResourceId.parse(run.target_group).subscription_id
     wrote = False
     for namespace in register_providers(run.clients, subscription_id, run.resources, run.platform):
         run.report.writes.append(
@@ -165,7 +166,7 @@ def verified_exports(run: ApplyRun, planned: list[str]) -> dict[str, tuple[tuple
     run.phases.start("verify exports")
     plan_dir = settings.plan_file.parent
     exports = [Export.from_json(e) for e in run.approved.exports]
-    owned = {i.lower(): [e for e in exports if inv.is_within(e.resource_id, i)] for i in planned}
+    owned = {i.lower(): [e for e in exports if ids.is_within(e.resource_id, i)] for i in planned}
     missing = [i for i, items in owned.items() if not items]
     problem = f"the approved plan has no export of {missing[0]}" if missing else None
     needed = [e for items in owned.values() for e in items]

@@ -11,10 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from . import ids
 from . import inventory as inv
 from .api_versions import ML_API
 from .azure import Clients, from_http_error
 from .errors import AzureError
+from .ids import endpoint_kind
 
 FALLBACK_POLL_SECONDS = 5
 # Compute types that wrap a resource living elsewhere. Kubernetes is always attached; the others are what azure-ai-ml
@@ -94,18 +96,6 @@ def remove(
         )
 
 
-def endpoint_kind(resource_id: str) -> str:
-    low = resource_id.lower()
-    for segment, kind in (
-        ("/onlineendpoints/", "online-endpoint"),
-        ("/batchendpoints/", "batch-endpoint"),
-        ("/serverlessendpoints/", "serverless-endpoint"),
-    ):
-        if segment in low:
-            return kind
-    return "endpoint"
-
-
 def delete(clients: Clients, resource_id: str, underlying_resource_action: str | None = None) -> None:
     """ARM DELETE of `resource_id`, followed to the end of its asynchronous operation (Azure-AsyncOperation or
     Location, Retry-After honoured); a 404/204 means already gone. AzureError when ARM refuses or fails."""
@@ -158,12 +148,12 @@ def undo_command(write: Write, workspace_id: str) -> str:
     now: the destination once moved). Export paths are relative to the plan artifact (and apply's output-dir)."""
     if write.kind == "resource-group" and write.resource_id.startswith("/subscriptions/"):
         # only a group id is parsed here: a provider's (/subscriptions/{s}/providers/{ns}) is no resource id
-        rid = inv.ResourceId.parse(write.resource_id)
+        rid = ids.ResourceId.parse(write.resource_id)
         return f"az group delete --name {rid.resource_group} --subscription {rid.subscription_id} --yes"
     if write.kind == "provider":
         sub, _, namespace = write.resource_id.partition("/providers/")
         return f"az provider unregister --namespace {namespace} --subscription {sub.rsplit('/', 1)[-1]}"
-    ws = inv.ResourceId.parse(workspace_id)
+    ws = ids.ResourceId.parse(workspace_id)
     target = f"--resource-group {ws.resource_group} --workspace-name {ws.name} --subscription {ws.subscription_id}"
     steps = []
     for kind, file in write.exports:

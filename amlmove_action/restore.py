@@ -9,7 +9,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from . import ids
 from . import inventory as inv
+from .ids import mapped_scope, role_guid
 
 # --- role assignments --------------------------------------------------------------------------------------------
 
@@ -29,20 +31,6 @@ def snapshot_entry(a: inv.RoleAssignment, new_scope: str) -> dict[str, Any]:
         "description": a.description,
         "delegatedManagedIdentityResourceId": a.delegated_managed_identity_resource_id,
     }
-
-
-def mapped_scope(scope: str, renames: dict[str, str]) -> str | None:
-    """`scope` (a moved resource or anything below it: a blob container, a key vault secret) at its new id; None when
-    it is not within a moved resource. `renames`: old id (lower case) → new id."""
-    normal = inv.normalise_id(scope)
-    for old, new in renames.items():
-        if inv.is_within(normal, old):
-            return new + normal[len(old) :]
-    return None
-
-
-def role_guid(role_definition_id: str) -> str:
-    return role_definition_id.rstrip("/").rsplit("/", 1)[-1]
 
 
 def assignment_key(principal_id: str, role_definition_id: str, condition: str | None) -> tuple[str, str, str]:
@@ -89,7 +77,7 @@ def needs_repair(
     resource_group: str | None,
     account_name: str | None,
     moved_accounts: Iterable[str],
-    dest: inv.ResourceId,
+    dest: ids.ResourceId,
 ) -> bool:
     """A datastore on a moved storage account that does not name the account's new subscription and group (stale
     values, or null ones)."""
@@ -110,7 +98,7 @@ def repair_kind(credentials_type: str, may_list_secrets: bool) -> str:
 
 
 def datastore_put_body(
-    properties: dict[str, Any], secrets: dict[str, Any] | None, dest: inv.ResourceId
+    properties: dict[str, Any], secrets: dict[str, Any] | None, dest: ids.ResourceId
 ) -> dict[str, Any]:
     """The datastore PUT body: its own properties with the new subscription and group, its own credential (the secret
     listSecrets returned, same kind), no read-only field."""
@@ -125,7 +113,7 @@ def datastore_put_body(
     return {"properties": props}
 
 
-def datastore_command(name: str, credentials_type: str, workspace: str, dest: inv.ResourceId) -> str:
+def datastore_command(name: str, credentials_type: str, workspace: str, dest: ids.ResourceId) -> str:
     """The exact command that finishes a datastore by hand (its secret re-entered)."""
     secret = SECRET_FIELDS.get(credentials_type)
     extra = f" credentials.{secret[1]}=<the datastore's {credentials_type} secret>" if secret else ""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from . import ids
 from . import inventory as inv
 from .api_versions import RESOURCES_API
 from .azure import Clients, from_http_error, no_verdict
@@ -28,7 +29,7 @@ def validate_move(
     from azure.mgmt.core.exceptions import ARMErrorFormat
     from azure.mgmt.core.polling.arm_polling import ARMPolling
 
-    source = inv.ResourceId.parse(source_group_id)
+    source = ids.ResourceId.parse(source_group_id)
     url = (
         f"{clients.cloud.arm_endpoint}/subscriptions/{source.subscription_id}/resourcegroups/"
         f"{source.resource_group}/validateMoveResources?api-version={RESOURCES_API}"
@@ -127,7 +128,7 @@ def addressed_by_removals(verdict: inv.ValidationResult, removed_ids: list[str],
             return False
         target = d.target.strip()
         if target.startswith("/"):
-            return any(inv.is_within(target, r) for r in removed)
+            return any(ids.is_within(target, r) for r in removed)
         return target.lower() in types
 
     def ok(d: inv.ErrorDetail) -> bool:

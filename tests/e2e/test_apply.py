@@ -32,7 +32,8 @@ from typing import Any
 import isodate
 import pytest
 
-from amlmove_action.plan import digest_of, moved_id
+from amlmove_action.ids import moved_id
+from amlmove_action.plan import digest_of
 from amlmove_emulator import catalog, samples
 from tests.support.harness import Run, Runner, camel, inputs, load
 

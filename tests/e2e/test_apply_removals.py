@@ -27,7 +27,8 @@ from typing import Any
 import pytest
 
 from amlmove_action import inventory as inv
-from amlmove_action.plan import digest_of, moved_id
+from amlmove_action.ids import moved_id
+from amlmove_action.plan import digest_of
 from amlmove_action.validation import addressed_by_removals, removed_types
 from amlmove_emulator import samples
 from tests.support.harness import Run, Runner, inputs, load

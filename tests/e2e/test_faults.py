@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from amlmove_action.plan import moved_id
+from amlmove_action.ids import moved_id
 from amlmove_emulator import catalog, samples
 from tests.support.fault_runs import (
     ARM_PATH,

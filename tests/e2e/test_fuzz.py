@@ -35,13 +35,13 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from amlmove_action import cli, drift, move, render
-from amlmove_action import inventory as inv
+from amlmove_action import cli, drift, ids, move, render
 from amlmove_action import state as statefile
 from amlmove_action.commands import apply as apply_command
 from amlmove_action.errors import InputError
+from amlmove_action.ids import moved_id
 from amlmove_action.inputs import INPUT_SPECS, Command, settings_from_argv, settings_from_env
-from amlmove_action.plan import Plan, digest_of, moved_id
+from amlmove_action.plan import Plan, digest_of
 from amlmove_action.planfile import load_plan, verify_plan
 from amlmove_action.report import Report, report_markdown
 from amlmove_emulator import samples
@@ -594,7 +594,7 @@ def exercise_plan_after_sign_in(plan: Plan, path: Path) -> None:
     assert planned.command is Command.APPLY
     target = plan.destination.resource_group_id
     for rid in plan.resources:
-        inv.ResourceId.parse(rid)
+        ids.ResourceId.parse(rid)
         moved_id(rid, target)
     drift.differences(plan, plan)
     render.plan_markdown(plan)

@@ -23,9 +23,8 @@ from typing import Any
 
 import pytest
 
-from amlmove_action import inventory as inv
-from amlmove_action import restore
-from amlmove_action.plan import moved_id
+from amlmove_action import ids, restore
+from amlmove_action.ids import moved_id
 from amlmove_emulator import catalog, samples
 from tests.support.harness import Runner, inputs, load
 
@@ -94,7 +93,7 @@ def assert_every_assignment_restored(emulator: Any, s: samples.WorkspaceScenario
         if "/providers/microsoft.authorization/roleassignments/" not in key:
             continue
         scope = key.split("/providers/microsoft.authorization/roleassignments/")[0]
-        root = next((r for r in plan["resources"] if inv.is_within(scope, r)), None)
+        root = next((r for r in plan["resources"] if ids.is_within(scope, r)), None)
         if root is None:
             continue
         new_scope = moved_id(root, s.dest_rg) + scope[len(root) :]
@@ -386,7 +385,7 @@ def test_new_instance_names_follow_azure_mls_rule(name) -> None:
 
 
 def test_the_datastore_put_sends_no_read_only_field_and_its_own_secret() -> None:
-    dest = inv.ResourceId.parse(samples.group_id(samples.DEST_SUB, "rg-new"))
+    dest = ids.ResourceId.parse(samples.group_id(samples.DEST_SUB, "rg-new"))
     props = {
         "datastoreType": "AzureBlob",
         "isDefault": True,

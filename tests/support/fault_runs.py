@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from amlmove_action import cli
-from amlmove_action.plan import moved_id
+from amlmove_action.ids import moved_id
 from amlmove_emulator import samples
 from tests.support.harness import Run as HarnessRun
 from tests.support.harness import Runner, Started, cli_flags

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from amlmove_action.removals import Write, endpoint_kind, undo_command
+from amlmove_action.ids import endpoint_kind
+from amlmove_action.removals import Write, undo_command
 
 WS = "/subscriptions/s2/resourceGroups/rg-prod/providers/Microsoft.MachineLearningServices/workspaces/mlw"
 TARGET = "--resource-group rg-prod --workspace-name mlw --subscription s2"

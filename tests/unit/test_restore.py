@@ -9,14 +9,14 @@ import re
 
 import pytest
 
-from amlmove_action import discovery
+from amlmove_action import discovery, ids
 from amlmove_action import inventory as inv
+from amlmove_action.ids import mapped_scope
 from amlmove_action.restore import (
     approve_again,
     assignment_key,
     datastore_command,
     datastore_put_body,
-    mapped_scope,
     needs_repair,
     new_instance_name,
     repair_kind,
@@ -29,7 +29,7 @@ SUB = "00000000-0000-0000-0000-000000000000"
 DEST_SUB = "11111111-1111-4111-8111-111111111111"
 OLD_ST = f"/subscriptions/{SUB}/resourceGroups/rg-a/providers/Microsoft.Storage/storageAccounts/st1"
 NEW_ST = f"/subscriptions/{DEST_SUB}/resourceGroups/rg-b/providers/Microsoft.Storage/storageAccounts/st1"
-DEST_GROUP = inv.ResourceId.parse(f"/subscriptions/{DEST_SUB}/resourceGroups/rg-b")
+DEST_GROUP = ids.ResourceId.parse(f"/subscriptions/{DEST_SUB}/resourceGroups/rg-b")
 
 
 # --- role assignments -------------------------------------------------------------------------------------------------
