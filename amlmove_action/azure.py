@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from . import __version__
+from .azure_errors import SdkError, response_error, sdk_error
 from .errors import AzureError, SignInError
 
 _Client = TypeVar("_Client")
@@ -522,38 +523,25 @@ def fix_for_status(status: int | None) -> str | None:
     return None
 
 
-def arm_error(operation: str, response: Any) -> AzureError:
-    """An AzureError from a raw ARM response, keeping ARM's code, message and correlation id."""
-    code, message = None, ""
-    try:
-        body = response.json()
-        error = body.get("error", body) if isinstance(body, dict) else {}
-        code, message = error.get("code"), str(error.get("message", ""))
-    except (ValueError, json.JSONDecodeError, AttributeError):
-        message = ""
+def _azure_error(operation: str, said: SdkError) -> AzureError:
     return AzureError(
         operation,
-        status=response.status_code,
-        code=code,
-        message=message,
-        correlation_id=response.headers.get("x-ms-correlation-request-id"),
-        **({"fix": fix} if (fix := fix_for_status(response.status_code)) else {}),
+        status=said.status,
+        code=said.code,
+        message=said.message,
+        correlation_id=said.correlation_id,
+        **({"fix": fix} if (fix := fix_for_status(said.status)) else {}),
     )
+
+
+def arm_error(operation: str, response: Any) -> AzureError:
+    """An AzureError from a raw ARM response, keeping ARM's code, message and correlation id."""
+    return _azure_error(operation, response_error(response))
 
 
 def from_http_error(operation: str, exc: Any) -> AzureError:
     """An AzureError from an azure-core HttpResponseError."""
-    response = getattr(exc, "response", None)
-    error = getattr(exc, "error", None)
-    status = getattr(exc, "status_code", None)
-    return AzureError(
-        operation,
-        status=status,
-        code=getattr(error, "code", None),
-        message=str(getattr(error, "message", None) or getattr(exc, "message", "") or ""),
-        correlation_id=response.headers.get("x-ms-correlation-request-id") if response is not None else None,
-        **({"fix": fix} if (fix := fix_for_status(status)) else {}),
-    )
+    return _azure_error(operation, sdk_error(exc))
 
 
 # Clouds azure-ai-ml knows without fetching anything (its _azure_environments table).

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import durations, ids
 from .azure import Clients, from_http_error, no_verdict
+from .azure_errors import sdk_error
 from .errors import AzureError, PlanRefused, RuntimeFailure
 from .ids import moved_id
 from .report import ReportStatus
@@ -148,22 +149,13 @@ def wait(poller: Any, deadline: datetime, started: datetime, heartbeat: Any) -> 
 
 
 def _failed(exc: Any) -> MoveFailed:
-    error = getattr(exc, "error", None)
-    response = getattr(exc, "response", None)
-
-    def detail(d: Any) -> dict[str, Any]:
-        return {
-            "code": getattr(d, "code", None),
-            "target": getattr(d, "target", None),
-            "message": getattr(d, "message", None),
-        }
-
+    said = sdk_error(exc)
     return MoveFailed(
-        getattr(error, "code", None) or f"HTTP{getattr(exc, 'status_code', '')}",
-        str(getattr(error, "message", None) or getattr(exc, "message", "") or ""),
-        response.headers.get("x-ms-correlation-request-id") if response is not None else None,
-        [detail(d) for d in (getattr(error, "details", None) or [])],
-        getattr(exc, "status_code", None),
+        said.code_or_status,
+        said.message,
+        said.correlation_id,
+        [{"code": d.code, "target": d.target, "message": d.message} for d in said.details],
+        said.status,
         no_verdict(exc),
     )
 

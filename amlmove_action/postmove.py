@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from . import ids
 from .api_versions import ML_API, PE_API
 from .azure import Clients, arm_error
+from .azure_errors import sdk_error
 from .ids import moved_id
 
 if TYPE_CHECKING:
@@ -186,8 +187,8 @@ class PostMove:
                     "role-assignment", target, FollowUpStatus.ALREADY_DONE, "RoleAssignmentExists: already present"
                 )
             except HttpResponseError as exc:
-                err = getattr(exc, "error", None)
-                code = getattr(err, "code", None) or str(exc.status_code)
+                said = sdk_error(exc)
+                code = said.code or str(said.status)
                 if code == "PrincipalNotFound":
                     return FollowUp(
                         "role-assignment",
@@ -197,7 +198,7 @@ class PostMove:
                         f"{new_scope} not restored (assignment {a.get('id') or 'unknown'})",
                     )
                 return FollowUp(
-                    "role-assignment", target, FollowUpStatus.FAILED, f"{code}: {getattr(err, 'message', '')}", command
+                    "role-assignment", target, FollowUpStatus.FAILED, f"{code}: {said.arm_message}", command
                 )
             if status == 201:
                 return FollowUp("role-assignment", target, FollowUpStatus.DONE, "recreated at the new scope")

@@ -9,6 +9,7 @@ from . import ids
 from . import inventory as inv
 from .api_versions import RESOURCES_API
 from .azure import Clients, from_http_error, no_verdict
+from .azure_errors import ErrorPart, sdk_error
 
 # Used only when ARM sends no Retry-After (it normally does); azure-core's own default would be 30 s.
 FALLBACK_POLL_SECONDS = 5
@@ -49,25 +50,23 @@ def validate_move(
 
 
 def failed_result(exc: Any) -> inv.ValidationResult:
-    error = getattr(exc, "error", None)
-    response = getattr(exc, "response", None)
-    headers = response.headers if response is not None else {}
+    said = sdk_error(exc)
     return inv.ValidationResult(
         inv.ValidationStatus.FAILED,
-        code=getattr(error, "code", None) or f"HTTP{getattr(exc, 'status_code', '')}",
-        message=str(getattr(error, "message", None) or getattr(exc, "message", "") or ""),
-        details=tuple(_detail(d) for d in (getattr(error, "details", None) or [])),
-        correlation_id=headers.get("x-ms-correlation-request-id"),
-        request_id=headers.get("x-ms-request-id"),
+        code=said.code_or_status,
+        message=said.message,
+        details=tuple(_detail(d) for d in said.details),
+        correlation_id=said.correlation_id,
+        request_id=said.request_id,
     )
 
 
-def _detail(d: Any) -> inv.ErrorDetail:
+def _detail(d: ErrorPart) -> inv.ErrorDetail:
     return inv.ErrorDetail(
-        code=str(getattr(d, "code", "") or ""),
-        message=str(getattr(d, "message", "") or ""),
-        target=getattr(d, "target", None),
-        details=tuple(_detail(x) for x in (getattr(d, "details", None) or [])),
+        code=str(d.code or ""),
+        message=str(d.message or ""),
+        target=d.target,
+        details=tuple(_detail(x) for x in d.details),
     )
 
 
