@@ -13,6 +13,7 @@ from urllib.parse import quote
 
 from . import __version__
 from .azure_errors import SdkError, response_error, sdk_error
+from .clouds import NAMED_CLOUDS, PUBLIC_FEDERATION_AUDIENCE, federation_audience_of
 from .errors import AzureError, SignInError
 
 _Client = TypeVar("_Client")
@@ -23,22 +24,12 @@ if TYPE_CHECKING:
     from azure.mgmt.resource.resources import ResourceManagementClient
     from azure.mgmt.resource.subscriptions import SubscriptionClient
 
-FEDERATION_AUDIENCE = "api://AzureADTokenExchange"
-# The audience Entra expects in a federated (workload identity) token, per cloud: learn.microsoft.com/entra/
-# workload-id/workload-identity-federation-config-app-trust-managed-identity ("Microsoft Entra ID global service:
-# api://AzureADTokenExchange; US Government: api://AzureADTokenExchangeUSGov; China operated by 21Vianet:
-# api://AzureADTokenExchangeChina"). Keyed by the Entra authority host; any other host (custom) gets the public one.
-FEDERATION_AUDIENCES = {
-    "https://login.microsoftonline.com": FEDERATION_AUDIENCE,
-    "https://login.microsoftonline.us": "api://AzureADTokenExchangeUSGov",
-    "https://login.chinacloudapi.cn": "api://AzureADTokenExchangeChina",
-}
 AUTH_AUTO, AUTH_MANAGED_IDENTITY = "auto", "managed-identity"
 
 
 def federation_audience(cloud: Cloud, audience: str | None = None) -> str:
     """The `audience` input when given, else the cloud's token-exchange audience."""
-    return audience or FEDERATION_AUDIENCES.get(cloud.authority_host.rstrip("/").lower(), FEDERATION_AUDIENCE)
+    return audience or federation_audience_of(cloud.authority_host)
 
 
 @dataclass(frozen=True)
@@ -51,23 +42,6 @@ class Cloud:
     @property
     def scope(self) -> str:
         return self.arm_endpoint + "/.default"
-
-
-CLOUDS = {
-    "azurecloud": Cloud("AzureCloud", "https://management.azure.com", "https://login.microsoftonline.com"),
-    "azurechinacloud": Cloud(
-        "AzureChinaCloud", "https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"
-    ),
-    "azureusgovernment": Cloud(
-        "AzureUSGovernment", "https://management.usgovcloudapi.net", "https://login.microsoftonline.us"
-    ),
-}
-
-
-def cloud_for(name: str, arm_endpoint: str | None = None, authority_host: str | None = None) -> Cloud:
-    if name.lower() == "custom":
-        return Cloud("custom", (arm_endpoint or "").rstrip("/"), (authority_host or "").rstrip("/"), custom=True)
-    return CLOUDS[name.lower()]
 
 
 @dataclass(frozen=True)
@@ -187,7 +161,7 @@ class GitHubOidc:
         request_url: str,
         request_token: str,
         on_secret: Callable[[str], None],
-        audience: str = FEDERATION_AUDIENCE,
+        audience: str = PUBLIC_FEDERATION_AUDIENCE,
     ) -> None:
         self.request_url, self.request_token, self.on_secret = request_url, request_token, on_secret
         self.audience = audience
@@ -544,8 +518,8 @@ def from_http_error(operation: str, exc: Any) -> AzureError:
     return _azure_error(operation, sdk_error(exc))
 
 
-# Clouds azure-ai-ml knows without fetching anything (its _azure_environments table).
-_AZURE_AI_ML_CLOUDS = ("AzureCloud", "AzureChinaCloud", "AzureUSGovernment")
+# Clouds azure-ai-ml knows without fetching anything (its _azure_environments table holds the named clouds).
+_AZURE_AI_ML_CLOUDS = tuple(c.name for c in NAMED_CLOUDS)
 
 
 def steer_azure_ai_ml(cloud: Cloud) -> None:

@@ -17,6 +17,7 @@ from enum import StrEnum
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from .clouds import NAMED_CLOUDS
 from .errors import InputError
 from .selection import AssociatedResourceChoice, IncludeMode
 
@@ -33,11 +34,9 @@ class Cloud(StrEnum):
     CUSTOM = "custom"
 
 
-# (ARM endpoint, Entra authority host) per named cloud.
+# (ARM endpoint, Entra authority host) per named cloud, from the one cloud table.
 CLOUD_ENDPOINTS: Mapping[Cloud, tuple[str, str]] = {
-    Cloud.AZURE_CLOUD: ("https://management.azure.com", "https://login.microsoftonline.com"),
-    Cloud.AZURE_CHINA_CLOUD: ("https://management.chinacloudapi.cn", "https://login.chinacloudapi.cn"),
-    Cloud.AZURE_US_GOVERNMENT: ("https://management.usgovcloudapi.net", "https://login.microsoftonline.us"),
+    Cloud(c.name): (c.arm_endpoint, c.authority_host) for c in NAMED_CLOUDS
 }
 
 BOTH = (Command.PLAN, Command.APPLY)

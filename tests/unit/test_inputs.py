@@ -518,12 +518,34 @@ def test_audience_is_optional_and_refuses_spaces() -> None:
     assert_safe_line(str(input_error({"audience": "api://x y"})))
 
 
-def test_token_exchange_audience_per_cloud() -> None:
-    from amlmove_action.azure import CLOUDS, cloud_for, federation_audience
+@pytest.mark.parametrize(
+    ("cloud", "expected"),
+    [
+        ("AzureCloud", "api://AzureADTokenExchange"),
+        ("azurechinacloud", "api://AzureADTokenExchangeChina"),
+        ("AzureUSGovernment", "api://AzureADTokenExchangeUSGov"),
+    ],
+)
+def test_token_exchange_audience_per_cloud(cloud: str, expected: str) -> None:
+    from amlmove_action.azure import federation_audience
+    from amlmove_action.session import cloud_of
 
-    assert federation_audience(CLOUDS["azurecloud"]) == "api://AzureADTokenExchange"
-    assert federation_audience(CLOUDS["azurechinacloud"]) == "api://AzureADTokenExchangeChina"
-    assert federation_audience(CLOUDS["azureusgovernment"]) == "api://AzureADTokenExchangeUSGov"
-    custom = cloud_for("custom", "https://management.example", "https://login.example")
-    assert federation_audience(custom) == "api://AzureADTokenExchange"
-    assert federation_audience(CLOUDS["azurechinacloud"], "api://Mine") == "api://Mine"
+    named = cloud_of(from_env(cloud=cloud))
+    assert federation_audience(named) == expected
+    assert federation_audience(named, "api://Mine") == "api://Mine"
+
+
+def test_a_custom_cloud_gets_the_public_token_exchange_audience() -> None:
+    from amlmove_action.azure import federation_audience
+    from amlmove_action.session import cloud_of
+
+    custom = cloud_of(
+        from_env(cloud="custom", arm_endpoint="https://management.example", authority_host="https://login.example/")
+    )
+    assert custom.custom and federation_audience(custom) == "api://AzureADTokenExchange"
+
+
+def test_every_named_cloud_of_the_input_is_in_the_cloud_table() -> None:
+    from amlmove_action.clouds import NAMED_CLOUDS
+
+    assert {c.name for c in NAMED_CLOUDS} == {c.value for c in Cloud if c is not Cloud.CUSTOM}
