@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from amlmove_action import discovery, inventory
+from amlmove_action import discovery, ids, inventory
 from amlmove_emulator import samples
 from tests.conftest import SdkClients
 from tests.support.recorded import RECORDINGS, Interaction, RecordedArm, body_of, interactions, load, shape_differences
@@ -68,14 +68,14 @@ def test_parses_real_workspaces_of_each_kind_with_azure_s_id_casing() -> None:
     roles = dict(default.associated_ids)
     assert len(roles) == 4
     for rid in roles.values():
-        assert inventory.ResourceId.parse(rid).type.lower() in discovery.ASSOCIATED_API
+        assert ids.ResourceId.parse(rid).type.lower() in discovery.ASSOCIATED_API
     assert hub.application_insights_id is None and hub.container_registry_id is None  # null on Hub/Project
 
 
 def test_parses_real_workspace_list_for_sharing() -> None:
     body = body_of("ml-workspaces.json", "Workspaces_ListBySubscription")
     first = body["value"][0]["id"]
-    sub = inventory.ResourceId.parse(first).subscription_id
+    sub = ids.ResourceId.parse(first).subscription_id
     arm = RecordedArm({f"/subscriptions/{sub}/providers/Microsoft.MachineLearningServices/workspaces": body})
     found = discovery.Discovery(arm, first, f"/subscriptions/{sub}/resourceGroups/dest").workspaces_in_subscription()
     hub, project = body["value"][1], body["value"][2]
