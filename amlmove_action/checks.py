@@ -37,9 +37,9 @@ MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/moveResources/ac
 VALIDATE_MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/validateMoveResources/action"
 GROUP_WRITE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/write"
 # The workspace needs these in the destination even when only the workspace moves: Microsoft's move page
-# (how-to-move-workspace.md) lists MachineLearningServices, Storage, KeyVault, ContainerRegistry, Insights and
-# Notebooks (NotebookProxies). The one list: the provider-not-registered check requires it and apply's
-# register-providers registers it (`required_namespaces`).
+# (learn.microsoft.com/azure/machine-learning/how-to-move-workspace) lists MachineLearningServices, Storage, KeyVault,
+# ContainerRegistry, Insights and Notebooks (NotebookProxies). The one list: the provider-not-registered check
+# requires it and apply's register-providers registers it (`required_namespaces`).
 ALWAYS_REQUIRED_NAMESPACES = (
     "Microsoft.MachineLearningServices",
     "Microsoft.Storage",
@@ -61,8 +61,9 @@ def required_namespaces(moved_ids: Iterable[str]) -> list[str]:
     return needed
 
 
-# Types ARM refuses to move across subscriptions (move-semantics.md §2.6). Private endpoints are movable only for a few
-# private-link services, none of which an AML workspace uses.
+# Types ARM refuses to move across subscriptions (Microsoft's table: learn.microsoft.com/azure/azure-resource-manager/
+# management/move-support-resources). Private endpoints are movable only for a few private-link services, none of
+# which an AML workspace uses.
 UNMOVABLE_TYPES = frozenset(
     {
         "microsoft.managedidentity/userassignedidentities",
@@ -346,7 +347,7 @@ def _moved_workspace_id(inventory: Inventory) -> str:
     return f"{inventory.destination_group.id}/providers/Microsoft.MachineLearningServices/workspaces/{workspace}"
 
 
-# --- Workspace contents: AML requires these gone before a move (how-to-move-workspace.md) -----------------------------
+# --- Workspace contents: AML requires these gone before a move (Microsoft's how-to-move-workspace page) ---------------
 
 RUNNING_JOBS = CheckSpec(
     "running-jobs",
@@ -1245,7 +1246,8 @@ _AUTHORIZATION_FAILED = re.compile(
     re.IGNORECASE | re.DOTALL,
 )
 
-# What to do for ARM's common move error codes (move-semantics.md §4 and §7); the first code found wins.
+# What to do for ARM's common move error codes (learn.microsoft.com/azure/azure-resource-manager/management/
+# move-resource-group-and-subscription); the first code found wins.
 _VALIDATION_ADVICE = {
     "missingregistrationsfortypes": "Register the providers ARM names: az provider register --namespace <namespace> "
     "--subscription <destination-subscription> (or register-providers: true).",

@@ -25,7 +25,7 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdou
     debug = env.get("RUNNER_DEBUG") == "1" or env.get("SYSTEM_DEBUG", "").lower() == "true" or "--debug" in argv
     _quiet_sdk_logging(platform, debug)
     try:
-        settings = settings_from_argv([a for a in argv if a != "--debug"], env) if argv else settings_from_env(env)
+        settings = settings_from_argv([a for a in argv if a != "--debug"]) if argv else settings_from_env(env)
         if settings.command is Command.PLAN:
             from .commands import plan as command
         else:

@@ -175,7 +175,7 @@ class Discovery:
                             associated_resources=self._associated(associated.result(), shared.result()),
                         )
                     )
-            # Collected in the order the reads were listed before they ran concurrently (the first error wins).
+            # The concurrent reads are collected in a fixed order, so the first error raised is always the same one.
             ws: inv.Workspace = _result(workspace)
             source_subscription = self._subscription(self.source_sub, sub_bodies, registered)
             destination_subscription = self._subscription(self.dest_sub, sub_bodies, registered)

@@ -1,9 +1,9 @@
 """Settings: one frozen object built once from action inputs (`INPUT_<NAME>`) or CLI flags, validated before any
 network call. `INPUT_SPECS` is the single list of inputs; action.yml and the README are checked against it.
 
-Besides inputs, only the plain environment variables in `RunEnvironment` are read, and only from the mapping passed in:
-nothing here (or downstream) reads `os.environ`. Every invalid value raises `InputError` (exit 2) with one line that
-names the input and the fix; echoed values are shortened and defused (see errors.echo).
+Only inputs are read, and only from the mapping passed in: nothing here reads `os.environ`. Every invalid value raises
+`InputError` (exit 2) with one line that names the input and the fix; echoed values are shortened and defused (see
+errors.echo).
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import difflib
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
 from pathlib import Path
@@ -208,36 +208,6 @@ _WORKSPACE_ID_SHAPE = (
 # --- The settings object ---------------------------------------------------------------------------------------------
 
 
-class Platform(StrEnum):
-    GITHUB = "github"
-    AZURE_DEVOPS = "azure-devops"
-    LOCAL = "local"
-
-
-@dataclass(frozen=True)
-class Secret:
-    """A value that must never be printed: repr and str show a placeholder."""
-
-    value: str = field(repr=False)
-
-    def __str__(self) -> str:
-        return "***"
-
-
-@dataclass(frozen=True)
-class RunEnvironment:
-    """The plain environment variables amlmove may read (never inputs): where it runs and what sign-in it can use."""
-
-    platform: Platform = Platform.LOCAL  # GITHUB_ACTIONS=true → github, TF_BUILD=True → azure-devops
-    debug: bool = False  # RUNNER_DEBUG=1
-    client_secret_present: bool = False  # AZURE_CLIENT_SECRET is set (its value is left to azure-identity)
-    federated_token_file: str | None = None  # AZURE_FEDERATED_TOKEN_FILE
-    github_oidc_request_url: str | None = None  # ACTIONS_ID_TOKEN_REQUEST_URL
-    github_oidc_request_token: Secret | None = None  # ACTIONS_ID_TOKEN_REQUEST_TOKEN
-    azure_devops_oidc_request_uri: str | None = None  # SYSTEM_OIDCREQUESTURI
-    ca_bundle: str | None = None  # REQUESTS_CA_BUNDLE
-
-
 @dataclass(frozen=True)
 class WorkspaceRef:
     """The workspace to move, from source-workspace-id."""
@@ -296,7 +266,6 @@ class Settings:
     recreate_computes: bool
     register_providers: bool
     apply_principal_id: str | None = None  # plan only: whose permissions to check (default: the signed-in one)
-    environment: RunEnvironment = RunEnvironment()
     auth: str = "auto"  # "auto" (the federated/secret/az chain) or "managed-identity" (only when asked)
     audience: str | None = None  # None: the cloud's token-exchange audience
 
@@ -307,15 +276,15 @@ class Settings:
 def settings_from_env(env: Mapping[str, str]) -> Settings:
     """Settings from a container action's environment: `INPUT_<NAME>` (hyphens kept), trimmed, empty meaning unset."""
     raw = {spec.name: _present(env.get(spec.env_name)) for spec in INPUT_SPECS}
-    return _build(raw, env)
+    return _build(raw)
 
 
-def settings_from_argv(argv: Sequence[str], env: Mapping[str, str]) -> Settings:
-    """Settings from `[plan|apply] --<input-name> VALUE …` (argv without the program name); env for RunEnvironment only.
+def settings_from_argv(argv: Sequence[str]) -> Settings:
+    """Settings from `[plan|apply] --<input-name> VALUE …` (argv without the program name); the environment is not read.
 
     `--name=VALUE` works too; a boolean flag alone (`--remove-computes`) means true.
     """
-    return _build(_parse_argv(argv), env)
+    return _build(_parse_argv(argv))
 
 
 def wants_help(argv: Sequence[str]) -> bool:
@@ -399,7 +368,7 @@ def _parse_argv(argv: Sequence[str]) -> dict[str, str | None]:
 # --- Validation ------------------------------------------------------------------------------------------------------
 
 
-def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
+def _build(raw: Mapping[str, str | None]) -> Settings:
     def value(name: str) -> str | None:
         given = raw.get(name)
         return given if given is not None else _SPECS_BY_NAME[name].default or None
@@ -464,7 +433,6 @@ def _build(raw: Mapping[str, str | None], env: Mapping[str, str]) -> Settings:
         recreate_computes=recreate_computes,
         register_providers=flag("register-providers"),
         apply_principal_id=apply_principal_id.lower() if apply_principal_id else None,
-        environment=_run_environment(env),
         auth=auth,
         audience=_audience(raw.get("audience")),
     )
@@ -772,26 +740,3 @@ def _identity(client_id: str | None, tenant_id: str | None, managed: bool = Fals
     if client_id is not None and tenant_id is None and not managed:
         raise InputError("tenant-id", "is required with client-id", "Set tenant-id to the directory (tenant) ID.")
     return (client_id.lower() if client_id else None), tenant_id
-
-
-def _run_environment(env: Mapping[str, str]) -> RunEnvironment:
-    def read(key: str) -> str | None:
-        return _present(env.get(key))
-
-    if (read("GITHUB_ACTIONS") or "").lower() == "true":
-        platform = Platform.GITHUB
-    elif (read("TF_BUILD") or "").lower() == "true":
-        platform = Platform.AZURE_DEVOPS
-    else:
-        platform = Platform.LOCAL
-    token = read("ACTIONS_ID_TOKEN_REQUEST_TOKEN")
-    return RunEnvironment(
-        platform=platform,
-        debug=read("RUNNER_DEBUG") == "1",
-        client_secret_present=read("AZURE_CLIENT_SECRET") is not None,
-        federated_token_file=read("AZURE_FEDERATED_TOKEN_FILE"),
-        github_oidc_request_url=read("ACTIONS_ID_TOKEN_REQUEST_URL"),
-        github_oidc_request_token=Secret(token) if token else None,
-        azure_devops_oidc_request_uri=read("SYSTEM_OIDCREQUESTURI"),
-        ca_bundle=read("REQUESTS_CA_BUNDLE"),
-    )

@@ -292,7 +292,7 @@ def test_every_cli_flag_is_validated_with_one_line_naming_it(data: Any, name: st
     argv[position:position] = noise
     COUNTS["inputs-argv"] += 1
     try:
-        settings_from_argv(argv, {})
+        settings_from_argv(argv)
     except InputError as err:
         message = str(err)
         assert_one_safe_line(message)
@@ -585,7 +585,7 @@ def targeted_edit(plan: dict[str, Any], draw: Any) -> dict[str, Any]:
 
 def exercise_plan_after_sign_in(plan: Plan, path: Path) -> None:
     """Everything apply computes from the plan's content once signed in, minus the network."""
-    base = settings_from_argv(apply_argv(path, path.parent / "out"), {})
+    base = settings_from_argv(apply_argv(path, path.parent / "out"))
     try:
         verify_plan(plan, path, WS_ID, DEST_ID, max_age=timedelta(hours=24))
     except Exception as exc:  # noqa: BLE001 - only the documented refusal may come out

@@ -236,7 +236,6 @@ def test_one_id_check_for_inputs_plan_and_state(emu, approved, tmp_path, name) -
                 *("plan", "--source-workspace-id", WS_ID, "--destination-resource-group-id", DEST_ID),
                 *("--include-associated-resources", rid),
             ],
-            {},
         )
     the_plan = json.loads(approved.read_text("utf-8"))
     edited = tmp_path / "edited.json"

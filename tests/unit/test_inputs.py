@@ -26,7 +26,6 @@ from amlmove_action.inputs import (
     INPUT_SPECS,
     Cloud,
     Command,
-    Platform,
     Settings,
     cli_usage,
     settings_from_argv,
@@ -157,7 +156,6 @@ def test_minimal_env_gives_documented_defaults() -> None:
     assert not any((result.approve_private_endpoints, result.remove_computes, result.remove_endpoints))
     assert not (result.recreate_computes or result.register_providers)
     assert result.skip_checks == frozenset() and result.client_id is None and result.tenant_id is None
-    assert result.environment.platform is Platform.GITHUB
 
 
 def test_env_values_are_trimmed_and_empty_means_default() -> None:
@@ -206,7 +204,7 @@ def test_argv_and_env_produce_equal_settings() -> None:
     argv = ["apply"]
     for name, value in ALL_INPUTS.items():
         argv += [f"--{name}", value]
-    argv_result = settings_from_argv(argv, PLAIN_ENV)
+    argv_result = settings_from_argv(argv)
     assert argv_result == env_result
     assert env_result.command is Command.APPLY
     assert env_result.include_associated_resources == AssociatedResourceChoice(
@@ -230,21 +228,12 @@ def test_argv_flag_forms() -> None:
         "no",
         "apply",
     ]
-    result = settings_from_argv(argv, {})
+    result = settings_from_argv(argv)
     assert result.command is Command.APPLY and result.remove_computes and not result.fail_on_blockers
-    assert result.environment.platform is Platform.LOCAL
     assert (
-        settings_from_argv(["--source-workspace-id", WS_ID, "--destination-resource-group-id", DST_GROUP], {}).command
+        settings_from_argv(["--source-workspace-id", WS_ID, "--destination-resource-group-id", DST_GROUP]).command
         is Command.PLAN
     )
-
-
-def test_cli_ignores_action_inputs_in_the_environment() -> None:
-    env = action_env({"remove-computes": "true"}, plain={})
-    result = settings_from_argv(
-        ["plan", "--source-workspace-id", WS_ID, "--destination-resource-group-id", DST_GROUP], env
-    )
-    assert not result.remove_computes
 
 
 def test_help_and_usage() -> None:
@@ -271,26 +260,14 @@ def test_recreate_computes_is_allowed_with_remove_computes() -> None:
     assert result.recreate_computes and result.remove_computes
 
 
-def test_run_environment_reads_only_the_allowed_variables() -> None:
+def test_settings_keep_no_plain_environment_variable() -> None:
     plain = {
-        "TF_BUILD": "True",
-        "RUNNER_DEBUG": "1",
         "AZURE_CLIENT_SECRET": "client-secret-value",
-        "AZURE_FEDERATED_TOKEN_FILE": "/var/run/token",
-        "ACTIONS_ID_TOKEN_REQUEST_URL": "https://token.example/",
         "ACTIONS_ID_TOKEN_REQUEST_TOKEN": "oidc-request-token-value",
-        "SYSTEM_OIDCREQUESTURI": "https://dev.azure.com/oidc",
         "REQUESTS_CA_BUNDLE": "/ca.pem",
     }
-    environment = settings_from_env(action_env(REQUIRED, plain)).environment
-    assert environment.platform is Platform.AZURE_DEVOPS and environment.debug
-    assert environment.client_secret_present and environment.federated_token_file == "/var/run/token"
-    assert environment.github_oidc_request_token is not None
-    assert environment.github_oidc_request_token.value == "oidc-request-token-value"
-    assert environment.azure_devops_oidc_request_uri == "https://dev.azure.com/oidc"
-    assert environment.ca_bundle == "/ca.pem"
-    shown = repr(settings_from_env(action_env(REQUIRED, plain))) + str(environment.github_oidc_request_token)
-    assert "oidc-request-token-value" not in shown and "client-secret-value" not in shown
+    shown = repr(settings_from_env(action_env(REQUIRED, plain)))
+    assert not any(value in shown for value in plain.values())
 
 
 # --- Every InputError path -------------------------------------------------------------------------------------------
@@ -393,14 +370,14 @@ def test_boolean_error_lists_the_choices() -> None:
 )
 def test_bad_command_lines_raise_input_error(argv: list[str]) -> None:
     with pytest.raises(InputError) as caught:
-        settings_from_argv([*argv, "--source-workspace-id", WS_ID, "--destination-resource-group-id", DST_GROUP], {})
+        settings_from_argv([*argv, "--source-workspace-id", WS_ID, "--destination-resource-group-id", DST_GROUP])
     assert caught.value.exit_code == 2
     assert_safe_line(str(caught.value))
 
 
 def test_unknown_flag_suggests_the_closest() -> None:
     with pytest.raises(InputError, match="Did you mean --skip-checks"):
-        settings_from_argv(["--skip-check", "x"], {})
+        settings_from_argv(["--skip-check", "x"])
 
 
 def test_hostile_values_are_shortened_and_defused() -> None:
@@ -482,7 +459,7 @@ def test_any_input_value_gives_settings_or_a_safe_input_error(name: str, text: s
 @given(argv=st.lists(st.one_of(hostile_text, st.sampled_from([f"--{s.name}" for s in INPUT_SPECS])), max_size=8))
 def test_any_command_line_gives_settings_or_a_safe_input_error(argv: list[str]) -> None:
     try:
-        settings_from_argv(argv, {})
+        settings_from_argv(argv)
     except InputError as error:
         assert_safe_line(str(error))
 
