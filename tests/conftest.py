@@ -66,7 +66,7 @@ def subprocess_env(ca_file: Path | None = None) -> dict[str, str]:
         k: v
         for k, v in os.environ.items()
         # AZUREML_: an in-process MLClient(cloud=...) writes AZUREML_CURRENT_CLOUD into this process's environment;
-        # a child inheriting it fails with 'Unknown cloud environment' (reference/arm-api.md §5).
+        # a child inheriting it fails with 'Unknown cloud environment' (azure-ai-ml's _azure_environments).
         if not k.startswith(("GITHUB_", "INPUT_", "ACTIONS_", "RUNNER_", "AZURE_", "AZUREML_", "SYSTEM_", "TF_BUILD"))
         and k.lower() not in ("http_proxy", "https_proxy", "all_proxy")
     }
@@ -88,7 +88,7 @@ def start_emulator(name: str, scenario: Path | None = None, **kwargs) -> Emulato
 
 
 class SdkClients:
-    """The real Azure SDK clients aimed at an emulator as reference/arm-api.md §5 says (base_url, the emulator's CA),
+    """The real Azure SDK clients aimed at an emulator (base_url, credential_scopes, the emulator's CA),
     signed in through the emulator's Entra with a real azure-identity credential: the scenario's default principal,
     or `principal` (a scenario principal with clientId, clientSecret, tenantId), or any `credential`. Extra keyword
     arguments (retry_total, polling_interval, ...) go to every client."""
@@ -189,9 +189,9 @@ def runner(emulator, tmp_path):
 
 @pytest.fixture(autouse=True)
 def _ml_cloud_stays_in_its_test():
-    """MLClient(cloud=...) writes AZUREML_CURRENT_CLOUD into os.environ (arm-api.md §5): left there, every later
-    MLClient in this process (the product run in-process by other tests) looks that cloud name up on the public
-    metadata host. Put back as it was after each test."""
+    """MLClient(cloud=...) writes AZUREML_CURRENT_CLOUD into os.environ (azure-ai-ml's _azure_environments): left
+    there, every later MLClient in this process (the product run in-process by other tests) looks that cloud name up
+    on the public metadata host. Put back as it was after each test."""
     before = os.environ.get("AZUREML_CURRENT_CLOUD")
     yield
     if before is None:

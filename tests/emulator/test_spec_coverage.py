@@ -111,7 +111,7 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
     lc = locks(emu)
     list(lc.management_locks.list_at_resource_group_level(group))
     list(lc.management_locks.list_at_resource_level(group, ML, "", "workspaces", s.workspace))
-    list(lc.management_locks.list_by_scope(ws))  # percent-encodes the scope (arm-api.md §0)
+    list(lc.management_locks.list_by_scope(ws))  # percent-encodes the scope (ManagementLockClient 1.0.0 URL-encodes it)
     list(lc.management_locks.list_at_subscription_level())
 
     ac = authorization(emu)

@@ -1,6 +1,7 @@
 """Helpers shared by the tests/emulator/test_*.py modules (no tests here): the real Azure SDK clients aimed at an
-emulator exactly as reference/arm-api.md §5 says, signed in through the emulator's Entra ID with a real azure-identity
-credential, plus scenario builders for the states the emulator tests need."""
+emulator (base_url, credential_scopes and the emulator's CA, as `SdkClients` in tests/conftest.py), signed in through
+the emulator's Entra ID with a real azure-identity credential, plus scenario builders for the states the emulator tests
+need."""
 
 from __future__ import annotations
 
@@ -64,7 +65,7 @@ def locks(emu: EmulatorProcess, sub: str = samples.SOURCE_SUB, cred=None, **extr
 def authorization(emu: EmulatorProcess, sub: str = samples.SOURCE_SUB, cred=None, **extra: Any):
     from azure.mgmt.authorization import AuthorizationManagementClient
 
-    # The third positional parameter is api_version, so base_url goes by keyword (arm-api.md §5).
+    # AuthorizationManagementClient's third positional parameter is api_version, so base_url goes by keyword.
     return AuthorizationManagementClient(cred or credential(emu), sub, **client_kwargs(emu, **extra))
 
 

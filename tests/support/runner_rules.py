@@ -1,7 +1,7 @@
 """The CI runners' parsers, reproduced for tests: what a GitHub runner or an Azure DevOps agent would execute from our
 stdout/stderr, and what the GitHub runner reads back from a GITHUB_OUTPUT file.
 
-Sources (read 2026-08, see shared/reference/ci-platforms.md B1, B2, D1):
+Sources (read 2026-08):
 - actions/runner src/Runner.Common/ActionCommand.cs (TryParseV2, TryParse and their escape tables),
   src/Runner.Worker/ActionCommandManager.cs (TryProcessCommand: V2 first, then legacy; stop-commands and resume;
   ValidateStopToken), src/Runner.Worker/FileCommandManager.cs (EnvFileKeyValuePairs, ReadLine on LF for Linux),

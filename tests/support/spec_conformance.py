@@ -15,7 +15,7 @@ Where the specs are silent, two stand-ins apply, both marked in the index:
 - every `$ref` must resolve: a target the vendored files do not hold makes `SpecIndex.load` fail (UnresolvedRefs).
   A definition an excerpt deliberately left out is present as {"x-amlmove-omitted": "<why>"}: it is permissive and
   counted in `SpecIndex.omitted_refs`; every `default` (error) response must also have the ARM error shape of
-  reference/arm-api.md §0 (common-types name it without requiring `code` and `message`);
+  `_ARM_ERROR` below (common-types name it without requiring `code` and `message`);
 - where a response's schema is itself omitted (the Databricks excerpt left out WorkspaceListResult), the bodies of the
   examples the swagger names for it stand in: the JSON types they show, nothing required, anything may be null or
   added (`Operation.inferred` lists such statuses). An example no operation claims gives an operation the same way,
@@ -44,8 +44,8 @@ Schema = dict[str, Any]
 
 _BASE_URI = "https://specs.amlmove.invalid/"
 _ARM_ERROR_URI = _BASE_URI + "arm-error.json"
-# reference/arm-api.md §0: every ARM error body is {"error": {"code", "message", "details", "target", ...}} and the SDK
-# reads error.code and error.message.
+# Every ARM error body (common-types ErrorResponse, tests/specs) is {"error": {"code", "message", "details", "target",
+# ...}} and the SDK reads error.code and error.message.
 _ARM_ERROR: Schema = {
     "definitions": {
         "detail": {

@@ -57,7 +57,7 @@ def test_every_excerpt_gives_operations(index: SpecIndex) -> None:
             "/providers/Microsoft.Authorization/locks",
             "ManagementLocks_ListAtResourceLevel",
         ),
-        # list_by_scope percent-encodes the scope into one segment (arm-api.md §0)
+        # list_by_scope percent-encodes the scope into one segment (ManagementLockClient 1.0.0 URL-encodes it)
         (
             "GET",
             "/%2Fsubscriptions%2Fs%2FresourceGroups%2Frg1/providers/Microsoft.Authorization/locks",
