@@ -59,6 +59,13 @@ class ResourceId:
         return f"/subscriptions/{self.subscription_id}"
 
     @property
+    def group(self) -> str:
+        """The resource group, for an id that must name one (the input checks guarantee it for the ids passed here)."""
+        if self.resource_group is None:
+            raise ValueError(f"{self.subscription_scope} names no resource group")
+        return self.resource_group
+
+    @property
     def group_id(self) -> str | None:
         if self.resource_group is None:
             return None

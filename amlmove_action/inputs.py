@@ -494,7 +494,7 @@ def _group_name(name: str, segment: str) -> str:
 def _workspace_ref(text: str) -> WorkspaceRef:
     name = "source-workspace-id"
     parts = text.split("/")
-    fixed = ((1, "subscriptions"), (3, "resourceGroups"), (5, "providers"))
+    fixed: tuple[tuple[int, str], ...] = ((1, "subscriptions"), (3, "resourceGroups"), (5, "providers"))
     fixed += ((6, "Microsoft.MachineLearningServices"), (7, "workspaces"))
     if len(parts) != 9 or parts[0] or not all(_is(parts[index], word) for index, word in fixed):
         raise InputError(

@@ -59,7 +59,7 @@ def locate(clients: Clients, resources: list[str], source_group_id: str, target_
         rid = ids.ResourceId.parse(group_id)
         client = clients.resources(rid.subscription_id)
         try:
-            return {r.id.lower() for r in client.resources.list_by_resource_group(rid.resource_group)}
+            return {r.id.lower() for r in client.resources.list_by_resource_group(rid.group) if r.id}
         except ResourceNotFoundError:
             return set()
         except HttpResponseError as exc:
@@ -109,7 +109,7 @@ def start_move(clients: Clients, source_group_id: str, resources: list[str], tar
     client = clients.resources(rid.subscription_id)
     body = {"resources": resources, "targetResourceGroup": target_group_id}
     try:
-        return client.resources.begin_move_resources(rid.resource_group, body, polling_interval=FALLBACK_POLL_SECONDS)
+        return client.resources.begin_move_resources(rid.group, body, polling_interval=FALLBACK_POLL_SECONDS)
     except HttpResponseError as exc:
         raise _failed(exc) from None
     except (ServiceRequestError, ServiceResponseError) as exc:  # no answer: ARM may or may not have accepted
@@ -121,7 +121,7 @@ def resume_move(clients: Clients, source_group_id: str, state: MoveState) -> Any
     client = clients.resources(rid.subscription_id)
     body = {"resources": state.resources, "targetResourceGroup": state.target_resource_group}
     return client.resources.begin_move_resources(
-        rid.resource_group, body, continuation_token=state.continuation_token, polling_interval=FALLBACK_POLL_SECONDS
+        rid.group, body, continuation_token=state.continuation_token, polling_interval=FALLBACK_POLL_SECONDS
     )
 
 

@@ -150,7 +150,7 @@ class EarlyValidation:
     def __init__(self, session: Session, settings: Settings) -> None:
         self.session, self.settings = session, settings
         self.selection: checks.Selection | None = None
-        self.future: Future | None = None
+        self.future: Future[inv.ValidationResult] | None = None
 
     def start(self, partial: inv.Inventory) -> None:
         from . import checks
@@ -185,7 +185,7 @@ class EarlyValidation:
         return self.future.result() if same else None
 
 
-def _run_into(future: Future, function: Any, args: tuple[Any, ...]) -> None:
+def _run_into(future: Future[Any], function: Any, args: tuple[Any, ...]) -> None:
     try:
         future.set_result(function(*args))
     except BaseException as exc:  # noqa: BLE001 - handed to whoever waits on the future
@@ -205,9 +205,9 @@ def apply_removal_intent(
     if settings.remove_computes:
         removed += [c.id for c in inventory.computes]
     if settings.remove_endpoints:
-        removed += [
-            e.id for e in (*inventory.online_endpoints, *inventory.batch_endpoints, *inventory.serverless_endpoints)
-        ]
+        removed += [e.id for e in inventory.online_endpoints]
+        removed += [e.id for e in inventory.batch_endpoints]
+        removed += [e.id for e in inventory.serverless_endpoints]
     out = []
     for f in findings:
         opted = REMOVABLE.get(f.id)
@@ -269,7 +269,7 @@ def apply_registration_intent(
 def _only_registrations(validation: inv.ValidationResult) -> bool:
     """True when every code in ARM's verdict (top level, or each leaf detail) is a missing provider registration."""
     leaves = [d for top in validation.details for d in (top, *top.flatten()) if not d.details]
-    codes = [d.code for d in leaves] or [validation.code]
+    codes: list[str | None] = [d.code for d in leaves] or [validation.code]
     return all(str(c or "").lower() in REGISTRATION_CODES for c in codes)
 
 

@@ -148,8 +148,8 @@ class PostMove:
                 pass
             return out
 
-        wanted = [(a, mapped_scope(a["scope"], renames)) for a in snapshot]
-        wanted = [(a, new_scope) for a, new_scope in wanted if new_scope is not None]
+        mapped = [(a, mapped_scope(a["scope"], renames)) for a in snapshot]
+        wanted = [(a, new_scope) for a, new_scope in mapped if new_scope is not None]
         present: dict[str, set[tuple[str, str, str]]] = {}
         for found in in_parallel(granted_within, list(dict.fromkeys(renames.values()))):
             for scope, keys in found.items():

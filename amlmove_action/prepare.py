@@ -19,6 +19,7 @@ from .report import Report, ReportStatus
 if TYPE_CHECKING:
     from .applyrun import ApplyRun
     from .plan import Plan
+    from .removals import Write
 
 
 def prepare(run: ApplyRun, fresh: Plan | None = None, inventory: inv.Inventory | None = None) -> None:
@@ -99,11 +100,11 @@ def _destination_group(run: ApplyRun) -> bool:
     run.phases.start("destination group")
     dest = ids.ResourceId.parse(run.target_group)
     rc = run.clients.resources(dest.subscription_id)
-    if rc.resource_groups.check_existence(dest.resource_group):
+    if rc.resource_groups.check_existence(dest.group):
         return False
     run.platform.info(f"Creating resource group {run.target_group} in {approved.source.location}")
     rc.resource_groups.create_or_update(
-        dest.resource_group, {"location": approved.source.location, "tags": {"created-by": "amlmove"}}
+        dest.group, {"location": approved.source.location, "tags": {"created-by": "amlmove"}}
     )
     run.report.writes.append(Write("created", run.target_group, "resource-group"))
     return True
@@ -133,7 +134,7 @@ class _Journal:
     def __init__(self, report: Report) -> None:
         self.report = report
 
-    def add(self, write: Any) -> None:
+    def add(self, write: Write) -> None:
         self.report.writes.append(write)
 
 

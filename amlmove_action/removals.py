@@ -9,7 +9,7 @@ failure at any point still reports exactly what was done and how to undo or fini
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from . import ids
 from . import inventory as inv
@@ -56,6 +56,12 @@ class Write:
         }
 
 
+class WriteLog(Protocol):
+    """Where every write is recorded the moment it succeeds (`Journal`, or apply's report)."""
+
+    def add(self, write: Write) -> None: ...
+
+
 @dataclass
 class Journal:
     writes: list[Write] = field(default_factory=list)
@@ -73,7 +79,7 @@ def remove(
     computes: list[inv.Compute],
     endpoints: list[str],
     exports_for: dict[str, tuple[tuple[str, str], ...]],
-    journal: Journal,
+    journal: WriteLog,
     info: Any,
 ) -> None:
     """Delete the endpoints (their deployments go with them), then delete or detach the computes, each waited for;

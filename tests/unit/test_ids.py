@@ -33,6 +33,13 @@ def test_resource_id_rejects_malformed(bad: str) -> None:
         ResourceId.parse(bad)
 
 
+def test_group_is_the_resource_group_and_refuses_an_id_without_one() -> None:
+    assert ResourceId.parse("/subscriptions/s1/resourceGroups/rg-a/providers/A.B/c/d").group == "rg-a"
+    assert ResourceId.parse("/subscriptions/s1/resourceGroups/rg-a").group == "rg-a"
+    with pytest.raises(ValueError, match="names no resource group"):
+        _ = ResourceId.parse("/subscriptions/s1").group
+
+
 def test_ids_compare_case_insensitively_and_ignore_trailing_slash() -> None:
     assert same_id(WS, WS.upper() + "/")
     assert not same_id(WS, WS + "x")
