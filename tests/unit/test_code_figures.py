@@ -25,3 +25,13 @@ def test_figures_find_the_cycle_the_widest_function_and_the_plan_lookups(tmp_pat
     assert any(line.startswith("import cycles: 1\n  pkg.a <-> pkg.b") for line in lines)
     lookups = next(line for line in lines if line.startswith("plan/report/state dict lookups"))
     assert lookups.splitlines()[0].endswith(": 3")  # plan['k'], run.approved['x'], approved.get('y'); not to_json's
+
+
+def test_the_product_package_keeps_no_import_cycle_and_no_plan_dict_lookups() -> None:
+    """Issue 17's redesign, kept: the product has no import cycle and reads plan/report/state only through typed
+    objects outside their (de)serialisation."""
+    package = Path(__file__).resolve().parents[2] / "amlmove_action"
+    lines = figures(package)
+    assert next(line for line in lines if line.startswith("import cycles")).splitlines()[0] == "import cycles: 0"
+    lookups = next(line for line in lines if line.startswith("plan/report/state dict lookups"))
+    assert lookups.splitlines()[0].endswith(": 0"), lookups
