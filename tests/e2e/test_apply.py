@@ -35,7 +35,7 @@ import pytest
 from amlmove_action.ids import moved_id
 from amlmove_action.plan import digest_of
 from amlmove_emulator import catalog, samples
-from tests.support.harness import Run, Runner, camel, inputs, load
+from tests.support.harness import Run, Runner, camel, inputs, kill_once_accepted, load, resources, writes
 
 RETRY = 0.2
 APPLY_OUTPUTS = {"status", "moved", "destination-workspace-id", "report-file", "continuation-token"}
@@ -77,23 +77,6 @@ def planned(runner: Runner, s: samples.WorkspaceScenario, name: str, **more: str
     return run
 
 
-def resources(emulator: Any) -> dict[str, dict[str, Any]]:
-    return {r["id"].lower(): r["body"] for r in emulator.state()["resources"]}
-
-
-def writes(log: list[dict[str, Any]]) -> list[str]:
-    """Every request that could change Azure: any PUT/PATCH/DELETE, any POST except ARM's dry run and sign-in."""
-    out = []
-    for r in log:
-        path = r["path"].lower()
-        harmless_post = r["method"] == "POST" and (
-            path.endswith("/validatemoveresources") or path.endswith("/oauth2/v2.0/token")
-        )
-        if r["method"] in ("PUT", "PATCH", "DELETE", "POST") and not harmless_post:
-            out.append(f"{r['method']} {r['path']} -> {r['status']}")
-    return out
-
-
 def by_id(items: list[dict[str, Any]]) -> dict[str, Any]:
     return {r["id"].lower(): r["body"] for r in items}
 
@@ -119,19 +102,6 @@ def where(emulator: Any, plan: dict[str, Any]) -> tuple[list[str], list[str]]:
     moved = [r for r in plan["resources"] if moved_id(r, target).lower() in state]
     stayed = [r for r in plan["resources"] if r.lower() in state]
     return moved, stayed
-
-
-def kill_once_accepted(runner: Runner, given: dict[str, str], name: str) -> Run:
-    """Start apply in runner workspace `name` and SIGKILL it the moment ARM has accepted the move (state.json
-    written): the runner dies, no handler runs, no report."""
-    started = runner.start("apply", given, name=name)
-    deadline = time.monotonic() + 60
-    while not (started.out_dir / "state.json").exists():
-        assert started.proc.poll() is None, "apply ended before the move was accepted"
-        assert time.monotonic() < deadline, "apply never saved state.json"
-        time.sleep(0.02)
-    started.proc.send_signal(signal.SIGKILL)
-    return started.finish()
 
 
 def assert_refused_without_writes(emulator: Any, run: Run, *expected: str) -> None:

@@ -20,7 +20,6 @@ import hashlib
 import json
 import shutil
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ from amlmove_action.ids import moved_id
 from amlmove_action.plan import digest_of
 from amlmove_action.validation import addressed_by_removals, removed_types
 from amlmove_emulator import samples
-from tests.support.harness import Run, Runner, inputs, load
+from tests.support.harness import Run, Runner, inputs, kill_once_accepted, load, resources, writes
 
 OPT_INS = {"remove-computes": "true", "remove-endpoints": "true"}
 ML_TYPE = "Microsoft.MachineLearningServices/workspaces"
@@ -51,22 +50,6 @@ def scenario(dest_exists: bool = True) -> samples.WorkspaceScenario:
     s.online_endpoint("churn-endpoint")
     samples.add_attached_and_batch_and_serverless(s)
     return s
-
-
-def resources(emulator: Any) -> dict[str, dict[str, Any]]:
-    return {r["id"].lower(): r["body"] for r in emulator.state()["resources"]}
-
-
-def writes(log: list[dict[str, Any]]) -> list[str]:
-    out = []
-    for r in log:
-        path = r["path"].lower()
-        harmless = r["method"] == "POST" and (
-            path.endswith("/validatemoveresources") or path.endswith("/oauth2/v2.0/token")
-        )
-        if r["method"] in ("PUT", "PATCH", "DELETE", "POST") and not harmless:
-            out.append(f"{r['method']} {r['path']} -> {r['status']}")
-    return out
 
 
 def deletes(log: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -265,15 +248,7 @@ def test_fresh_runner_rerun_recreates_the_computes_from_the_plan_artifact(emulat
     first = artifact(plan_run, runner.tmp / "first" / "workspace" / "amlmove-output")
     assert first.exists()
     emulator.shape_lro(durationSeconds=5)
-    started = runner.start("apply", inputs(s, **opt_ins), name="first")
-    state_file = started.out_dir / "state.json"
-    deadline = time.monotonic() + 60
-    while not state_file.exists():
-        assert started.proc.poll() is None, "apply ended before the move was accepted"
-        assert time.monotonic() < deadline, "apply never saved state.json"
-        time.sleep(0.02)
-    started.proc.send_signal(signal.SIGKILL)
-    assert started.finish().code == -signal.SIGKILL
+    assert kill_once_accepted(runner, inputs(s, **opt_ins), "first").code == -signal.SIGKILL
 
     # a hosted re-run: a new workspace, the plan artifact downloaded into it, a fresh output directory
     plan_file = artifact(plan_run, runner.tmp / "second" / "workspace" / "plan-artifact")

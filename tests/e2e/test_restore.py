@@ -17,8 +17,6 @@ through /_emulator/state and the request log. The pure decisions (restore.py) ar
 from __future__ import annotations
 
 import json
-import signal
-import time
 from typing import Any
 
 import pytest
@@ -26,7 +24,7 @@ import pytest
 from amlmove_action import ids, restore
 from amlmove_action.ids import moved_id
 from amlmove_emulator import catalog, samples
-from tests.support.harness import Runner, inputs, load
+from tests.support.harness import Runner, inputs, kill_once_accepted, load
 
 CONDITION = samples.CONTAINER_CONDITION.format(container="training")
 GONE = "0badc0de-0000-4000-8000-00000000dead"  # a principal deleted from the directory
@@ -154,19 +152,11 @@ def test_apply_killed_after_the_move_was_accepted_then_a_fresh_runner_restores_e
     before = state_of(emulator)
     plan = plan_ready(runner, s, "plan-job")
     emulator.shape_lro(durationSeconds=3)
-    started = runner.start(
-        "apply",
+    kill_once_accepted(
+        runner,
         inputs(s, **{"plan-file": str(runner.tmp / "plan-job" / "workspace" / "amlmove-output" / "plan.json")}),
-        name="dies",
+        "dies",
     )
-    state_file = started.out_dir / "state.json"
-    deadline = time.monotonic() + 60
-    while not state_file.exists():
-        assert started.proc.poll() is None, "apply ended before the move was accepted"
-        assert time.monotonic() < deadline, "apply never saved state.json"
-        time.sleep(0.02)
-    started.proc.send_signal(signal.SIGKILL)
-    started.finish(allow_killed=True)
 
     fresh = runner.run(  # another runner: a fresh output directory, only the approved plan artifact
         "apply",

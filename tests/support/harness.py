@@ -17,9 +17,11 @@ from __future__ import annotations
 
 import json
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -401,3 +403,34 @@ def copy_plan(run: Run, dest: Path) -> Path:
     dest.parent.mkdir(parents=True, exist_ok=True)
     shutil.copy(run.out_dir / "plan.json", dest)
     return dest
+
+
+def kill_once_accepted(runner: Runner, given: dict[str, str], name: str) -> Run:
+    """Start apply in runner workspace `name` and SIGKILL it the moment ARM has accepted the move (state.json
+    written): the runner dies, no handler runs, no report."""
+    started = runner.start("apply", given, name=name)
+    deadline = time.monotonic() + 60
+    while not (started.out_dir / "state.json").exists():
+        assert started.proc.poll() is None, "apply ended before the move was accepted"
+        assert time.monotonic() < deadline, "apply never saved state.json"
+        time.sleep(0.02)
+    started.proc.send_signal(signal.SIGKILL)
+    return started.finish()
+
+
+def resources(emulator: Any) -> dict[str, dict[str, Any]]:
+    """Every resource the emulator holds now, by lower-case id."""
+    return {r["id"].lower(): r["body"] for r in emulator.state()["resources"]}
+
+
+def writes(log: list[dict[str, Any]]) -> list[str]:
+    """Every request that could change Azure: any PUT/PATCH/DELETE, any POST except ARM's dry run and sign-in."""
+    out = []
+    for r in log:
+        path = r["path"].lower()
+        harmless_post = r["method"] == "POST" and (
+            path.endswith("/validatemoveresources") or path.endswith("/oauth2/v2.0/token")
+        )
+        if r["method"] in ("PUT", "PATCH", "DELETE", "POST") and not harmless_post:
+            out.append(f"{r['method']} {r['path']} -> {r['status']}")
+    return out
