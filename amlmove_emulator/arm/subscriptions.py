@@ -139,6 +139,8 @@ class Subscriptions(ArmBase):
         if len(low) == 3 and m == "GET":
             names = [*catalog.ALWAYS_REGISTERED, *catalog.PROVIDERS]
             return self._page(req, [self._provider_body(sub, n) for n in names], "microsoft.resources/providers")
+        if len(low) == 3:  # the provider list is read-only; ARM's words for any other method on it
+            raise ArmError(405, "MethodNotAllowed", f"The requested resource does not support http method '{m}'.")
         ns = seg[3]
         known = catalog.canonical_namespace(ns)
         if known not in catalog.PROVIDERS and known not in catalog.ALWAYS_REGISTERED:

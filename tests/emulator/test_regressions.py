@@ -268,3 +268,16 @@ def test_next_links_are_uris_a_strict_client_can_follow(emulator):
         names += [item["name"] for item in page["value"]]
         url = page.get("nextLink")
     assert len(names) == 6 and "mlw-churn" in names
+
+
+@pytest.mark.parametrize("method", ["PUT", "POST", "DELETE"])
+def test_a_write_to_the_subscription_provider_list_is_405_not_a_crash(emulator, method):
+    """The emulator indexed a namespace that a write to `/subscriptions/{id}/providers` does not have (IndexError,
+    answered as 500)."""
+    emulator.load_scenario(samples.clean())
+    rc = resources(emulator, retry_total=0)
+    url = f"{emulator.url}/subscriptions/{samples.SOURCE_SUB}/providers?api-version=2022-12-01"
+    response = send(rc, method, url, body={} if method != "DELETE" else None)
+    assert response.status_code == 405
+    assert response.json()["error"]["code"] == "MethodNotAllowed"
+    assert method in response.json()["error"]["message"]
