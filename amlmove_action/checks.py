@@ -866,12 +866,16 @@ def find_dependencies_staying_behind(inventory: Inventory, selection: Selection)
     and the Log Analytics workspace that stores Application Insights' data."""
     ws = inventory.workspace
     dest = _destination_fields(inventory)
+    # A dependency already in the destination group (as on the way back of a move) is where the workspace goes.
+    there = inventory.destination_group.id
     identities = list(
         dict.fromkeys(
-            [
+            i
+            for i in [
                 *ws.user_assigned_identity_ids,
                 *([ws.encryption.user_assigned_identity_id] if ws.encryption.user_assigned_identity_id else []),
             ]
+            if not is_within(i, there)
         )
     )
     findings: list[Finding] = []
@@ -896,7 +900,7 @@ def find_dependencies_staying_behind(inventory: Inventory, selection: Selection)
         )
     for res in inventory.associated_resources:
         logs = res.log_analytics_workspace_id
-        if not logs or selection.moves(logs):
+        if not logs or selection.moves(logs) or is_within(logs, there):
             continue
         moving = selection.moves(res.id)
         detail = (

@@ -8,11 +8,11 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import __version__, durations
+from . import __version__, durations, wayback
 from .localfiles import write_json_atomically
 from .render import code, code_block, md, truncate
 
-SCHEMA_VERSION = "1.1"  # 1.1: writes[] (every change apply made before the move, and its undo)
+SCHEMA_VERSION = "1.2"  # 1.1: writes[] (every change apply made before the move, and its undo); 1.2: wayBack
 
 
 class ReportStatus(StrEnum):
@@ -41,6 +41,7 @@ class Report:
     error: dict[str, Any] | None = None
     drift: list[dict[str, str]] = field(default_factory=list)
     writes: list[Any] = field(default_factory=list)  # removals.Write, in the order they were made
+    way_back: dict[str, Any] | None = None  # wayback.WayBack.to_json(): set once the workspace has moved
 
     def record(self, status: ReportStatus, positions: Any) -> None:
         """`status`, and where every planned resource is (a move.Positions: moved, stayed, missing)."""
@@ -74,6 +75,7 @@ class Report:
                 )
                 for w in self.writes
             ],
+            "wayBack": self.way_back,
         }
 
 
@@ -175,6 +177,7 @@ def report_markdown(data: dict[str, Any]) -> str:
         lines += ["<details><summary>Timings</summary>", "", "| Phase | Duration |", "|---|---|"]
         lines += [f"| {md(p['name'])} | {durations.text(p['seconds'], precise=True)} |" for p in data["phases"]]
         lines += ["", "</details>", ""]
+    lines += wayback.markdown(data.get("wayBack"))
     if data["exports"]:
         lines += ["Exported definitions (artifact `exports/`): " + ", ".join(f"{code(e)}" for e in data["exports"]), ""]
     lines.append(f"Plan digest {code(data['planDigest'])} · amlmove {code(data['tool']['version'])}")

@@ -46,13 +46,13 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
         if report.status is None:
             report.status = status_for(exc.exit_code)
             report.error = report.error or {"code": exc.reference, "message": str(exc)}
-        _publish(report, phases, settings, platform)
+        _publish(report, phases, settings, platform, approved)
         raise
     except Exception as exc:
         if not report.writes:
             raise  # nothing changed: the CLI's one-line internal error (exit 3) says it all
-        raise _unexpected(exc, report, phases, settings, platform) from None
-    _publish(report, phases, settings, platform)
+        raise _unexpected(exc, report, phases, settings, platform, approved) from None
+    _publish(report, phases, settings, platform, approved)
     return code
 
 
@@ -196,7 +196,9 @@ def _finish(run: ApplyRun) -> int:
     return ExitCode.SUCCESS
 
 
-def _unexpected(exc: Exception, report: Report, phases: Phases, settings: Settings, platform: Any) -> RuntimeFailure:
+def _unexpected(
+    exc: Exception, report: Report, phases: Phases, settings: Settings, platform: Any, approved: Plan
+) -> RuntimeFailure:
     """Anything unexpected after the first write: the report still lists every change and its undo command, and the
     run ends with one line (the third-party traceback goes only to the debug log)."""
     import traceback
@@ -214,13 +216,14 @@ def _unexpected(exc: Exception, report: Report, phases: Phases, settings: Settin
     if report.status in (None, ReportStatus.REFUSED):
         report.status = ReportStatus.FAILED
     report.error = {"code": failure.reference, "message": str(failure)}
-    _publish(report, phases, settings, platform)
+    _publish(report, phases, settings, platform, approved)
     return failure
 
 
-def _publish(report: Report, phases: Phases, settings: Settings, platform: Any) -> None:
+def _publish(report: Report, phases: Phases, settings: Settings, platform: Any, approved: Plan) -> None:
     phases.stop()
     report.phases = phases.done
+    _record_way_back(report, settings, approved)
     # Artifacts are not masked by any runner: ARM's words kept verbatim in the report (follow-up details, errors)
     # could echo a secret amlmove holds (a listed storage key, say), so the registered secrets are redacted here too.
     data = redact_json(report.to_json(move.utc_now()), getattr(platform, "secrets", ()))
@@ -232,3 +235,13 @@ def _publish(report: Report, phases: Phases, settings: Settings, platform: Any) 
     platform.set_output("report-file", str(path))
     if report.status not in (ReportStatus.MOVED, ReportStatus.ALREADY_MOVED):
         platform.set_output("moved", "false")
+
+
+def _record_way_back(report: Report, settings: Settings, approved: Plan) -> None:
+    """The reverse plan's inputs, once the workspace has moved (whatever else failed or stayed): report.json's
+    wayBack."""
+    from ..wayback import connection_inputs, way_back
+
+    connection = connection_inputs(str(settings.cloud), settings.arm_endpoint, settings.authority_host)
+    found = way_back(approved, report.moved, connection)
+    report.way_back = found.to_json() if found else None

@@ -716,6 +716,22 @@ def test_log_analytics_that_moves_too_is_not_reported() -> None:
     assert not [f for f in fired(inventory, selection) if f.id == "dependency-stays-behind"]
 
 
+def test_dependencies_already_in_the_destination_group_do_not_stay_behind() -> None:
+    """The way back of a move (issue 18): the Log Analytics workspace and the identity left in the original group are
+    where the workspace goes, so nothing stays behind."""
+    there_logs = LOG_ANALYTICS_ID.replace(SRC_GROUP, DST_GROUP)
+    there_identity = IDENTITY_ID.replace(SRC_GROUP, DST_GROUP)
+    inventory = _with_insights_logs(workspace_with(user_assigned_identity_ids=(there_identity,)))
+    inventory = replace(
+        inventory,
+        associated_resources=tuple(
+            replace(r, log_analytics_workspace_id=there_logs) if r.id == INSIGHTS_ID else r
+            for r in inventory.associated_resources
+        ),
+    )
+    assert not [f for f in fired(inventory) if f.id == "dependency-stays-behind"]
+
+
 def test_deferred_validation_is_a_note_that_says_how_validation_is_done() -> None:
     deferred = ValidationResult(
         ValidationStatus.DEFERRED,
