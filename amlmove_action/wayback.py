@@ -4,12 +4,11 @@ GitHub Actions `with:` block, a command line, the Azure DevOps template's parame
 
 The reverse plan is an ordinary plan: made, checked, reviewed and approved like any other. Nothing here assumes a move
 is reversible where Azure does not reverse it (`cannot_come_back`). Every value is untrusted text (resource names):
-shell-quoted for the command line, a JSON-escaped (so YAML-safe) scalar in the YAML blocks, and a value a runner
+shell-quoted for the command line, an escaped double-quoted scalar in the YAML blocks, and a value a runner
 would expand as an expression is not pasted into a YAML block at all."""
 
 from __future__ import annotations
 
-import json
 import shlex
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -196,9 +195,22 @@ def _pasteable(values: Mapping[str, str], runner: str) -> tuple[dict[str, str], 
 
 
 def _scalar(value: str) -> str:
-    """A YAML double-quoted scalar: JSON's string escapes are YAML's (ASCII only, so no character can end a line or
-    hide in the block)."""
-    return json.dumps(value, ensure_ascii=True)
+    """A YAML double-quoted scalar in printable ASCII: every other character escaped the way YAML 1.1 and 1.2 both
+    read (\\xXX, \\uXXXX, \\UXXXXXXXX), so no character can end the line, start another key or hide in the block."""
+    out = []
+    for char in value:
+        point = ord(char)
+        if char in '"\\':
+            out.append("\\" + char)
+        elif 0x20 <= point < 0x7F:
+            out.append(char)
+        elif point <= 0xFF:
+            out.append(f"\\x{point:02x}")
+        elif point <= 0xFFFF:
+            out.append(f"\\u{point:04x}")
+        else:
+            out.append(f"\\U{point:08x}")
+    return '"' + "".join(out) + '"'
 
 
 def _ado_value(value: str) -> str:

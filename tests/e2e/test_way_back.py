@@ -17,6 +17,7 @@ import html
 import json
 import re
 import shlex
+
 import jsonschema
 import yaml
 
@@ -160,4 +161,3 @@ def test_a_refused_apply_has_no_way_back(emulator, runner) -> None:
     jsonschema.validate(run.report, SCHEMA)
     assert run.report["wayBack"] is None
     assert "The way back" not in (run.out_dir / "report.md").read_text(encoding="utf-8")
-
