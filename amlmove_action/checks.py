@@ -389,8 +389,10 @@ def find_computes(inventory: Inventory, selection: Selection) -> list[Finding]:
         return []
     detail = (
         f"Azure ML does not move computes; {len(computes)} must be deleted (or detached, if attached) first: "
-        f"{_listing(f'{c.name} ({c.compute_type})' for c in computes)}. After the move, do not reuse a previous "
-        "compute instance name: creating it fails with an Etag conflict (known issue)."
+        f"{_listing(f'{c.name} ({c.compute_type})' for c in computes)}. Deleting one loses its nodes and local "
+        "disks, and a compute instance's files outside the workspace's file share: a compute recreated later is a "
+        "new one. After the move, do not reuse a previous compute instance name: creating it fails with an Etag "
+        "conflict (known issue)."
     )
     fields = _workspace_fields(inventory)
     commands = [

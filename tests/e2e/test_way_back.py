@@ -161,3 +161,22 @@ def test_a_refused_apply_has_no_way_back(emulator, runner) -> None:
     jsonschema.validate(run.report, SCHEMA)
     assert run.report["wayBack"] is None
     assert "The way back" not in (run.out_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_partial_move_has_the_way_back_of_exactly_what_moved(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    load(emulator, s)
+    assert runner.run("plan", inputs(s), name="job").code == 0
+    partial = [s.workspace_id, s.associated("storage")]
+    emulator.shape_lro(durationSeconds=0.5, outcome="failed", partial=partial)
+    run = runner.run("apply", inputs(s), name="job")
+    assert run.code == 3, run.explain()
+    assert run.report["status"] == "failed"
+    jsonschema.validate(run.report, SCHEMA)
+    back = run.report["wayBack"]
+    assert back["inputs"]["include-associated-resources"] == moved_id(s.associated("storage"), s.dest_rg)
+    emulator.shape_lro()  # ARM moves normally again
+    reverse = run_command_line(runner, argv_of(back["command"], runner), "back")
+    assert reverse.code == 0, reverse.explain()
+    assert reverse.plan["status"] == "ready"
+    assert sorted(reverse.plan["resources"]) == sorted(moved_id(r, s.dest_rg) for r in partial)

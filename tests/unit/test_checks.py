@@ -411,6 +411,7 @@ def test_remediation_is_the_exact_command_with_real_names() -> None:
     assert lines[1] == f"az ml compute detach --name aks {WS_FLAGS} --yes"
     assert "remove-computes: true" in lines[2]
     assert finding.resource_ids == tuple(c.id for c in computes)
+    assert "loses its nodes and local disks" in finding.detail  # what no way back brings back (issue 18)
 
 
 def test_command_values_are_shell_quoted() -> None:
