@@ -180,3 +180,23 @@ def test_a_partial_move_has_the_way_back_of_exactly_what_moved(emulator, runner)
     assert reverse.code == 0, reverse.explain()
     assert reverse.plan["status"] == "ready"
     assert sorted(reverse.plan["resources"]) == sorted(moved_id(r, s.dest_rg) for r in partial)
+
+
+def test_the_way_back_to_an_original_group_deleted_meanwhile_creates_it_again(emulator, runner) -> None:
+    from tests.conftest import SdkClients
+
+    s = samples.WorkspaceScenario()
+    load(emulator, s)
+    forward = moved_there(runner, s, "forward")
+    SdkClients(emulator).resources(samples.SOURCE_SUB).resource_groups.begin_delete(s.source_group).result()
+    assert s.source_rg.lower() not in resources(emulator)
+    back = forward.report["wayBack"]
+    reverse = run_command_line(runner, argv_of(back["command"], runner), "back")
+    assert reverse.code == 0, reverse.explain()
+    plan = reverse.plan
+    assert plan["status"] == "ready" and plan["destination"]["exists"] is False
+    assert plan["options"]["createDestinationResourceGroup"] is True
+    applied = run_command_line(runner, ["apply", *argv_of(back["command"], runner)[1:]], "back")
+    assert applied.code == 0, applied.explain()
+    state = resources(emulator)
+    assert s.source_rg.lower() in state and s.workspace_id.lower() in state
