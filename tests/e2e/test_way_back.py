@@ -200,3 +200,32 @@ def test_the_way_back_to_an_original_group_deleted_meanwhile_creates_it_again(em
     assert applied.code == 0, applied.explain()
     state = resources(emulator)
     assert s.source_rg.lower() in state and s.workspace_id.lower() in state
+
+
+# A name an ARM id can carry and include-associated-resources takes (no `/`, `?`, `#`, `%`): shell, Markdown, HTML
+# and runner syntax.
+HOSTILE_NAME = "appi x'\"$(id) `<img src=x onerror=alert(1)>` ::warning::w [x](javascript:y) | <details open>"
+
+
+def test_a_hostile_resource_name_round_trips_through_every_form_of_the_way_back(emulator, runner) -> None:
+    s = samples.WorkspaceScenario()
+    hostile = s.add(f"{s.source_rg}/providers/Microsoft.Insights/components/{HOSTILE_NAME}", {"location": s.location})
+    load(emulator, s)
+    listed = ",".join([*(s.associated(k) for k in ("storage", "keyVault", "containerRegistry")), hostile])
+    forward = moved_there(runner, s, "forward", **{"include-associated-resources": listed})
+    back = forward.report["wayBack"]
+    assert moved_id(hostile, s.dest_rg) in back["inputs"]["include-associated-resources"].split(",")
+    argv = argv_of(back["command"], runner)
+    assert {k: v for k, v in flags(argv).items() if k not in SIGN_IN} == back["inputs"]
+    report_md = (forward.out_dir / "report.md").read_text(encoding="utf-8")
+    section = report_md[report_md.index("### The way back") :]
+    assert HOSTILE_NAME not in section and "<img" not in section and "<details open>" not in section
+    blocks = pre_blocks(section)
+    assert yaml.safe_load(blocks[0])["with"] == {"command": "plan", **back["inputs"]}
+    assert shlex.split(blocks[1]) == shlex.split(back["command"])
+    assert "includeAssociatedResources" not in blocks[2]  # $( would be expanded by Azure Pipelines: left out, named
+    assert "`include-associated-resources`" in section
+    reverse = run_command_line(runner, argv, "back")
+    assert reverse.code == 0, reverse.explain()
+    assert reverse.plan["status"] == "ready"
+    assert moved_id(hostile, s.dest_rg) in reverse.plan["resources"]
