@@ -6,9 +6,11 @@ against the emulator, nothing in the product mocked.
 1. plan → apply → report.json's wayBack → `plan` with exactly those inputs (the command line as report.json gives
    it, through shlex.split): ready, the same resources at their moved IDs, the same opt-ins; apply it: everything is
    back where it was, and the reverse report's way back is the forward move again;
-2. the way back from an Azure DevOps run, given as the with: block of report.md parses back (YAML) to the same inputs;
-3. a refused apply (nothing moved) carries no way back;
-4. report.json validates against the report schema.
+2. the way back from an Azure DevOps run, as the template parameters report.md gives, when only the workspace moved;
+3. a refused apply (nothing moved) carries no way back; report.json validates against the report schema;
+4. a partial move's way back names exactly what moved, and plans ready;
+5. an original group deleted meanwhile is created again by the way back;
+6. a hostile resource name round-trips through the command line and the with: block and renders inert.
 """
 
 from __future__ import annotations
