@@ -95,9 +95,9 @@ def cannot_come_back(approved: Plan) -> tuple[str, ...]:
     endpoints = [_name(e) for e in post["endpointsToRemove"]]
     if endpoints:
         out.append(
-            f"Endpoints deleted before the move ({', '.join(endpoints)}): their scoring URIs and keys are gone. An "
-            "endpoint recreated in the moved workspace has a new scoring URI, and after the way back another one: "
-            "tell the callers each time."
+            f"Endpoints deleted before the move ({', '.join(endpoints)}): their deployments and keys are gone, and a "
+            "recreated endpoint gets new keys and the scoring URI Azure gives it then (endpoint names are unique per "
+            "region: the old URI only under the same name, if still free). Tell the callers after each move."
         )
     out.append(
         "Role assignments: ARM moves none. The reverse plan saves those at the moved resources when it is made "
