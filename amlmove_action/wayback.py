@@ -89,8 +89,8 @@ def cannot_come_back(approved: Plan) -> tuple[str, ...]:
     if computes:
         out.append(
             f"Computes deleted before the move ({', '.join(computes)}): their nodes, local disks and the files on "
-            "compute instances' local disks are gone for good. A compute recreated after the move is a new one; "
-            "the way back deletes it again (remove-computes) and recreates another."
+            "compute instances' local disks are gone for good. A compute recreated after the move is a new one, "
+            "and the way back deletes it again before it moves (remove-computes)."
         )
     endpoints = [_name(e) for e in post["endpointsToRemove"]]
     if endpoints:
