@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import authz, ids
+from .. import authz, ids, moves
 from ..state import StoredResource
 from ..wire import GROUP_FIELDS, ArmError, Request, Response
 from .base import ArmBase, _canonical_type, _norm_location
@@ -19,16 +19,22 @@ class Groups(ArmBase):
         groups = [self._group_body(r) for r in self.store.children_of(f"/subscriptions/{sub.subscription_id}")]
         return self._page(req, groups, "microsoft.resources/resourcegroups")
 
-    @staticmethod
-    def _group_body(stored: StoredResource) -> dict[str, Any]:
+    def _group_body(self, stored: StoredResource) -> dict[str, Any]:
+        """A group as ARM shows it. While a move holds it (source and target alike), its provisioningState is
+        `MovingResources`, back to the stored one when the move ends: an ARM engineer's comparison of both groups'
+        state after a move ("both 'Succeeded' and not 'MovingResources'", Azure/azure-cli issue 11942) and ARM's
+        timeout message ("Provisioning state of the resource groups will be rolled back", ResourceMoveTimedOut)."""
         parsed = ids.parse(stored.id)
+        moving = ids.key(stored.id) in moves.locked_groups(self.store)
         body = {
             "id": stored.id,
             "name": parsed.resource_group,
             "type": "Microsoft.Resources/resourceGroups",
             "location": stored.body.get("location"),
             "properties": {
-                "provisioningState": stored.body.get("properties", {}).get("provisioningState", "Succeeded")
+                "provisioningState": "MovingResources"
+                if moving
+                else stored.body.get("properties", {}).get("provisioningState", "Succeeded")
             },
         }
         for optional in ("tags", "managedBy"):

@@ -358,6 +358,30 @@ def test_groups_refuse_writes_while_a_move_runs_and_reads_go_on(emulator) -> Non
     assert azure.resources(DEST).resource_groups.create_or_update("rg-ml-prod", {"location": "eastus"}).name
 
 
+def test_both_groups_show_moving_resources_while_a_move_holds_them_and_succeeded_after(emulator) -> None:
+    """What real ARM reports on the groups during a move (source and target: provisioningState MovingResources, per
+    the ARM engineer in Azure/azure-cli issue 11942 and the ResourceMoveTimedOut message "Provisioning state of the
+    resource groups will be rolled back"); a group the move does not touch stays Succeeded, and both are Succeeded
+    again once it ends."""
+    s = samples.WorkspaceScenario()
+    azure = load(emulator, s)
+    emulator.shape_lro(operation="move", durationSeconds=3600)
+    source, target = azure.resources(SUB).resource_groups, azure.resources(DEST).resource_groups
+    assert source.get(s.source_group).properties.provisioning_state == "Succeeded"
+    poller = azure.resources(SUB).resources.begin_move_resources(
+        s.source_group, {"resources": movable(s), "targetResourceGroup": s.dest_rg}
+    )
+    assert source.get(s.source_group).properties.provisioning_state == "MovingResources"
+    assert target.get("rg-ml-prod").properties.provisioning_state == "MovingResources"
+    listed = {g.name: g.properties.provisioning_state for g in source.list()}
+    assert listed[s.source_group] == "MovingResources"
+    assert {state for name, state in listed.items() if name != s.source_group} <= {"Succeeded"}
+    emulator.settings(clockSpeed=100_000)
+    assert poller.result() is None
+    assert source.get(s.source_group).properties.provisioning_state == "Succeeded"
+    assert target.get("rg-ml-prod").properties.provisioning_state == "Succeeded"
+
+
 # ---- the LRO hook: a move that fails or times out part-way -----------------------------------------------------------
 
 
