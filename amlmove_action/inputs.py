@@ -25,6 +25,14 @@ from .selection import AssociatedResourceChoice, IncludeMode
 class Command(StrEnum):
     PLAN = "plan"
     APPLY = "apply"
+    STATUS = "status"  # read-only: where the planned resources are now (needs only plan-file and sign-in)
+
+
+class OutputFormat(StrEnum):
+    """`--output` (command line only): `json` prints the plan / report / status document on stdout."""
+
+    TEXT = "text"
+    JSON = "json"
 
 
 class Cloud(StrEnum):
@@ -62,7 +70,12 @@ class InputSpec:
 
 
 INPUT_SPECS: tuple[InputSpec, ...] = (
-    InputSpec("command", "What to do: `plan` (checks and ARM dry run, writes the plan) or `apply` (moves).", "plan"),
+    InputSpec(
+        "command",
+        "What to do: `plan` (checks and ARM dry run, writes the plan), `apply` (moves) or `status` (reads where the "
+        "planned resources are now, read-only; needs only plan-file and sign-in).",
+        "plan",
+    ),
     InputSpec(
         "source-workspace-id",
         "Resource ID of the Azure ML workspace to move (`az ml workspace show --query id`).",
@@ -119,7 +132,11 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
         "per cloud: api://AzureADTokenExchange, api://AzureADTokenExchangeChina (AzureChinaCloud), "
         "api://AzureADTokenExchangeUSGov (AzureUSGovernment).",
     ),
-    InputSpec("plan-file", "The plan to apply. Default: `<output-dir>/plan.json`.", commands=APPLY_ONLY),
+    InputSpec(
+        "plan-file",
+        "The plan to apply (default: `<output-dir>/plan.json`), or whose move status reads (required there).",
+        commands=(Command.APPLY, Command.STATUS),
+    ),
     InputSpec(
         "max-plan-age",
         "Refuse a plan older than this (e.g. 90s, 30m, 24h, 2d, 1h30m).",
@@ -270,7 +287,65 @@ class Settings:
     audience: str | None = None  # None: the cloud's token-exchange audience
 
 
+@dataclass(frozen=True)
+class StatusSettings:
+    """`status`: the plan file, where to write status.json (and read state.json), and how to sign in. It never writes
+    to Azure, so none of plan's or apply's choices apply; a source-workspace-id or destination-resource-group-id given
+    anyway must name the plan's own (checked once the plan is read)."""
+
+    plan_file: Path
+    output_dir: Path
+    client_id: str | None
+    tenant_id: str | None
+    cloud: Cloud
+    arm_endpoint: str
+    authority_host: str
+    auth: str = "auto"
+    audience: str | None = None
+    source_workspace: WorkspaceRef | None = None
+    destination_group: GroupRef | None = None
+    command: Command = Command.STATUS
+
+
 # --- Entry points ----------------------------------------------------------------------------------------------------
+
+
+def settings_for(argv: Sequence[str], env: Mapping[str, str]) -> Settings | StatusSettings:
+    """The run's settings: from the command-line flags when there are any, else from the action's `INPUT_*`."""
+    raw = _parse_argv(argv) if argv else {spec.name: _present(env.get(spec.env_name)) for spec in INPUT_SPECS}
+    if (raw.get("command") or "").lower() == Command.STATUS:
+        return _build_status(raw)
+    return _build(raw)
+
+
+def output_format(argv: Sequence[str]) -> tuple[OutputFormat, list[str]]:
+    """`--output text|json` (or `--output=json`), a command-line flag only, and the other arguments. The action has
+    no such input: a workflow reads the step outputs and the written files, never a container step's stdout."""
+    found: list[str] = []
+    rest: list[str] = []
+    position = 0
+    while position < len(argv):
+        token = argv[position]
+        position += 1
+        name, has_value, inline = token.partition("=")
+        if name != "--output":
+            rest.append(token)
+            continue
+        if has_value:
+            found.append(inline)
+        elif position < len(argv) and not argv[position].startswith("--"):
+            found.append(argv[position])
+            position += 1
+        else:
+            raise InputError("output", "needs a value", "Write --output json or --output text.")
+    if len(found) > 1:
+        raise InputError("output", "given twice", "Pass --output once.")
+    if not found:
+        return OutputFormat.TEXT, rest
+    for known in OutputFormat:
+        if found[0].strip().lower() == known.value:
+            return known, rest
+    raise InputError("output", "is not an output format", "Use --output json or --output text.", value=found[0])
 
 
 def settings_from_env(env: Mapping[str, str]) -> Settings:
@@ -294,7 +369,10 @@ def wants_help(argv: Sequence[str]) -> bool:
 def cli_usage() -> str:
     """Help text for the CLI, generated from INPUT_SPECS."""
     lines = [
-        "usage: python entrypoint.py [plan|apply] --source-workspace-id ID --destination-resource-group-id ID [..]"
+        "usage: python entrypoint.py [plan|apply] --source-workspace-id ID --destination-resource-group-id ID [..]",
+        "       python entrypoint.py status --plan-file PLAN.json [--output-dir DIR] [sign-in flags]",
+        "  --output text|json                           json: print the plan / report / status document on stdout "
+        "(the progress lines go to stderr); command line only",
     ]
     for spec in INPUT_SPECS:
         if spec.name == "command":
@@ -305,6 +383,8 @@ def cli_usage() -> str:
             notes.append("apply only")
         if spec.commands == PLAN_ONLY:
             notes.append("plan only")
+        if spec.commands == (Command.APPLY, Command.STATUS):
+            notes.append("apply and status")
         if spec.default:
             notes.append(f"default {spec.default}")
         lines.append(f"  {flag:<44} {spec.description}" + (f" ({'; '.join(notes)})" if notes else ""))
@@ -334,7 +414,7 @@ def _parse_argv(argv: Sequence[str]) -> dict[str, str | None]:
                 raise InputError(
                     "command line",
                     "unexpected extra argument",
-                    "Give one command, plan or apply, and --flags for everything else.",
+                    "Give one command, plan, apply or status, and --flags for everything else.",
                     value=token,
                 )
             given.add("command")
@@ -438,6 +518,36 @@ def _build(raw: Mapping[str, str | None]) -> Settings:
     )
 
 
+def _build_status(raw: Mapping[str, str | None]) -> StatusSettings:
+    """Settings of `status`: plan-file is required (no default: status reads the plan someone approved, from
+    wherever it was downloaded); output-dir as for plan and apply."""
+    plan_file = raw.get("plan-file")
+    if plan_file is None:
+        raise InputError(
+            "plan-file",
+            "is required with command status",
+            "Pass the approved plan.json (the plan job's artifact): status --plan-file <path>/plan.json.",
+        )
+    cloud = _cloud(raw.get("cloud") or Cloud.AZURE_CLOUD.value)
+    arm_endpoint, authority_host = _endpoints(cloud, raw.get("arm-endpoint"), raw.get("authority-host"))
+    auth = _auth(raw.get("auth"))
+    client_id, tenant_id = _identity(raw.get("client-id"), raw.get("tenant-id"), managed=auth == "managed-identity")
+    workspace, destination = raw.get("source-workspace-id"), raw.get("destination-resource-group-id")
+    return StatusSettings(
+        plan_file=_path("plan-file", plan_file),
+        output_dir=_path("output-dir", raw.get("output-dir") or _SPECS_BY_NAME["output-dir"].default),
+        client_id=client_id,
+        tenant_id=tenant_id,
+        cloud=cloud,
+        arm_endpoint=arm_endpoint,
+        authority_host=authority_host,
+        auth=auth,
+        audience=_audience(raw.get("audience")),
+        source_workspace=_workspace_ref(workspace) if workspace else None,
+        destination_group=_group_ref(destination) if destination else None,
+    )
+
+
 def _required(raw: Mapping[str, str | None], name: str) -> str:
     given = raw.get(name)
     if given is None:
@@ -452,7 +562,7 @@ def _command(text: str | None) -> Command:
     for command in Command:
         if (text or "").lower() == command.value:
             return command
-    raise InputError("command", "is not a command", "Use plan or apply.", value=text or "")
+    raise InputError("command", "is not a command", "Use plan, apply or status.", value=text or "")
 
 
 def _boolean(name: str, text: str | None) -> bool:

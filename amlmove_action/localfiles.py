@@ -18,7 +18,7 @@ from .errors import InputError, echo
 SYSTEM_ROOTS = (Path("/proc"), Path("/sys"), Path("/dev"))
 # What amlmove writes into output-dir: each must be a regular file (or absent), or writing it could block (a FIFO),
 # land on a device, or fail after Azure was changed (a directory). state.json is checked where it is read.
-OUTPUT_FILES = ("plan.json", "plan.md", "report.json", "report.md")
+OUTPUT_FILES = ("plan.json", "plan.md", "report.json", "report.md", "status.json", "status.md")
 _CHUNK = 1 << 20
 _FIX_DIR = "Use a directory in the job's workspace that amlmove may create and write, e.g. amlmove-output"
 _FIX_FILE = "Remove it, or use another output-dir"

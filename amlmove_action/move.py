@@ -51,21 +51,23 @@ class Positions:
         return "none" if self.none_moved else "partial"
 
 
-def locate(clients: Clients, resources: list[str], source_group_id: str, target_group_id: str) -> Positions:
-    """Re-list both groups and place every planned resource: ARM can finish a move partially."""
+def group_listing(clients: Clients, group_id: str) -> set[str]:
+    """The ids (lower case) of every resource in a group, read with one list (GET); empty when the group is gone."""
     from azure.core.exceptions import HttpResponseError, ResourceNotFoundError
 
-    def listing(group_id: str) -> set[str]:
-        rid = ids.ResourceId.parse(group_id)
-        client = clients.resources(rid.subscription_id)
-        try:
-            return {r.id.lower() for r in client.resources.list_by_resource_group(rid.group) if r.id}
-        except ResourceNotFoundError:
-            return set()
-        except HttpResponseError as exc:
-            raise from_http_error(f"list resources in {group_id}", exc) from None
+    rid = ids.ResourceId.parse(group_id)
+    client = clients.resources(rid.subscription_id)
+    try:
+        return {r.id.lower() for r in client.resources.list_by_resource_group(rid.group) if r.id}
+    except ResourceNotFoundError:
+        return set()
+    except HttpResponseError as exc:
+        raise from_http_error(f"list resources in {group_id}", exc) from None
 
-    in_source, in_target = listing(source_group_id), listing(target_group_id)
+
+def locate(clients: Clients, resources: list[str], source_group_id: str, target_group_id: str) -> Positions:
+    """Re-list both groups and place every planned resource: ARM can finish a move partially."""
+    in_source, in_target = group_listing(clients, source_group_id), group_listing(clients, target_group_id)
     moved, stayed, missing = [], [], []
     for rid in resources:
         new = moved_id(rid, target_group_id)

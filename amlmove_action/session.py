@@ -5,12 +5,28 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from .azure import Clients, Cloud, build_credential, token_claims
 
-if TYPE_CHECKING:
-    from .inputs import Settings
+
+class SignInSettings(Protocol):
+    """What signing in reads of the settings (inputs.Settings for plan and apply, inputs.StatusSettings for status)."""
+
+    @property
+    def cloud(self) -> Any: ...
+    @property
+    def arm_endpoint(self) -> str: ...
+    @property
+    def authority_host(self) -> str: ...
+    @property
+    def client_id(self) -> str | None: ...
+    @property
+    def tenant_id(self) -> str | None: ...
+    @property
+    def auth(self) -> str: ...
+    @property
+    def audience(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -20,7 +36,7 @@ class Session:
     method: str
 
 
-def cloud_of(settings: Settings) -> Cloud:
+def cloud_of(settings: SignInSettings) -> Cloud:
     return Cloud(
         str(settings.cloud),
         settings.arm_endpoint.rstrip("/"),
@@ -30,7 +46,10 @@ def cloud_of(settings: Settings) -> Cloud:
 
 
 def sign_in(
-    settings: Settings, env: Mapping[str, str], platform: Any, preload: tuple[str, ...] = ("amlmove_action.discovery",)
+    settings: SignInSettings,
+    env: Mapping[str, str],
+    platform: Any,
+    preload: tuple[str, ...] = ("amlmove_action.discovery",),
 ) -> Session:
     """Sign in and check the token. While its request is in flight, a thread builds the ARM pipeline and imports
     `preload` (the command's next modules, in the order it needs them): CPU the first ARM request would otherwise
