@@ -20,8 +20,9 @@ from ..session import sign_in
 if TYPE_CHECKING:
     from ..azure import Clients
     from ..inputs import StatusSettings
-    from ..movestatus import Check, GroupReading
+    from ..movestatus import Check, GroupReading, Status
     from ..plan import Plan
+    from ..state import MoveState
 
 PRELOAD = ("amlmove_action.move", "amlmove_action.movestatus", "amlmove_action.postmove")
 
@@ -75,7 +76,7 @@ def check_plan(plan: Plan, settings: StatusSettings) -> None:
             )
 
 
-def read_status(clients: Clients, plan: Plan, state: Any, platform: Any) -> Any:
+def read_status(clients: Clients, plan: Plan, state: MoveState | None, platform: Any) -> Status:
     """Everything status reads, in ARM, then the pure decision (movestatus)."""
     from ..move import group_listing
     from ..movestatus import Place, Status, place
@@ -115,14 +116,13 @@ def follow_up_checks(clients: Clients, plan: Plan, moved: list[tuple[str, str]],
     from .. import movestatus
     from ..discovery import role_assignments_at
     from ..postmove import PostMove, in_parallel
+    from ..restore import assignment_key
 
     pm = PostMove(clients, plan.source.workspace_id, plan.destination.resource_group_id, moved, platform.mask)
     dest = ids.ResourceId.parse(plan.destination.resource_group_id)
     renames = {ids.normalise_id(old).lower(): new for old, new in moved}
     roots = list(dict.fromkeys(renames.values()))
     present: dict[str, set[tuple[str, str, str]]] = {}
-    from ..restore import assignment_key
-
     for found in in_parallel(lambda root: role_assignments_at(clients, root), roots):
         for a in found:
             key = assignment_key(a.principal_id, a.role_definition_id, a.condition)

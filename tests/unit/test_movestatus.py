@@ -212,3 +212,13 @@ def test_status_settings_need_only_the_plan_file() -> None:
     assert refused.value.input_name == "plan-file"
     with pytest.raises(InputError):
         settings_for(["status", "--plan-file", "p.json", "--source-workspace-id", "/not/a/workspace"], {})
+
+
+def test_readme_states_are_the_schemas_and_the_code() -> None:
+    import re
+
+    from tests.support.readme_tables import README
+
+    section = README.read_text("utf-8").split("### status: where a move stands", 1)[1].split("\n#", 1)[0]
+    documented = re.findall(r"^\| `([a-z-]+)` \|", section, re.M)
+    assert documented[1:] == [str(s) for s in Stage]  # after the header row == schema()["properties"]["state"]["enum"]
