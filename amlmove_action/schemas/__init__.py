@@ -1,1 +1,1 @@
-"""JSON Schemas for the files amlmove writes and reads (plan.json, report.json, state.json)."""
+"""JSON Schemas for the files amlmove writes and reads (plan.json, report.json, status.json, state.json)."""
