@@ -169,6 +169,21 @@ def test_status_sees_a_follow_up_undone_and_an_inconsistent_move(emulator, runne
     assert [c for c in run.commands if c.name == "warning" and "amlmove status" in c.properties.get("title", "")]
 
 
+def test_status_before_the_destination_group_exists(emulator, runner) -> None:
+    """A plan that creates the destination group: before apply the group is not there (404): not-started, not an
+    error."""
+    s = samples.WorkspaceScenario(dest_location=None)
+    load(emulator, s)
+    planned = runner.run("plan", inputs(s), name="plan-job")
+    assert planned.code == 0, planned.explain()
+    _, document = status(runner, emulator, planned.out_dir / "plan.json", "laptop", mode="local")
+    assert document["state"] == "not-started" and places(document) == {"source"}
+    assert [(g["role"], g["exists"], g["provisioningState"]) for g in document["groups"]] == [
+        ("source", True, "Succeeded"),
+        ("destination", False, None),
+    ]
+
+
 @pytest.mark.parametrize(
     ("argv", "expected"),
     [
