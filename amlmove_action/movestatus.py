@@ -281,7 +281,8 @@ def next_step(current: Stage, checks: Sequence[Check] | None) -> str:
         Stage.MOVING: "ARM holds the groups for a move (up to 4 hours from its start): wait, run status again, or "
         "re-run apply with the same plan and output-dir to follow it (it never starts a second move).",
         Stage.FOLLOW_UPS_LEFT: f"Every planned resource is at the destination; {left} follow-up(s) remain: re-run "
-        "apply with the same plan (it does not move again) or do them by hand (status.md lists each).",
+        "apply with the same plan for those its opt-ins cover (it does not move again), do the others by hand "
+        "(status.md lists each).",
         Stage.DONE: "Every planned resource is at the destination and every follow-up is done.",
         Stage.INCONSISTENT: "No move holds the groups, yet the planned resources are not all in one place (a partial "
         "move, or a resource missing or in both groups): read status.md, finish or roll back by hand "

@@ -102,7 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         if report.exists():
             _banner("5. report")
             print(render.plain_text(report.read_text(encoding="utf-8")))
-        print(f"Files: {out} (plan.json, plan.md, report.json, report.md, exports/, snapshots/, state.json)")
+        _banner("6. status (read-only: what an on-call engineer runs from anywhere with the plan file)")
+        tool("status", "--plan-file", str(out / "plan.json"), output=out)
+        print(
+            f"Files: {out} (plan.json, plan.md, report.json, report.md, status.json, status.md, exports/, snapshots/, "
+            "state.json)"
+        )
         return code
 
 

@@ -25,7 +25,7 @@ def test_make_demo_runs_plan_approval_apply_and_shows_the_report(tmp_path) -> No
     text = proc.stdout + proc.stderr
     assert "Traceback" not in text, text[-4000:]
     assert proc.returncode == 0, text[-4000:]
-    steps = ["=== 1. plan", "=== 2. plan again", "=== 3. approval", "=== 4. apply", "=== 5. report"]
+    steps = ["=== 1. plan", "=== 2. plan again", "=== 3. approval", "=== 4. apply", "=== 5. report", "=== 6. status"]
     positions = [proc.stdout.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), positions
     first_plan = proc.stdout[positions[0] : positions[1]]
@@ -41,5 +41,7 @@ def test_make_demo_runs_plan_approval_apply_and_shows_the_report(tmp_path) -> No
         json.loads((out / "plan.json").read_text(encoding="utf-8"))["resources"]
     )
     assert [f for f in report["followUps"] if f["status"] == "failed"] == []
+    status = json.loads((out / "status.json").read_text(encoding="utf-8"))
+    assert status["state"] in ("follow-ups-left", "done") and f"Status: {status['state']}" in proc.stdout
     assert (out / "exports" / "compute-cpu-cluster.yml").exists()
     assert json.loads((out / "plan-blocked" / "plan.json").read_text(encoding="utf-8"))["status"] == "blocked"
