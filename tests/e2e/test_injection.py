@@ -376,3 +376,31 @@ def test_apply_with_a_hostile_refused_move_post_injects_nothing(emu, tmp_path, r
     assert s.code == 3, s.stderr
     check_sinks(s)
     assert "INJ27" in s.stderr
+
+
+# --- Status (issue 18): follow-ups left with hostile names, a hostile ARM error ----------------------------------
+
+
+@pytest.mark.parametrize("mode", ["github", "azure-devops", "local"])
+def test_status_quoting_hostile_azure_text_injects_nothing(emu, tmp_path, mode) -> None:
+    """status after an apply whose follow-ups failed with hostile ARM errors (the remaining ones named in its summary),
+    and status answered by ARM with a hostile error (exit 3, quoted in the one line): nothing injected."""
+    emu.load_scenario(scenario_dict(hostile_scenario(blocked=False)))
+    assert run_in_mode(emu, "github", "plan", tmp_path / "plan").code == 0
+    hostile_arm_error(emu, "PUT", r"/datastores/", 400, count=50)
+    assert run_in_mode(emu, "github", "apply", tmp_path / "apply").code == 3
+    emu.call("DELETE", "faults")
+    plan_file = str(tmp_path / "plan" / "plan.json")
+    read = run_in_mode(emu, mode, "status", tmp_path / "status", "--plan-file", plan_file)
+    assert read.code == 0, read.stderr
+    check_sinks(read)
+    document = json.loads((tmp_path / "status" / "status.json").read_text("utf-8"))
+    assert document["state"] == "follow-ups-left"
+    remaining = [(f["kind"], f["target"]) for f in document["followUps"] if f["status"] == "remaining"]
+    assert ("datastore", "hostile_ds") in remaining
+
+    hostile_arm_error(emu, "GET", r"/resourcegroups/[^/]+$", 403, count=50)
+    failed = run_in_mode(emu, mode, "status", tmp_path / "denied", "--plan-file", plan_file)
+    assert failed.code == 3, failed.stderr
+    check_sinks(failed)
+    assert "INJ01" in failed.stderr  # ARM's message quoted in the one line, defused

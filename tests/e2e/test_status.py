@@ -235,38 +235,3 @@ def test_status_when_azure_cannot_be_read_is_exit_3(emulator, runner) -> None:
     run = runner.run("status", {"plan-file": str(planned.out_dir / "plan.json")}, mode="local", name="denied")
     assert run.code == 3, run.explain()
     assert len(run.stderr.strip().splitlines()) == 1 and "AuthorizationFailed" in run.last_line
-
-
-# --- hostile text from Azure through status's sinks (the injection suite's scenario and rules) ----------------------
-
-
-@pytest.mark.parametrize("mode", ["github", "azure-devops", "local"])
-def test_status_quoting_hostile_azure_text_injects_nothing(emu, tmp_path, mode) -> None:
-    """After an apply whose follow-ups failed with hostile ARM errors (remaining follow-ups named in status), and when
-    ARM answers status itself with a hostile error: no runner command but amlmove's own, the summary inert."""
-    from tests.e2e.test_injection import (
-        check_sinks,
-        hostile_arm_error,
-        hostile_scenario,
-        run_in_mode,
-        scenario_dict,
-    )
-
-    emu.load_scenario(scenario_dict(hostile_scenario(blocked=False)))
-    assert run_in_mode(emu, "github", "plan", tmp_path / "plan").code == 0
-    hostile_arm_error(emu, "PUT", r"/datastores/", 400, count=50)
-    assert run_in_mode(emu, "github", "apply", tmp_path / "apply").code == 3
-    emu.call("DELETE", "faults")
-    plan_file = str(tmp_path / "plan" / "plan.json")
-    read = run_in_mode(emu, mode, "status", tmp_path / "status", "--plan-file", plan_file)
-    assert read.code == 0, read.stderr
-    check_sinks(read)
-    document = json.loads((tmp_path / "status" / "status.json").read_text("utf-8"))
-    assert document["state"] == "follow-ups-left"
-    assert ("datastore", "hostile_ds") in remaining(document)
-
-    hostile_arm_error(emu, "GET", r"/resourcegroups/[^/]+$", 403, count=50)
-    failed = run_in_mode(emu, mode, "status", tmp_path / "denied", "--plan-file", plan_file)
-    assert failed.code == 3, failed.stderr
-    check_sinks(failed)
-    assert "INJ01" in failed.stderr  # ARM's message quoted in the one line, defused
