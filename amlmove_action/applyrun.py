@@ -13,6 +13,7 @@ if TYPE_CHECKING:
     from .azure import Clients
     from .inputs import Settings
     from .plan import Plan
+    from .referencescan import ScanRoot
     from .report import Report
     from .session import Session
 
@@ -43,6 +44,7 @@ class ApplyRun:
     phases: Phases
     state_path: Path  # OUTPUT_DIR/state.json
     session: Session
+    scan: ScanRoot | None = None  # where to look for what still points at the old workspace (scan-path)
 
     @property
     def clients(self) -> Clients:

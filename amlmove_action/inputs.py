@@ -200,6 +200,13 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
         "false",
         boolean=True,
     ),
+    InputSpec(
+        "scan-path",
+        "Folder whose text files are searched for what still points at the old workspace (its ID, or its "
+        "subscription and group near its name), listed file:line in plan.md and report.md: `auto` (the checked-out "
+        "repository: GITHUB_WORKSPACE, BUILD_SOURCESDIRECTORY; nothing in a terminal), a path, or `none`.",
+        "auto",
+    ),
 )
 _SPECS_BY_NAME = {spec.name: spec for spec in INPUT_SPECS}
 
@@ -285,6 +292,7 @@ class Settings:
     apply_principal_id: str | None = None  # plan only: whose permissions to check (default: the signed-in one)
     auth: str = "auto"  # "auto" (the federated/secret/az chain) or "managed-identity" (only when asked)
     audience: str | None = None  # None: the cloud's token-exchange audience
+    scan_path: str = "auto"  # auto | none | a folder (referencescan.scan_root resolves it)
 
 
 @dataclass(frozen=True)
@@ -515,6 +523,7 @@ def _build(raw: Mapping[str, str | None]) -> Settings:
         apply_principal_id=apply_principal_id.lower() if apply_principal_id else None,
         auth=auth,
         audience=_audience(raw.get("audience")),
+        scan_path=str(_path("scan-path", value("scan-path") or "auto")),
     )
 
 

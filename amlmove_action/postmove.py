@@ -454,7 +454,25 @@ def follow_ups(run: ApplyRun) -> None:
     if approved.options.recreate_computes and approved.exports:
         pm.results += _recreate_computes(run, pm.new_workspace_id)
     report.follow_ups = [r.to_json() for r in pm.results]
+    _scan_references(run)
     report.checklist = _checklist(approved, report)
+
+
+def _scan_references(run: ApplyRun) -> None:
+    """What in the checked-out repository still points at the old workspace (scan-path), for report.md's "Left for
+    people": amlmove's own output and the plan artifact (they name the old workspace) are left out."""
+    from .referencescan import Target, own_output, scan_for_move
+
+    approved, report = run.approved, run.report
+    target = Target.for_move(approved.source.workspace_id, approved.destination.resource_group_id, report.moved)
+    result = scan_for_move(run.scan, target, own_output(run.settings.output_dir, run.settings.plan_file))
+    if result is None:
+        return
+    report.reference_scan = result
+    run.platform.info(
+        f"{len(result.references)} line(s) in {result.root} still point at the old workspace ({result.files_scanned} "
+        f"file(s) searched{'; stopped at the bound of ' + result.bound if result.truncated else ''}): see report.md"
+    )
 
 
 def _recreate_computes(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
@@ -485,8 +503,14 @@ def _recreate_computes(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
 
 def _checklist(approved: Plan, report: Report) -> list[str]:
     """What is left for people after the move, from the approved plan and what moved."""
+    # With a scan, its file:line list covers the scanned repository: the sentence is left for everything outside it.
+    scanned, where = report.reference_scan, ""
+    if scanned and scanned.references:
+        where = f"outside {scanned.root} (its lines are listed below) "
+    elif scanned and scanned.files_seen and not scanned.truncated:
+        where = f"outside {scanned.root} (no file in it does) "
     items = [
-        "Update pipelines, scripts, connections and dashboards that hard-code the old workspace ID "
+        f"Update pipelines, scripts, connections and dashboards {where}that hard-code the old workspace ID "
         f"({approved.source.workspace_id})"
     ]
     post = approved.post_move

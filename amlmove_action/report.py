@@ -8,11 +8,12 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from . import __version__, durations, wayback
+from . import __version__, durations, referencescan, wayback
 from .localfiles import write_json_atomically
 from .render import code, code_block, md, truncate
 
 SCHEMA_VERSION = "1.2"  # 1.1: writes[] (every change apply made before the move, and its undo); 1.2: wayBack
+# 1.2 also: references[] and referenceScan (what in the checked-out repository still points at the old workspace)
 
 
 class ReportStatus(StrEnum):
@@ -42,6 +43,11 @@ class Report:
     drift: list[dict[str, str]] = field(default_factory=list)
     writes: list[Any] = field(default_factory=list)  # removals.Write, in the order they were made
     way_back: dict[str, Any] | None = None  # wayback.WayBack.to_json(): set once the workspace has moved
+    reference_scan: referencescan.ScanResult | None = None  # what in the repository still names the old workspace
+
+    @property
+    def references(self) -> list[referencescan.Reference]:
+        return self.reference_scan.references if self.reference_scan else []
 
     def record(self, status: ReportStatus, positions: Any) -> None:
         """`status`, and where every planned resource is (a move.Positions: moved, stayed, missing)."""
@@ -76,6 +82,8 @@ class Report:
                 for w in self.writes
             ],
             "wayBack": self.way_back,
+            "references": [r.to_json() for r in self.references[: referencescan.REPORT_LIMIT]],
+            "referenceScan": self.reference_scan.summary_json() if self.reference_scan else None,
         }
 
 
@@ -112,7 +120,7 @@ def report_markdown(data: dict[str, Any]) -> str:
         f"## amlmove apply: {_verdict(status, len(data.get('writes') or []))}",
         "",
         f"**{len(data['moved'])} moved · {len(data['stayed'])} stayed · {len(failed)} follow-up(s) failed · "
-        f"{len(manual) + len(data['checklist'])} item(s) left for people**",
+        f"{len(manual) + len(data['checklist']) + len(data.get('references') or [])} item(s) left for people**",
         "",
         f"Workspace {code(data['sourceWorkspaceId'])} → {code(data['destinationWorkspaceId'])}",
         "",
@@ -150,14 +158,16 @@ def report_markdown(data: dict[str, Any]) -> str:
         lines += [f"| {code(s)} | **stayed** in the source group |" for s in data["stayed"]]
         lines += [f"| {code(s)} | not found in either group |" for s in data["missing"]]
         lines.append("")
-    if data["checklist"] or manual or failed:
+    if data["checklist"] or manual or failed or data.get("references"):
         lines += ["### Left for people", ""]
         for f in failed + manual:
             lines.append(f"- [ ] **{md(f['kind'])}** {code(f['target'])}: {md(f['detail'])}")
             if f.get("command"):
                 lines.append(f"  {code_block(f['command'])}")
         lines += [f"- [ ] {md(c)}" for c in data["checklist"]]
+        lines += referencescan.reference_items(data.get("references") or [])
         lines.append("")
+    lines += referencescan.summary_lines(data.get("referenceScan"))
     skipped = [f for f in data["followUps"] if f["status"] == "skipped"]
     if skipped:
         lines += ["### Skipped (nothing to restore, or not ours to touch)", ""]

@@ -17,6 +17,7 @@ from ..localfiles import prepare_output_dir
 from ..plan import Plan
 from ..planfile import check_opt_ins, load_plan, verify_plan
 from ..planning import planned_settings
+from ..referencescan import scan_root
 from ..report import Report, ReportStatus, report_markdown, status_for, write_report
 from ..safetext import redact_json
 from ..session import sign_in
@@ -28,6 +29,7 @@ PRELOAD = (*planning.PRELOAD, "amlmove_action.postmove")
 
 def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     prepare_output_dir(settings.output_dir)
+    scan = scan_root(settings.scan_path, env, platform.name)  # a scan-path that is not a folder: exit 2, no change
     approved = load_plan(settings.plan_file)
     ws_id, dest_id = settings.source_workspace.id, settings.destination_group.id
     state_path = settings.output_dir / "state.json"
@@ -41,7 +43,7 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
         verify_plan(approved, settings.plan_file, ws_id, dest_id, max_age=None)
         check_opt_ins(settings, approved, settings.plan_file)
         session = sign_in(settings, env, platform, preload=PRELOAD)
-        code = _apply(ApplyRun(settings, platform, approved, report, phases, state_path, session), state)
+        code = _apply(ApplyRun(settings, platform, approved, report, phases, state_path, session, scan), state)
     except AmlMoveError as exc:
         if report.status is None:
             report.status = status_for(exc.exit_code)
@@ -181,6 +183,7 @@ def _finish(run: ApplyRun) -> int:
     platform.set_output("moved", "true")
     platform.set_output("destination-workspace-id", run.approved.destination.workspace_id)
     left = sum(f["status"] in ("manual", "failed") for f in report.follow_ups) + len(report.checklist)
+    left += len(report.references)
     platform.info(
         f"Apply finished ({report.status}): {len(report.follow_ups)} follow-up(s) checked, {left} item(s) "
         "left for people in report.md"

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..planning import PRELOAD, make_plan
+from ..referencescan import ScanRoot, scan_root
 from ..session import Session, sign_in
 
 if TYPE_CHECKING:
@@ -22,10 +23,11 @@ def run(settings: Settings, env: Mapping[str, str], platform: Any) -> int:
     from ..localfiles import prepare_output_dir
 
     prepare_output_dir(settings.output_dir)
+    scan = scan_root(settings.scan_path, env, platform.name)  # a scan-path that is not a folder: exit 2
     session = sign_in(settings, env, platform, preload=PRELOAD)
     plan, _ = make_plan(settings, session, platform)
     plan = take_exports(plan, session, settings, platform)
-    path = publish_plan(plan, settings, platform)
+    path = publish_plan(plan, settings, platform, scan)
     blockers = plan.blockers()
     if blockers and settings.fail_on_blockers:
         from ..errors import Blocked
@@ -71,13 +73,18 @@ def take_exports(plan: Plan, session: Session, settings: Settings, platform: Any
     return with_exports(plan, [e.to_json() for e in taken])
 
 
-def publish_plan(plan: Plan, settings: Settings, platform: Any) -> Path:
-    """plan.json + plan.md, the job summary, step outputs and (bounded) annotations."""
+def publish_plan(plan: Plan, settings: Settings, platform: Any, scan: ScanRoot | None = None) -> Path:
+    """plan.json + plan.md, the job summary, step outputs and (bounded) annotations; plan.md also lists what in
+    `scan`'s folder will need editing after the move (not in plan.json: it is not part of what is approved)."""
     from .. import render
     from ..plan import write_plan
+    from ..referencescan import own_output, plan_section
 
     path = write_plan(plan, settings.output_dir)
-    markdown = render.plan_markdown(plan)
+    exclude = own_output(settings.output_dir, settings.plan_file)
+    markdown = render.plan_markdown(plan) + plan_section(
+        scan, plan.source.workspace_id, plan.destination.resource_group_id, plan.resources, exclude
+    )
     (settings.output_dir / "plan.md").write_text(markdown, encoding="utf-8")
     platform.write_summary(markdown)
     for line in render.plan_terminal(plan):

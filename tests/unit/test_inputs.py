@@ -101,6 +101,7 @@ def test_input_specs_are_exactly_the_agreed_inputs() -> None:
         "remove-endpoints",
         "recreate-computes",
         "register-providers",
+        "scan-path",
     ]
     apply_only = {spec.name for spec in INPUT_SPECS if spec.commands == (Command.APPLY,)}
     # the seven opt-ins are recorded in the plan (issue 11): they are inputs of both commands
@@ -129,6 +130,7 @@ def test_input_defaults() -> None:
         "remove-endpoints": "false",
         "recreate-computes": "false",
         "register-providers": "false",
+        "scan-path": "auto",
     }
     for spec in INPUT_SPECS:
         if spec.boolean:
@@ -157,6 +159,7 @@ def test_minimal_env_gives_documented_defaults() -> None:
     assert not any((result.approve_private_endpoints, result.remove_computes, result.remove_endpoints))
     assert not (result.recreate_computes or result.register_providers)
     assert result.skip_checks == frozenset() and result.client_id is None and result.tenant_id is None
+    assert result.scan_path == "auto"
 
 
 def test_env_values_are_trimmed_and_empty_means_default() -> None:
@@ -314,6 +317,7 @@ INVALID = [
     ("skip-checks", {"skip-checks": "validation-failed"}),
     ("output-dir", {"output-dir": "out\x00dir"}),
     ("plan-file", {"plan-file": "plan\x1b.json"}),
+    ("scan-path", {"scan-path": "repo\n::error::x"}),
     ("client-id", {"client-id": "not-a-guid", "tenant-id": TENANT_ID}),
     ("tenant-id", {"tenant-id": "not a tenant"}),
     ("tenant-id", {"client-id": CLIENT_ID}),
