@@ -8,6 +8,7 @@ import html
 import re
 from typing import TYPE_CHECKING, Any
 
+from . import diagram, ids
 from .safetext import defuse, for_code_span, for_markdown, printable
 from .selection import IncludeMode
 from .validation import DEFERRED_LINE
@@ -138,6 +139,28 @@ def deleted_before_move(plan: Plan) -> list[str]:
     return [*post["computesToRemove"], *post["endpointsToRemove"]]
 
 
+STAYS_BEHIND = ("dependency-stays-behind", "associated-resource-shared")  # the findings that name what stays behind
+
+
+def staying_behind(plan: Plan) -> list[str]:
+    """The resources the moved workspace still uses that stay where they are: associated resources that do not move
+    and those the stay-behind findings name (user-assigned identities, Log Analytics, resources in other groups)."""
+    moving = {ids.id_key(r) for r in plan.resources}
+    named = [a["id"] for a in plan.associated_resources if a["decision"] != "move"]
+    named += [
+        r
+        for f in plan.findings
+        if f["id"] in (*STAYS_BEHIND, "associated-resource-elsewhere")
+        for r in f["resourceIds"]
+    ]
+    return list(dict.fromkeys(r for r in named if ids.id_key(r) not in moving))
+
+
+def picture(plan: Plan) -> list[str]:
+    """The Mermaid picture of the move (diagram.py), drawn from the lists the tables above show."""
+    return diagram.section(diagram.plan_lines(plan, deleted_before_move(plan), staying_behind(plan)))
+
+
 def _cell(items: list[str], limit: int = 20) -> str:
     shown = [code(_name(i) if i.startswith("/subscriptions/") else i) for i in items[:limit]]
     if len(items) > limit:
@@ -149,7 +172,7 @@ def what_will_happen(plan: Plan) -> list[str]:
     """The first table: everything the approver consents to, without folds."""
     src, dst = plan.source, plan.destination
     lock = plan.write_lock or {"groups": [src.resource_group_id, dst.resource_group_id], "otherResources": []}
-    stays = [f for f in plan.findings if f["id"] in ("dependency-stays-behind", "associated-resource-shared")]
+    stays = [f for f in plan.findings if f["id"] in STAYS_BEHIND]
     stays_text = " ".join(md(f["detail"]) for f in stays) or "none found"
     rows = [
         ("Resources that move", f"**{len(plan.resources)}**: {_cell(list(plan.resources))}"),
@@ -196,6 +219,7 @@ def plan_markdown(plan: Plan, artifact_hint: str = "the plan artifact (plan.json
         f"| Region | {md(src.location)} | {md(dst.location or src.location)} |",
         f"| Workspace id | {code(src.workspace_id)} | {code(dst.workspace_id)} |",
         "",
+        *picture(plan),
     ]
     if by["blocker"]:
         lines += ["### Blockers", ""]
@@ -283,6 +307,9 @@ def truncate(markdown: str, artifact_hint: str, limit: int = SUMMARY_LIMIT) -> s
     budget = limit - len(note.encode("utf-8")) - 16
     cut = data[:budget].decode("utf-8", "ignore")
     cut = cut[: cut.rfind("\n")] if "\n" in cut else cut
+    fences = [m.start() for m in re.finditer(r"(?m)^```", cut)]
+    if len(fences) % 2:  # cut inside a fenced block (the picture): drop the part of it that is left
+        cut = cut[: fences[-1]].rstrip("\n")
     if cut.count("<details>") > cut.count("</details>"):
         cut += "\n</details>" * (cut.count("<details>") - cut.count("</details>"))
     return cut + note

@@ -6,11 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from . import __version__, durations, referencescan, wayback
+from . import __version__, diagram, durations, referencescan, wayback
 from .localfiles import write_json_atomically
-from .render import code, code_block, md, truncate
+from .render import code, code_block, md, staying_behind, truncate
+
+if TYPE_CHECKING:
+    from .plan import Plan
 
 SCHEMA_VERSION = "1.2"  # 1.1: writes[] (every change apply made before the move, and its undo); 1.2: wayBack
 # 1.2 also: references[] and referenceScan (what in the checked-out repository still points at the old workspace)
@@ -112,7 +115,14 @@ def _verdict(status: str, writes: int) -> str:
     return _VERDICT.get(status, md(status))
 
 
-def report_markdown(data: dict[str, Any]) -> str:
+def _picture(data: dict[str, Any], approved: Plan | None) -> list[str]:
+    """The Mermaid picture of what happened (diagram.py); none when apply neither moved nor removed anything."""
+    return diagram.section(diagram.report_lines(data, staying_behind(approved) if approved else ()))
+
+
+def report_markdown(data: dict[str, Any], approved: Plan | None = None) -> str:
+    """report.md and the job summary, from report.json's `data`; `approved` (the plan apply ran) adds to the picture
+    what stays behind while the moved workspace still uses it."""
     status = data["status"]
     failed = [f for f in data["followUps"] if f["status"] == "failed"]
     manual = [f for f in data["followUps"] if f["status"] == "manual"]
@@ -158,6 +168,7 @@ def report_markdown(data: dict[str, Any]) -> str:
         lines += [f"| {code(s)} | **stayed** in the source group |" for s in data["stayed"]]
         lines += [f"| {code(s)} | not found in either group |" for s in data["missing"]]
         lines.append("")
+    lines += _picture(data, approved)
     if data["checklist"] or manual or failed or data.get("references"):
         lines += ["### Left for people", ""]
         for f in failed + manual:

@@ -231,7 +231,7 @@ def _publish(report: Report, phases: Phases, settings: Settings, platform: Any, 
     # could echo a secret amlmove holds (a listed storage key, say), so the registered secrets are redacted here too.
     data = redact_json(report.to_json(move.utc_now()), getattr(platform, "secrets", ()))
     path = write_report(data, settings.output_dir)
-    markdown = report_markdown(data)
+    markdown = report_markdown(data, approved)
     (settings.output_dir / "report.md").write_text(markdown, encoding="utf-8")
     platform.write_summary(markdown)
     platform.set_output("status", report.status)
