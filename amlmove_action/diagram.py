@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 
 HEADING = "### The move at a glance"
 MAX_LISTED = 8  # nodes per list (what moves, what is deleted, what stays, what is recreated); the rest is one node
-NAME_CHARS = 48  # a name longer than this is cut (with …) before it is escaped
+NAME_CHARS = 64  # a name longer than this is cut (with …) before it is escaped
+LABEL_CHARS = 200  # a whole label (a name with its kind, group and subscription), likewise
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_./,()+=@")
 _DIRECTION = re.compile(r"(?i)d(?=irection)")
 
@@ -77,13 +78,17 @@ STYLES = {
 }
 
 
-def label(value: object, limit: int = NAME_CHARS) -> str:
+def label(value: object, limit: int = LABEL_CHARS) -> str:
     """Untrusted text as the inside of a double-quoted Mermaid label (see the module docstring)."""
     text = one_line(value)
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
     escaped = "".join(ch if ch in _SAFE else f"#{ord(ch)};" for ch in text)
     return _DIRECTION.sub(lambda m: f"#{ord(m.group(0))};", escaped)
+
+
+def _cut(name: str) -> str:
+    return name if len(name) <= NAME_CHARS else name[: NAME_CHARS - 1] + "…"
 
 
 def describe(resource_id: str) -> str:
@@ -93,7 +98,7 @@ def describe(resource_id: str) -> str:
     except ValueError:
         return resource_id.rstrip("/").rsplit("/", 1)[-1]
     kind = KINDS.get(parsed.type.lower(), parsed.type.rsplit("/", 1)[-1])
-    return f"{kind} {parsed.name}"
+    return f"{kind} {_cut(parsed.name)}"
 
 
 def where(resource_id: str) -> str:
@@ -102,7 +107,7 @@ def where(resource_id: str) -> str:
         parsed = ids.ResourceId.parse(resource_id)
     except ValueError:
         return ""
-    return f" (group {parsed.resource_group or '-'}, subscription {parsed.subscription_id})"
+    return f" (group {_cut(parsed.resource_group or '-')}, subscription {_cut(parsed.subscription_id)})"
 
 
 @dataclass
@@ -123,7 +128,7 @@ class Flowchart:
 
     @contextmanager
     def subgraph(self, title: str) -> Iterator[None]:
-        self.body.append(f'{"  " * self._depth}subgraph {self._next_id()}["{label(title, 120)}"]')
+        self.body.append(f'{"  " * self._depth}subgraph {self._next_id()}["{label(title)}"]')
         self._depth += 1
         try:
             yield
@@ -133,7 +138,7 @@ class Flowchart:
 
     def node(self, text: str, style: str | None = None) -> str:
         node_id = self._next_id()
-        self.body.append(f'{"  " * self._depth}{node_id}["{label(text, 120)}"]')
+        self.body.append(f'{"  " * self._depth}{node_id}["{label(text)}"]')
         if style:
             self.classes.setdefault(style, []).append(node_id)
         return node_id
@@ -172,7 +177,7 @@ def _group_title(side: str, group_id: str, note: str = "") -> str:
         parsed = ids.ResourceId.parse(group_id)
     except ValueError:
         return f"{side} group {group_id}{note}"
-    return f"{side} group {parsed.resource_group or '-'} (subscription {parsed.subscription_id}{note})"
+    return f"{side} group {_cut(parsed.resource_group or '-')} (subscription {_cut(parsed.subscription_id)}{note})"
 
 
 def recreated_from_plan(plan: Plan) -> list[tuple[str, str]]:

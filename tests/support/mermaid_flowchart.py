@@ -40,6 +40,7 @@ class Flowchart:
     subgraphs: dict[str, str] = field(default_factory=dict)
     edges: list[tuple[str, str, str | None]] = field(default_factory=list)
     classes: dict[str, list[str]] = field(default_factory=dict)  # class name → node ids
+    parents: dict[str, str | None] = field(default_factory=dict)  # node or subgraph id → the subgraph it is in
     problems: list[str] = field(default_factory=list)
     _open: list[str] = field(default_factory=list)  # subgraphs not ended yet
     _styles: set[str] = field(default_factory=set)
@@ -74,6 +75,7 @@ def _statement(chart: Flowchart, number: int, line: str) -> None:
     if m := _SUBGRAPH.fullmatch(line):
         _declare(chart, number, m.group(1))
         chart.subgraphs[m.group(1)] = m.group(2)
+        chart.parents[m.group(1)] = chart._open[-1] if chart._open else None
         chart._open.append(m.group(1))
     elif line == "end":
         if chart._open:
@@ -83,6 +85,7 @@ def _statement(chart: Flowchart, number: int, line: str) -> None:
     elif m := _NODE.fullmatch(line):
         _declare(chart, number, m.group(1))
         chart.nodes[m.group(1)] = m.group(2)
+        chart.parents[m.group(1)] = chart._open[-1] if chart._open else None
     elif m := _EDGE.fullmatch(line):
         chart.edges.append((m.group(1), m.group(3), m.group(2)))
         chart._pending.append((number, "edge", [m.group(1), m.group(3)]))
@@ -126,6 +129,12 @@ def mermaid_blocks(markdown: str) -> tuple[list[str], list[str]]:
     if opened is not None:
         found.append(f"a ```{opened[1]} block is never closed")
     return blocks, found
+
+
+def inside(chart: Flowchart, title_start: str) -> dict[str, str]:
+    """The nodes of the subgraph whose title (as shown) starts with `title_start`: label as shown → id."""
+    group = next(g for g, title in chart.subgraphs.items() if decoded(title).startswith(title_start))
+    return {decoded(text): node for node, text in chart.nodes.items() if chart.parents[node] == group}
 
 
 def decoded(label: str) -> str:
