@@ -29,6 +29,7 @@ from amlmove_action import cli
 from amlmove_emulator import samples
 from tests.support.fault_runs import POLL, RETRY, common_args, fault
 from tests.support.harness import OUTPUT_NAMES, Runner, camel, step_env
+from tests.support.mermaid_flowchart import check, mermaid_blocks
 from tests.support.runner_rules import (
     find_formatting_markers,
     parse_github_commands,
@@ -61,7 +62,7 @@ PAYLOADS = [
     "INJ20 ::endgroup::\n::group::forged",
 ]
 P = " ".join(PAYLOADS)  # everything at once, for fields that show one string
-MARKERS = [f"INJ{n:02d}" for n in range(1, 28)]
+MARKERS = [f"INJ{n:02d}" for n in range(1, 29)]
 OWN_ANNOTATIONS = {"error", "warning", "notice"}
 ALLOWED_TAGS = {"details", "summary", "pre"}
 STORAGE_KEYS = set(
@@ -94,6 +95,12 @@ TOTALS = tally("injection", describe_injection, nothing_injected)  # reported af
 # --- Hostile scenarios ------------------------------------------------------------------------------------------------
 
 
+HOSTILE_IDENTITY = (
+    f"/subscriptions/{samples.SOURCE_SUB}/resourceGroups/rg-ids/providers/Microsoft.ManagedIdentity/"
+    'userAssignedIdentities/INJ28 ::set-output name=status::moved ##vso[task.complete]x "q" ``` <b> direction LR'
+)
+
+
 def hostile_scenario(blocked: bool) -> samples.WorkspaceScenario:
     s = samples.WorkspaceScenario()
     s.settings = {"retryAfterSeconds": RETRY, "clockSpeed": 1}
@@ -105,6 +112,8 @@ def hostile_scenario(blocked: bool) -> samples.WorkspaceScenario:
         if r["id"].lower().endswith("/workspaces/mlw-churn"):
             body["properties"]["description"] = P
             body["properties"]["friendlyName"] = P
+            # a user-assigned identity that stays behind: its hostile name reaches the picture of the move
+            body["identity"] = {"type": "UserAssigned", "userAssignedIdentities": {HOSTILE_IDENTITY: {}}}
     s.datastore("hostile_ds", "AzureBlob", "None", container="c")
     s.resources[-1]["body"]["properties"]["description"] = P
     s.resources[-1]["body"]["properties"]["tags"] = {"k": P[:256]}
@@ -254,10 +263,18 @@ _CODE_SPAN = re.compile(r"(?<!\\)(`+)(.+?)(?<!`)\1(?!`)")
 
 def summary_problems(markdown: str) -> list[str]:
     """GitHub-flavoured Markdown rendered inert: only amlmove's own HTML, no links/images/autolinks, table rows with
-    their header's column count, no open code span."""
-    problems: list[str] = []
+    their header's column count, no open code span; the picture of the move (a ```mermaid block) parses as the
+    flowchart subset tests/support/mermaid_flowchart.py checks (no label can leave its quotes or the block)."""
+    blocks, problems = mermaid_blocks(markdown)  # the picture of the move: it must parse, as Mermaid reads it
+    problems += [f"picture: {p}" for block in blocks for p in check(block).problems]
     columns: int | None = None
+    in_picture = False
     for number, line in enumerate(markdown.splitlines(), 1):
+        if line.startswith("```"):
+            in_picture = line == "```mermaid"
+            continue
+        if in_picture:
+            continue
         bare = _CODE_SPAN.sub("", line)
         for match in re.finditer(r"<\s*/?\s*([A-Za-z][\w:-]*)", bare):
             if match.group(1).lower() not in ALLOWED_TAGS:
@@ -313,6 +330,8 @@ def test_plan_quoting_hostile_azure_text_injects_nothing(emu, tmp_path, mode, de
     assert {"INJ01", "INJ07", "INJ13", "INJ15", "INJ22", "INJ24"} <= reached(s), reached(s)
     if mode != "local":
         assert s.summaries and "INJ13" in s.summaries[0]
+        (picture,) = mermaid_blocks(s.summaries[0])[0]
+        assert "INJ28" in picture and "::" not in picture and "##" not in picture
 
 
 @pytest.mark.parametrize("mode", ["github", "azure-devops", "local"])
