@@ -35,8 +35,12 @@ HEADING = "### The move at a glance"
 MAX_LISTED = 8  # nodes per list (what moves, what is deleted, what stays, what is recreated); the rest is one node
 NAME_CHARS = 64  # a name longer than this is cut (with …) before it is escaped
 LABEL_CHARS = 200  # a whole label (a name with its kind, group and subscription), likewise
+# … and at most this long once escaped (a name of emoji is 8 characters each): with at most ~70 nodes, a picture stays
+# under Mermaid's default maxTextSize (50,000 characters), beyond which GitHub shows an error instead of the picture.
+ENCODED_CHARS = 480
 _SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 -_./,()+=@")
 _DIRECTION = re.compile(r"(?i)d(?=irection)")
+_ELLIPSIS = "#8230;"
 
 
 @dataclass(frozen=True)
@@ -79,12 +83,21 @@ STYLES = {
 
 
 def label(value: object, limit: int = LABEL_CHARS) -> str:
-    """Untrusted text as the inside of a double-quoted Mermaid label (see the module docstring)."""
+    """Untrusted text as the inside of a double-quoted Mermaid label (see the module docstring), at most
+    ENCODED_CHARS long once escaped (cut with …)."""
     text = one_line(value)
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"
-    escaped = "".join(ch if ch in _SAFE else f"#{ord(ch)};" for ch in text)
-    return _DIRECTION.sub(lambda m: f"#{ord(m.group(0))};", escaped)
+    direction = {m.start() for m in _DIRECTION.finditer(text)}
+    out: list[str] = []
+    size = 0
+    for i, ch in enumerate(text):
+        piece = ch if ch in _SAFE and i not in direction else f"#{ord(ch)};"
+        if size + len(piece) > ENCODED_CHARS - len(_ELLIPSIS):
+            return "".join(out) + _ELLIPSIS
+        out.append(piece)
+        size += len(piece)
+    return "".join(out)
 
 
 def _cut(name: str) -> str:

@@ -160,6 +160,32 @@ def test_a_large_workspace_stays_a_bounded_picture() -> None:
     assert f"+ {40 - diagram.MAX_LISTED} more that stay (plan.json)" in labels
 
 
+def test_the_worst_names_keep_the_picture_under_mermaids_size_limits() -> None:
+    """Mermaid (12.4.0's defaults, which GitHub keeps) refuses a diagram over 50,000 characters or 500 edges: with
+    the longest names that escape worst (8 characters each), a full plan and a full report stay under both."""
+    worst = "\U0001f600" * 300
+    group = f"/subscriptions/{worst}/resourceGroups/{worst}"
+    many = [f"{SRC}/providers/Microsoft.Storage/storageAccounts/{worst}{i}" for i in range(100)]
+    elsewhere = [f"{group}/providers/Microsoft.ManagedIdentity/userAssignedIdentities/{worst}{i}" for i in range(50)]
+    here = [f"{SRC}/providers/Microsoft.OperationalInsights/workspaces/{worst}{i}" for i in range(50)]
+    plan = a_plan([f"{worst}{i}" for i in range(50)], many, findings=[stays_finding("x", *elsewhere, *here)])
+    plan = plans.typed({**plan.to_json(), "associatedResources": [{"id": r, "decision": "stay"} for r in here]})
+    lines = diagram.plan_lines(plan, render.deleted_before_move(plan), [*here, *elsewhere])
+    picture(lines)
+    assert len("\n".join(lines)) < 50_000 and len(check("\n".join(lines)).edges) < 500
+    data = report_data(
+        moved=[{"from": r, "to": r} for r in many],
+        stayed=many,
+        missing=many,
+        followUps=[{"kind": "compute", "target": worst, "status": "failed"}] * 50,
+        writes=[{"action": "deleted", "target": compute(worst), "kind": "compute"}] * 50,
+    )
+    lines = diagram.report_lines(data, [*here, *elsewhere])
+    picture(lines)
+    assert len("\n".join(lines)) < 50_000
+    assert max(len(line) for line in lines) < diagram.ENCODED_CHARS + 40
+
+
 # --- escaping ---------------------------------------------------------------------------------------------------------
 
 
@@ -197,7 +223,8 @@ def test_labels_that_mermaid_would_misread_are_encoded() -> None:
     assert diagram.label("DIRECTION") == "#68;IRECTION"
     assert diagram.label("%%{init: {}}%%") == "#37;#37;#123;init#58; #123;#125;#125;#37;#37;"
     assert diagram.label("line\nclick n1 call x()") == "line click n1 call x()"
-    assert diagram.label("x" * 300).endswith("#8230;") and len(one_line("x" * 300)) > diagram.LABEL_CHARS
+    assert diagram.label("x" * 300) == "x" * (diagram.LABEL_CHARS - 1) + "#8230;"
+    assert diagram.label("\U0001f600" * 100) == "#128512;" * 59 + "#8230;"  # cut at ENCODED_CHARS once escaped
 
 
 # --- a report's picture -----------------------------------------------------------------------------------------------
