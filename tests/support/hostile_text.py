@@ -1,5 +1,6 @@
-"""Hostile text shared by the tests of the sinks (tests/unit/test_safetext.py, tests/unit/test_platform.py): strings
-that are, or through an encoding or a zero-width trick become, runner commands or active Markdown, and a hypothesis
+"""Hostile text shared by the tests of the sinks (tests/unit/test_safetext.py, tests/unit/test_platform.py,
+tests/unit/test_diagram.py): strings that are, or through an encoding or a zero-width trick become, runner commands,
+active Markdown or Mermaid syntax, and a hypothesis
 strategy that reaches runner syntax, line breaks, zero-width and control characters often."""
 
 from __future__ import annotations
@@ -66,6 +67,30 @@ HOSTILE_MARKDOWN = [
     "line one\nline two\r\n\n",
 ]
 HOSTILE = HOSTILE_COMMANDS + HOSTILE_LATENT + HOSTILE_MARKDOWN
+# Names that are Mermaid syntax (the picture of the move, amlmove_action/diagram.py): a label that ends its quotes and
+# adds nodes, edges, styles, clicks or directives; a Markdown string; entity codes and Mermaid's own placeholders; a
+# line read as a direction statement; a closing fence.
+HOSTILE_MERMAID = [
+    'x"] --> n1["y',
+    'a"]\n  end\n  n99["b',
+    "end",
+    "click n1 call alert(1)",
+    'click n1 href "javascript:alert(1)"',
+    "%%{init: {'securityLevel': 'loose'}}%%",
+    "%% a comment",
+    "x direction LR y",
+    "`**markdown string**`",
+    "#quot; #35; #9829; &quot;",
+    "\ufb02\u00b0\u00b035\u00b6\u00df",
+    "style n1 fill:#f00;",
+    "classDef evil fill:#f00;",
+    "n1:::evil",
+    "a;b",
+    "<br/><img src=x onerror=alert(1)>",
+    "```\n## heading",
+    "~~~",
+    "|pipe| --> n2",
+]
 
 
 # A generator that reaches the interesting places often: runner syntax, line breaks, zero-width and control chars.

@@ -19,7 +19,7 @@ import pytest
 from amlmove_action import diagram, render
 from tests.conftest import ROOT
 from tests.support import plans
-from tests.support.hostile_text import HOSTILE
+from tests.support.hostile_text import HOSTILE, HOSTILE_MERMAID
 from tests.support.mermaid_flowchart import check, decoded
 
 MERMAID = ROOT / "tests" / "support" / "mermaid"
@@ -66,7 +66,7 @@ def pictures() -> list[str]:
         a_plan(
             [f"c{i}" for i in range(30)], [f"{storage}{i}" for i in range(100)], [f"{identity}u{i}" for i in range(20)]
         ),
-        *(a_plan([n.replace("/", "_")], [], [identity + n.replace("/", "_")]) for n in HOSTILE),
+        *(a_plan([n.replace("/", "_")], [], [identity + n.replace("/", "_")]) for n in HOSTILE + HOSTILE_MERMAID),
     ]
     texts = [diagram.plan_lines(p, render.deleted_before_move(p), render.staying_behind(p)) for p in plan_list]
     moved = plans.WORKSPACE.replace(SRC, plans.DESTINATION_GROUP)

@@ -15,7 +15,7 @@ from amlmove_action import diagram, render
 from amlmove_action.report import report_markdown
 from amlmove_action.safetext import one_line
 from tests.support import plans
-from tests.support.hostile_text import HOSTILE, nasty_text
+from tests.support.hostile_text import HOSTILE, HOSTILE_MERMAID, nasty_text
 from tests.support.mermaid_flowchart import Flowchart, check, decoded, inside, mermaid_blocks
 from tests.support.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
 
@@ -189,7 +189,7 @@ def test_the_worst_names_keep_the_picture_under_mermaids_size_limits() -> None:
 # --- escaping ---------------------------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name", HOSTILE)
+@pytest.mark.parametrize("name", HOSTILE + HOSTILE_MERMAID)
 def test_a_hostile_name_is_shown_as_it_is_and_breaks_nothing(name: str) -> None:
     shown = one_line(name)
     shown = shown if len(shown) <= diagram.NAME_CHARS else shown[: diagram.NAME_CHARS - 1] + "…"
