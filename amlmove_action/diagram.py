@@ -166,7 +166,8 @@ class Flowchart:
 
     def edge(self, start: str, end: str, text: str | None = None, dotted: bool = False) -> None:
         arrow = "-.->" if dotted else "-->"
-        self.edges.append(f'  {start} {arrow}{f"""|"{label(text, 60)}"|""" if text else ""} {end}')
+        words = f'|"{label(text, 60)}"|' if text else ""
+        self.edges.append(f"  {start} {arrow}{words} {end}")
 
     def lines(self) -> list[str]:
         """The flowchart's text; none when it has no node (nothing to draw)."""
