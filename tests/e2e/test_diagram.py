@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from amlmove_action.safetext import one_line
 from amlmove_emulator import samples
+from tests.support import mermaid_official
 from tests.support.harness import Runner, inputs, load
 from tests.support.mermaid_flowchart import Flowchart, check, decoded, inside, mermaid_blocks
 from tests.support.runner_rules import find_formatting_markers, parse_github_commands, parse_vso_commands
@@ -47,6 +48,9 @@ def the_picture(markdown: str) -> Flowchart:
     assert problems == [] and len(blocks) == 1, (problems, len(blocks))
     chart = check(blocks[0])
     assert chart.problems == [], chart.problems
+    if mermaid_official.available():  # opt-in: Mermaid's own parser reads the same nodes
+        (read,) = mermaid_official.read(blocks)
+        assert read["ok"] and read["nodes"] == {node: decoded(text) for node, text in chart.nodes.items()}, read
     assert parse_github_commands(blocks[0]) == [] and parse_vso_commands(blocks[0]) == []
     assert find_formatting_markers(blocks[0]) == []
     return chart

@@ -9,36 +9,18 @@ tests/support/mermaid` (about 240 MB from the npm registry; the main test comman
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from typing import Any
 
 import pytest
 
 from amlmove_action import diagram, render
-from tests.conftest import ROOT
-from tests.support import plans
+from tests.support import mermaid_official, plans
 from tests.support.hostile_text import HOSTILE, HOSTILE_MERMAID
 from tests.support.mermaid_flowchart import check, decoded
 
-MERMAID = ROOT / "tests" / "support" / "mermaid"
-NODE = shutil.which("node")
-pytestmark = pytest.mark.skipif(
-    NODE is None or not (MERMAID / "node_modules" / "mermaid").is_dir(),
-    reason="Mermaid's own parser is opt-in: with node, `npm ci --ignore-scripts --prefix tests/support/mermaid`",
-)
+pytestmark = pytest.mark.skipif(not mermaid_official.available(), reason=mermaid_official.HOW)
+official = mermaid_official.read
 SRC, OTHER = plans.SOURCE_GROUP, "/subscriptions/99999999-9999-9999-9999-999999999999/resourceGroups/rg-x"
-
-
-def official(texts: list[str]) -> list[dict[str, Any]]:
-    """What Mermaid's parser read from each text (tests/support/mermaid/parse.mjs)."""
-    done = subprocess.run(
-        [str(NODE), "parse.mjs"], input=json.dumps(texts), cwd=MERMAID, capture_output=True, text=True, timeout=300
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
-    result: list[dict[str, Any]] = json.loads(done.stdout)
-    return result
 
 
 def a_plan(computes: list[str], moving: list[str], staying: list[str]) -> Any:
