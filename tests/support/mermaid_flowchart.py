@@ -10,7 +10,7 @@ The subset, one statement per line (leading spaces allowed):
     nA --> nB / nA -.-> nB            optionally with |"LABEL"| after the arrow; both ends declared
     classDef NAME prop:value,…        a style (no `;`: Mermaid's entity pre-pass edits such lines)
     class nA,nB NAME                  NAME defined by a classDef, ids declared
-LABEL holds only ASCII letters, digits, space, `-_./,()+=@…` and entity codes (`#35;`, `#quot;`); the word
+LABEL holds only ASCII letters, digits, space, `-_./,()+=@` and entity codes (`#35;`, `#quot;`); the word
 `direction` never appears in a line (flow.jison reads `.*direction\\s+LR` anywhere in a line as a statement).
 
 `mermaid_blocks(markdown)` finds the ```mermaid blocks of a Markdown text (an unclosed block is a problem too)."""
