@@ -45,8 +45,15 @@ format: $(VENV)/.installed
 	$(VENV)/bin/ruff check --fix .
 	$(VENV)/bin/ruff format .
 
-pytest: $(VENV)/.installed $(AZ_VENV)/.installed
+# Mermaid's own parser (pinned by tests/support/mermaid/package-lock.json) reads every picture amlmove draws
+# (tests/support/test_mermaid_parser.py); installed where npm is, skipped with its reason where it is not.
+MERMAID := $(if $(shell command -v npm 2>/dev/null),tests/support/mermaid/node_modules/.installed)
+pytest: $(VENV)/.installed $(AZ_VENV)/.installed $(MERMAID)
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+tests/support/mermaid/node_modules/.installed: tests/support/mermaid/package-lock.json
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error --prefix tests/support/mermaid
+	touch $@
 
 ## bench: plan and apply of a large workspace against the emulator (0 and 50 ms latency), side by side with the az
 ## CLI; prints a table and writes benchmarks/results.json (a few minutes; not part of `make test`)

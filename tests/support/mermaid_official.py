@@ -1,6 +1,6 @@
 """Mermaid's own parser, when it is installed (opt-in): mermaid 12.4.0 with jsdom under node, pinned in
 tests/support/mermaid/package-lock.json, installed with `npm ci --ignore-scripts --prefix tests/support/mermaid`
-(about 240 MB from the npm registry; the main test command never downloads it). `read(texts)` gives, per diagram,
+(about 240 MB from the npm registry; `make test` installs it wherever npm is). `read(texts)` gives, per diagram,
 whether it parses and the nodes, subgraphs and edges Mermaid read (tests/support/mermaid/parse.mjs)."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 FOLDER = ROOT / "tests" / "support" / "mermaid"
 NODE = shutil.which("node")
-HOW = "Mermaid's own parser is opt-in: with node, `npm ci --ignore-scripts --prefix tests/support/mermaid`"
+HOW = "Mermaid's own parser is not installed (needs node and npm): `npm ci --ignore-scripts --prefix tests/support/mermaid`"
 
 
 def available() -> bool:

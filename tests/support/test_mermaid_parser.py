@@ -4,8 +4,8 @@ plan's, a large plan's, a report's, and one per hostile name of tests/support/ho
 the nodes, texts, subgraphs and edges the grammar-level check finds; and what that check rejects, Mermaid rejects or
 misreads too (so the check is not stricter than it needs to be by accident, nor looser).
 
-Skipped unless `node` is installed and the pinned packages are: `npm ci --ignore-scripts --prefix
-tests/support/mermaid` (about 240 MB from the npm registry; the main test command never downloads anything)."""
+Skipped unless `node` is installed and the pinned packages are: `make test` installs them wherever npm is (`npm ci
+--ignore-scripts --prefix tests/support/mermaid`, about 240 MB from the npm registry)."""
 
 from __future__ import annotations
 
