@@ -14,7 +14,7 @@ from tests.conftest import ROOT
 
 FOLDER = ROOT / "tests" / "support" / "mermaid"
 NODE = shutil.which("node")
-HOW = "Mermaid's own parser is not installed (needs node and npm): `npm ci --ignore-scripts --prefix tests/support/mermaid`"
+HOW = "Mermaid's own parser is not installed (needs npm): `npm ci --ignore-scripts --prefix tests/support/mermaid`"
 
 
 def available() -> bool:
