@@ -194,6 +194,14 @@ INPUT_SPECS: tuple[InputSpec, ...] = (
         boolean=True,
     ),
     InputSpec(
+        "recreate-endpoints",
+        "Recreate the online and batch endpoints and their deployments removed by remove-endpoints after the move, "
+        "from the exports in the plan artifact, with their traffic split. Requires remove-endpoints: true. Recorded "
+        "in the plan: set it on plan and apply alike.",
+        "false",
+        boolean=True,
+    ),
+    InputSpec(
         "register-providers",
         "Register the resource providers the destination subscription lacks, before the move and its last "
         "validation. Recorded in the plan: set it on plan and apply alike.",
@@ -288,6 +296,7 @@ class Settings:
     remove_computes: bool
     remove_endpoints: bool
     recreate_computes: bool
+    recreate_endpoints: bool
     register_providers: bool
     apply_principal_id: str | None = None  # plan only: whose permissions to check (default: the signed-in one)
     auth: str = "auto"  # "auto" (the federated/secret/az chain) or "managed-identity" (only when asked)
@@ -487,6 +496,15 @@ def _build(raw: Mapping[str, str | None]) -> Settings:
             "Apply recreates only the computes it removed (and saved) itself; set remove-computes: true as well, "
             "or recreate-computes: false.",
         )
+    remove_endpoints = flag("remove-endpoints")
+    recreate_endpoints = flag("recreate-endpoints")
+    if recreate_endpoints and not remove_endpoints:
+        raise InputError(
+            "recreate-endpoints",
+            "needs remove-endpoints: true",
+            "Apply recreates only the endpoints it removed (and exported) itself; set remove-endpoints: true as well, "
+            "or recreate-endpoints: false.",
+        )
     plan_file = raw.get("plan-file")
     apply_principal_id = raw.get("apply-principal-id")
     if apply_principal_id is not None and not _GUID.fullmatch(apply_principal_id):
@@ -517,8 +535,9 @@ def _build(raw: Mapping[str, str | None]) -> Settings:
         repair_datastores=flag("repair-datastores"),
         approve_private_endpoints=flag("approve-private-endpoints"),
         remove_computes=remove_computes,
-        remove_endpoints=flag("remove-endpoints"),
+        remove_endpoints=remove_endpoints,
         recreate_computes=recreate_computes,
+        recreate_endpoints=recreate_endpoints,
         register_providers=flag("register-providers"),
         apply_principal_id=apply_principal_id.lower() if apply_principal_id else None,
         auth=auth,

@@ -37,6 +37,7 @@ class PlanOptions:
     repair_datastores: bool = True
     approve_private_endpoints: bool = False
     recreate_computes: bool = False
+    recreate_endpoints: bool = False
     register_providers: bool = False
 
     def to_json(self) -> dict[str, Any]:
@@ -62,7 +63,7 @@ class PlanOptions:
         )
 
 
-# The seven opt-ins: (Settings / PlanOptions field, plan.json options key, input name). All of them are recorded in the
+# The eight opt-ins: (Settings / PlanOptions field, plan.json options key, input name). All of them are recorded in the
 # plan (and so covered by its digest); apply acts on the plan's values and refuses inputs that disagree.
 OPT_INS = (
     ("remove_computes", "removeComputes", "remove-computes"),
@@ -71,6 +72,7 @@ OPT_INS = (
     ("repair_datastores", "repairDatastores", "repair-datastores"),
     ("approve_private_endpoints", "approvePrivateEndpoints", "approve-private-endpoints"),
     ("recreate_computes", "recreateComputes", "recreate-computes"),
+    ("recreate_endpoints", "recreateEndpoints", "recreate-endpoints"),
     ("register_providers", "registerProviders", "register-providers"),
 )
 

@@ -45,6 +45,7 @@ def options_of(settings: Settings) -> PlanOptions:
         repair_datastores=settings.repair_datastores,
         approve_private_endpoints=settings.approve_private_endpoints,
         recreate_computes=settings.recreate_computes,
+        recreate_endpoints=settings.recreate_endpoints,
         register_providers=settings.register_providers,
     )
 

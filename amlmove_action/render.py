@@ -43,7 +43,7 @@ def code_block(text: str) -> str:
     return f"<pre>{html.escape(text, quote=True)}</pre>"
 
 
-# The seven opt-ins apply may act on, as plan.json's options name them, with action.yml's defaults. The plan records
+# The eight opt-ins apply may act on, as plan.json's options name them, with action.yml's defaults. The plan records
 # those it knows; the others are apply's inputs (shown with their defaults).
 OPT_INS = (
     ("removeComputes", "remove-computes", False),
@@ -52,6 +52,7 @@ OPT_INS = (
     ("repairDatastores", "repair-datastores", True),
     ("approvePrivateEndpoints", "approve-private-endpoints", False),
     ("recreateComputes", "recreate-computes", False),
+    ("recreateEndpoints", "recreate-endpoints", False),
     ("registerProviders", "register-providers", False),
 )
 WRITE_LOCK_HOURS = 4  # ARM locks both groups for up to four hours (Microsoft's move documentation)
@@ -89,7 +90,7 @@ def validation_line(plan: Plan) -> str:
 
 
 def opt_ins(plan: Plan) -> list[tuple[str, str]]:
-    """(input name, "on"/"off" or what apply decides) for the seven opt-ins."""
+    """(input name, "on"/"off" or what apply decides) for the eight opt-ins."""
     options = plan.options.to_json()
     out = []
     for key, name, default in OPT_INS:

@@ -52,6 +52,7 @@ def plan_json(**changes: Any) -> dict[str, Any]:
             "repairDatastores": True,
             "approvePrivateEndpoints": False,
             "recreateComputes": False,
+            "recreateEndpoints": False,
             "registerProviders": False,
         },
         "resources": [WORKSPACE],
