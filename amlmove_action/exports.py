@@ -72,19 +72,25 @@ class Export:
     resource_id: str
     file: str  # relative to the directory that holds plan.json: exports/<kind>-<name>.yml
     sha256: str
+    scoring_uri: str | None = None  # online and batch endpoints: the URI callers used before the move
 
     def to_json(self) -> dict[str, str]:
-        return {
+        out = {
             "kind": self.kind,
             "name": self.name,
             "resourceId": self.resource_id,
             "file": self.file,
             "sha256": self.sha256,
         }
+        if self.scoring_uri:
+            out["scoringUri"] = self.scoring_uri
+        return out
 
     @staticmethod
     def from_json(data: dict[str, str]) -> Export:
-        return Export(data["kind"], data["name"], data["resourceId"], data["file"], data["sha256"])
+        return Export(
+            data["kind"], data["name"], data["resourceId"], data["file"], data["sha256"], data.get("scoringUri")
+        )
 
 
 class ExportProblem(Exception):
@@ -131,7 +137,8 @@ def take_exports(
         used.add(file.lower())
         data = text.encode("utf-8")
         (output_dir / file).write_bytes(data)
-        taken.append(Export(kind, name, body["id"], file, hashlib.sha256(data).hexdigest()))
+        uri = (body.get("properties") or {}).get("scoringUri") if kind.endswith("-endpoint") else None
+        taken.append(Export(kind, name, body["id"], file, hashlib.sha256(data).hexdigest(), uri or None))
 
     for name in computes:
         body = get(f"{workspace_id}/computes/{name}")

@@ -10,6 +10,7 @@ from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from . import ids
@@ -453,6 +454,8 @@ def follow_ups(run: ApplyRun) -> None:
     pm.results = sorted(done, key=lambda r: order.index(r.kind) if r.kind in order else len(order))
     if approved.options.recreate_computes and approved.exports:
         pm.results += _recreate_computes(run, pm.new_workspace_id)
+    if approved.options.recreate_endpoints and approved.exports:  # after the computes batch deployments run on
+        pm.results += _recreate_endpoints(run, pm.new_workspace_id)
     report.follow_ups = [r.to_json() for r in pm.results]
     _scan_references(run)
     report.checklist = _checklist(approved, report)
@@ -501,6 +504,66 @@ def _recreate_computes(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     return [FollowUp("compute", r.name, FollowUpStatus(r.status), r.detail, r.command) for r in done]
 
 
+def _recreate_endpoints(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
+    """recreate-endpoints (endpoints.py): the online and batch endpoints and deployments from the plan artifact's
+    exports, each verified first; the rewritten definitions go into this run's exports/moved/. Serverless endpoints
+    are listed for people. A failure is reported, never undoes the move."""
+    from .endpoints import DEPLOYMENT_KINDS, ENDPOINT_KINDS, Recreation, workspace_args
+    from .errors import one_line
+    from .exports import Export, ExportProblem, verify
+    from .prepare import copy_exports
+
+    plan_dir = run.settings.plan_file.parent
+    every = [Export.from_json(e) for e in run.approved.exports]
+    exports = [e for e in every if e.kind in ENDPOINT_KINDS or e.kind in DEPLOYMENT_KINDS]
+    serverless = [e for e in every if e.kind == "serverless-endpoint"]
+    out = [
+        FollowUp(
+            "endpoint",
+            f"serverless endpoint {e.name}",
+            FollowUpStatus.MANUAL,
+            "serverless endpoints are not recreated by recreate-endpoints",
+            f"az ml serverless-endpoint create --file {e.file} {workspace_args(workspace_id)}",
+        )
+        for e in serverless
+    ]
+    if not exports:
+        return out
+    try:
+        verify(exports, plan_dir)
+    except ExportProblem as problem:
+        return [*out, FollowUp("endpoint", "exports", FollowUpStatus.FAILED, f"{problem}: not recreated")]
+    copy_exports(exports, plan_dir, run.settings.output_dir)
+    lane = Recreation(
+        run.clients,
+        run.platform.info,
+        run.approved.source.workspace_id,
+        workspace_id,
+        run.approved.source.location,
+        plan_dir,
+        run.settings.output_dir,
+    )
+    try:
+        lane.run(exports)
+    except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
+        lane.outcomes.append(
+            _outcome_failed(one_line(f"{type(exc).__name__}: {exc}")[:300])  # e.g. an unreadable export
+        )
+    run.report.exports = sorted(
+        set(run.report.exports) | {e.file for e in exports} | {f"exports/moved/{Path(e.file).name}" for e in exports}
+    )
+    run.report.endpoints = sorted(lane.uris, key=lambda u: (u["kind"], u["name"]))
+    order = {"endpoint": 0, "deployment": 1}
+    done = sorted(lane.outcomes, key=lambda o: (order.get(o.kind, 2), o.target))
+    return out + [FollowUp(o.kind, o.target, FollowUpStatus(o.status), o.detail, o.command) for o in done]
+
+
+def _outcome_failed(detail: str) -> Any:
+    from .endpoints import Outcome
+
+    return Outcome("endpoint", "exports", "failed", detail)
+
+
 def _checklist(approved: Plan, report: Report) -> list[str]:
     """What is left for people after the move, from the approved plan and what moved."""
     # With a scan, its file:line list covers the scanned repository: the sentence is left for everything outside it.
@@ -520,7 +583,7 @@ def _checklist(approved: Plan, report: Report) -> list[str]:
             "names for compute instances: reusing a name after a move fails with an Etag conflict; recreate-computes "
             "names them <name>-m<4 hex>)"
         )
-    if post["endpointsToRemove"]:
+    if post["endpointsToRemove"] and not approved.options.recreate_endpoints:
         items.append(
             "Recreate the deleted endpoints and their deployments from the plan artifact's exports/ (az ml "
             "online-endpoint create --file …, then az ml online-deployment create --file …; batch and serverless "

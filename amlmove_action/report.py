@@ -51,6 +51,8 @@ class Report:
     @property
     def references(self) -> list[referencescan.Reference]:
         return self.reference_scan.references if self.reference_scan else []
+    # recreate-endpoints: {kind, name, scoringUriBefore, scoringUriAfter, changed} per recreated endpoint
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, status: ReportStatus, positions: Any) -> None:
         """`status`, and where every planned resource is (a move.Positions: moved, stayed, missing)."""
@@ -72,6 +74,7 @@ class Report:
             "phases": [{"name": n, "seconds": round(s, 3)} for n, s in self.phases],
             "followUps": self.follow_ups,
             "exports": self.exports,
+            **({"endpoints": self.endpoints} if self.endpoints else {}),
             "checklist": self.checklist,
             "error": self.error,
             "drift": self.drift,
@@ -179,6 +182,7 @@ def report_markdown(data: dict[str, Any], approved: Plan | None = None) -> str:
         lines += referencescan.reference_items(data.get("references") or [])
         lines.append("")
     lines += referencescan.summary_lines(data.get("referenceScan"))
+    lines += _scoring_uris(data.get("endpoints") or [])
     skipped = [f for f in data["followUps"] if f["status"] == "skipped"]
     if skipped:
         lines += ["### Skipped (nothing to restore, or not ours to touch)", ""]
@@ -203,3 +207,25 @@ def report_markdown(data: dict[str, Any], approved: Plan | None = None) -> str:
         lines += ["Exported definitions (artifact `exports/`): " + ", ".join(f"{code(e)}" for e in data["exports"]), ""]
     lines.append(f"Plan digest {code(data['planDigest'])} · amlmove {code(data['tool']['version'])}")
     return truncate("\n".join(lines) + "\n", "the report artifact (report.json)")
+
+
+def _scoring_uris(endpoints: list[dict[str, Any]]) -> list[str]:
+    """recreate-endpoints: each endpoint's scoring URI before and after; callers must be told (new keys always)."""
+    if not endpoints:
+        return []
+    lines = [
+        "### Endpoints recreated: tell their callers",
+        "",
+        "Keys and tokens are new in any case. Azure derives a scoring URI from the endpoint's name and region, so it "
+        "changes only where the table says so.",
+        "",
+        "| Endpoint | Scoring URI before | Scoring URI after | Changed |",
+        "|---|---|---|---|",
+    ]
+    for e in endpoints:
+        changed = {True: "**yes**", False: "no", None: "unknown"}[e["changed"]]
+        lines.append(
+            f"| {md(e['kind'])} {code(e['name'])} | {code(e['scoringUriBefore'] or 'unknown')} | "
+            f"{code(e['scoringUriAfter'] or 'not yet')} | {changed} |"
+        )
+    return [*lines, ""]

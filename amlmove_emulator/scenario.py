@@ -105,6 +105,11 @@ def _apply_settings(store: Store, settings: dict[str, Any]) -> None:
         s.default_page_size = max(1, int(settings["defaultPageSize"]))
     if "pageSizes" in settings:
         s.page_sizes = {str(k).lower(): max(1, int(v)) for k, v in dict(settings["pageSizes"]).items()}
+    if "mlProvisioningSeconds" in settings:
+        value = float(settings["mlProvisioningSeconds"])
+        if value < 0:
+            raise ScenarioError("settings.mlProvisioningSeconds must be >= 0")
+        s.ml_provisioning_seconds = value
     if "clockSpeed" in settings:
         store.set_clock_speed(float(settings["clockSpeed"]))
     if "githubSubject" in settings:

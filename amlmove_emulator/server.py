@@ -279,6 +279,7 @@ def _lro_shape(raw: dict[str, Any]) -> LroShape:
         partial=list(raw.get("partial") or []),
         operation=raw.get("operation", "move"),
         count=int(raw["count"]) if raw.get("count") is not None else None,
+        target_regex=re.compile(raw["targetRegex"], re.IGNORECASE) if raw.get("targetRegex") else None,
     )
 
 

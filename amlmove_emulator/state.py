@@ -48,6 +48,7 @@ class Settings:
     default_page_size: int = 100
     page_sizes: dict[str, int] = field(default_factory=dict)  # lower-case full type -> page size
     clock_speed: float = 1.0  # emulator seconds per real second, for LRO durations
+    ml_provisioning_seconds: float = 0.0  # how long an endpoint/deployment PUT provisions (provisioning.py)
     # The workload tokens the /_emulator/github-oidc and ado-oidc hooks mint (what a runner would be given).
     github_subject: str = "repo:contoso/ml-platform:environment:production"
     external_token_lifetime_seconds: int = 300
@@ -83,8 +84,9 @@ class LroShape:
     duration_seconds: float = 0.0
     outcome: str = "succeeded"  # succeeded | failed | timeout
     partial: list[str] = field(default_factory=list)
-    operation: str = "move"  # move | validate
+    operation: str = "move"  # move | validate | ml-provision
     count: int | None = None
+    target_regex: re.Pattern[str] | None = None  # ml-provision: the resource ids it applies to
 
 
 @dataclass

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from .. import entra, moves
+from .. import entra, moves, provisioning
 from ..wire import ArmError, Request, Response
 from . import routes
 from .authorization import Authorization
@@ -46,6 +46,7 @@ class Arm(Subscriptions, Groups, Resources, Authorization, MoveOperations):
         oid = claims["oid"]
         with self.store.lock:
             moves.advance(self.store)
+            provisioning.advance(self.store)
             resp = self._route(req, oid, claims)
         resp.principal = oid
         return resp

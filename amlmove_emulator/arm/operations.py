@@ -8,7 +8,7 @@ import math
 import uuid
 from typing import Any
 
-from .. import moves
+from .. import moves, provisioning
 from ..state import MoveOperation, StoredResource
 from ..wire import ArmError, Request, Response
 from .base import ASYNC_HEADER, ML, ArmBase, _format_seconds, _norm_location, now_iso
@@ -82,6 +82,27 @@ class MoveOperations(ArmBase):
             },
         )
 
+    def _ml_provision(self, req: Request, sub: str, resource_id: str, created: bool) -> Response:
+        """An endpoint or deployment PUT: 201 (200 for an update) with the object in Creating (Updating), its own URL
+        as Location and an Azure-AsyncOperation status page (provisioning.py; the real exchange is in
+        tests/recordings/ml-online-endpoint-create.json)."""
+        op_id, showing = provisioning.start(self.store, resource_id, created)
+        location = str(showing.get("location") or "eastus")
+        base = f"{req.base_url}/subscriptions/{sub}/providers/{ML}/locations/{_norm_location(location)}"
+        api = req.query.get("api-version", "2024-10-01")
+        stored = self.store.get(resource_id)
+        assert stored is not None
+        return Response(
+            201 if created else 200,
+            self._present(stored),
+            {
+                "Location": f"{req.base_url}{resource_id}?api-version={api}",
+                ASYNC_HEADER: f"{base}/mfeOperationsStatus/{op_id}?api-version={api}",
+                "Retry-After": str(max(1, math.ceil(self.store.settings.retry_after_seconds))),
+                "x-ms-async-operation-timeout": "PT30M",
+            },
+        )
+
     def _update_later(self, req: Request, sub: str, stored: StoredResource, new_body: dict[str, Any]) -> Response:
         """Key Vault's answer to a private endpoint connection PUT (Azure/azure-cli recording
         test_keyvault_private_endpoint_connection.yaml): 200, provisioningState Updating, and an Azure-AsyncOperation
@@ -118,6 +139,8 @@ class MoveOperations(ArmBase):
             raise ArmError(404, "OperationNotFound", f"The operation '{op_id}' could not be found.")
         if not status_page:
             return Response(200, None)
+        if "final" in op:  # an endpoint or deployment being provisioned
+            return Response(200, provisioning.status_body(op_id, op, req.path))
         return Response(
             200,
             {"id": req.path, "name": op_id, "status": "Succeeded", "startTime": op["started"], "endTime": now_iso()},

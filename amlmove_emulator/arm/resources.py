@@ -7,7 +7,7 @@ import copy
 import uuid
 from typing import Any
 
-from .. import catalog, ids
+from .. import catalog, ids, provisioning
 from ..state import Store, StoredResource
 from ..wire import RESOURCE_FIELDS, ArmError, Request, Response
 from .base import ASYNC_HEADER, ML_ASYNC_DELETES, ML_COMPUTES, ArmBase, _canonical_type, now_iso
@@ -104,7 +104,14 @@ class Resources(ArmBase):
             if rtype.lower() == "microsoft.keyvault/vaults/privateendpointconnections" and stored is not None:
                 return self._update_later(req, sub.subscription_id, stored, new_body)
             created = stored is None
+            if rtype.lower() == provisioning.ONLINE_ENDPOINTS:
+                try:
+                    provisioning.check_traffic(self.store, resource_id, new_body)
+                except provisioning.TrafficRejected as rejected:
+                    raise ArmError(400, "BadArgument", str(rejected)) from None
             stored = self.store.put(resource_id, new_body, secrets if secrets or created else None)
+            if rtype.lower() in provisioning.PROVISIONED_TYPES:
+                return self._ml_provision(req, sub.subscription_id, resource_id, created)
             if rtype.lower() == ML_COMPUTES:
                 # Compute_CreateOrUpdate answers 201 + Azure-AsyncOperation with provisioningState Creating, then
                 # the client polls (New-AzMLWorkspaceCompute.Recording.json); later GETs show Succeeded.
