@@ -87,6 +87,10 @@ def start(store: Store, resource_id: str, created: bool) -> tuple[str, dict[str,
         props.setdefault("traffic", {})
         props.setdefault("mirrorTraffic", {})
         props.setdefault("publicNetworkAccess", "Enabled")
+        for key in ("description", "swaggerUri", "compute"):  # null when not set, as the recorded answer has them
+            props.setdefault(key, None)
+        props.setdefault("properties", {})
+        final.setdefault("tags", {})
     if low in (ONLINE_ENDPOINTS, BATCH_ENDPOINTS):
         props["scoringUri"] = scoring_uri(resource_id, location) if outcome == "succeeded" else None
     showing = copy.deepcopy(final)

@@ -349,7 +349,15 @@ class WorkspaceScenario:
             },
         )
 
-    def online_endpoint(self, name: str, deployments: tuple[str, ...] = ("blue",)) -> str:
+    def online_endpoint(
+        self,
+        name: str,
+        deployments: tuple[str, ...] = ("blue",),
+        traffic: dict[str, int] | None = None,
+        models: dict[str, str] | None = None,
+    ) -> str:
+        """An online endpoint and its deployments: traffic split evenly unless given; each deployment's model is the
+        workspace's churn:3 by its ARM id unless `models` names another (a registry's, say)."""
         ep = self.add(
             f"{self.workspace_id}/onlineEndpoints/{name}",
             {
@@ -360,7 +368,7 @@ class WorkspaceScenario:
                     "authMode": "Key",
                     "description": f"{name} endpoint",
                     "properties": {},
-                    "traffic": {d: 100 // len(deployments) for d in deployments},
+                    "traffic": traffic if traffic is not None else {d: 100 // len(deployments) for d in deployments},
                     "scoringUri": f"https://{name}.{self.location}.inference.ml.azure.com/score",
                     "publicNetworkAccess": "Enabled",
                 },
@@ -376,7 +384,7 @@ class WorkspaceScenario:
                     "properties": {
                         "endpointComputeType": "Managed",
                         "instanceType": "Standard_DS3_v2",
-                        "model": f"{self.workspace_id}/models/churn/versions/3",
+                        "model": (models or {}).get(d, f"{self.workspace_id}/models/churn/versions/3"),
                         "scaleSettings": {"scaleType": "Default"},
                         "description": f"{d} deployment",
                         "properties": {},
@@ -598,6 +606,21 @@ def add_attached_and_batch_and_serverless(s: WorkspaceScenario) -> None:
     )
     s.batch_endpoint("churn-batch")
     s.serverless_endpoint("llama-chat")
+
+
+REGISTRY_MODEL = "azureml://registries/contoso-models/models/churn/versions/4"
+
+
+def add_inference(s: WorkspaceScenario) -> None:
+    """What recreate-endpoints brings back (issue 18): online endpoint churn-endpoint with deployments blue (the
+    workspace's model, by its ARM id) and green (a registry's model) at 90/10, online endpoint fraud-endpoint with one
+    deployment, and batch endpoint churn-batch on the compute cluster cpu-cluster."""
+    s.compute("cpu-cluster")
+    s.online_endpoint(
+        "churn-endpoint", ("blue", "green"), traffic={"blue": 90, "green": 10}, models={"green": REGISTRY_MODEL}
+    )
+    s.online_endpoint("fraud-endpoint", ("main",))
+    s.batch_endpoint("churn-batch")
 
 
 def clean() -> dict[str, Any]:

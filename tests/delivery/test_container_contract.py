@@ -503,6 +503,7 @@ _PASSED_ON = {
     "remove-computes",
     "remove-endpoints",
     "recreate-computes",
+    "recreate-endpoints",
 }
 
 

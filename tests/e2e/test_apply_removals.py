@@ -292,6 +292,10 @@ FLIPS = {
     "repair-datastores": ({}, {"repair-datastores": "false"}),
     "approve-private-endpoints": ({}, {"approve-private-endpoints": "true"}),
     "recreate-computes": ({"remove-computes": "true"}, {"remove-computes": "true", "recreate-computes": "true"}),
+    "recreate-endpoints": (
+        {"remove-endpoints": "true"},
+        {"remove-endpoints": "true", "recreate-endpoints": "true"},
+    ),
     "register-providers": ({}, {"register-providers": "true"}),
 }
 
@@ -342,6 +346,7 @@ def test_the_summary_shows_every_opt_in_and_every_removal_outside_any_fold(emula
         "repairDatastores",
         "approvePrivateEndpoints",
         "recreateComputes",
+        "recreateEndpoints",
         "registerProviders",
     ):
         assert key in options
@@ -354,6 +359,7 @@ def test_the_summary_shows_every_opt_in_and_every_removal_outside_any_fold(emula
             "repair-datastores",
             "approve-private-endpoints",
             "recreate-computes",
+            "recreate-endpoints",
             "register-providers",
         ):
             assert name in unfolded

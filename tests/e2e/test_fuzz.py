@@ -218,6 +218,7 @@ RELATED = {
     "client-id": {"client-id", "tenant-id"},
     "cloud": {"cloud", "arm-endpoint", "authority-host"},
     "remove-computes": {"remove-computes", "recreate-computes"},
+    "remove-endpoints": {"remove-endpoints", "recreate-endpoints"},
     "source-workspace-id": {"source-workspace-id", "destination-resource-group-id"},
     "destination-resource-group-id": {"destination-resource-group-id"},
 }

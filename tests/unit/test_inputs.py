@@ -100,11 +100,12 @@ def test_input_specs_are_exactly_the_agreed_inputs() -> None:
         "remove-computes",
         "remove-endpoints",
         "recreate-computes",
+        "recreate-endpoints",
         "register-providers",
         "scan-path",
     ]
     apply_only = {spec.name for spec in INPUT_SPECS if spec.commands == (Command.APPLY,)}
-    # the seven opt-ins are recorded in the plan (issue 11): they are inputs of both commands
+    # the eight opt-ins are recorded in the plan (issue 11): they are inputs of both commands
     assert apply_only == {"max-plan-age", "move-timeout"}
     assert [spec.name for spec in INPUT_SPECS if Command.STATUS in spec.commands] == ["plan-file"]  # issue 18
     assert {spec.name for spec in INPUT_SPECS if spec.required} == set(REQUIRED)
@@ -129,6 +130,7 @@ def test_input_defaults() -> None:
         "remove-computes": "false",
         "remove-endpoints": "false",
         "recreate-computes": "false",
+        "recreate-endpoints": "false",
         "register-providers": "false",
         "scan-path": "auto",
     }
@@ -199,6 +201,7 @@ ALL_INPUTS = {
     "remove-computes": "True",
     "remove-endpoints": "1",
     "recreate-computes": "true",
+    "recreate-endpoints": "yes",
     "register-providers": "true",
 }
 
@@ -257,6 +260,12 @@ def test_help_and_usage() -> None:
 )
 def test_named_clouds_resolve_their_endpoints(cloud: str, arm: str) -> None:
     assert from_env(cloud=cloud).arm_endpoint == arm
+
+
+def test_recreate_endpoints_is_allowed_with_remove_endpoints() -> None:
+    result = from_env(recreate_endpoints="true", remove_endpoints="true")
+    assert result.recreate_endpoints and result.remove_endpoints
+    assert not from_env(remove_endpoints="true").recreate_endpoints
 
 
 def test_recreate_computes_is_allowed_with_remove_computes() -> None:
@@ -338,6 +347,7 @@ INVALID = [
     ("move-timeout", {"move-timeout": "30m1h"}),
     ("move-timeout", {"move-timeout": "99999999999999d"}),
     ("recreate-computes", {"recreate-computes": "true"}),
+    ("recreate-endpoints", {"recreate-endpoints": "true"}),  # recreate needs the endpoints removed by this plan
 ]
 
 

@@ -1,0 +1,306 @@
+"""Issue 18, part 1 (recreate-endpoints), acceptance 1. Plan and apply run as a CI runner runs them
+(`entrypoint.py` subprocesses) against the emulator; the end state is read back through /_emulator/state and the
+request log.
+
+The workspace (samples.add_inference): online endpoint churn-endpoint with blue (the workspace's model, by its ARM
+id) and green (a registry's model) at 90/10, online endpoint fraud-endpoint with one deployment, batch endpoint
+churn-batch on the compute cluster cpu-cluster (removed and recreated with remove-computes/recreate-computes, since
+its deployment runs there).
+
+1. plan with remove-endpoints + recreate-endpoints, apply: every endpoint and deployment is back in the moved
+   workspace, Succeeded, with the same traffic split; references to the old workspace name the moved one, the
+   registry's is kept; the report gives each scoring URI before and after;
+2. apply killed while deployments provision, re-run on a fresh runner (new output-dir, the plan artifact): it
+   finishes, exit 0, and no deployment or endpoint is PUT twice;
+3. must not act: without recreate-endpoints nothing is recreated; an endpoint already there (changed by a person) is
+   not written again and its traffic is left as it is;
+4. a deployment that fails to provision on demand: listed under "left for people" with its az ml command and the
+   traffic command, the endpoint routes nothing, exit 3 (a follow-up failed, README "Report status and exit code").
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import time
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from amlmove_action.ids import moved_id
+from amlmove_emulator import samples
+from tests.support.harness import Run, Runner, inputs, load, resources
+
+OPT_INS = {
+    "remove-computes": "true",
+    "recreate-computes": "true",
+    "remove-endpoints": "true",
+    "recreate-endpoints": "true",
+}
+ONLINE = ("churn-endpoint", "fraud-endpoint")
+DEPLOYMENTS = (
+    "onlineEndpoints/churn-endpoint/deployments/blue",
+    "onlineEndpoints/churn-endpoint/deployments/green",
+    "onlineEndpoints/fraud-endpoint/deployments/main",
+    "batchEndpoints/churn-batch/deployments/main",
+)
+ENDPOINTS = ("onlineEndpoints/churn-endpoint", "onlineEndpoints/fraud-endpoint", "batchEndpoints/churn-batch")
+
+
+def scenario() -> samples.WorkspaceScenario:
+    s = samples.WorkspaceScenario()
+    samples.add_inference(s)
+    return s
+
+
+def new_ws(s: samples.WorkspaceScenario) -> str:
+    return moved_id(s.workspace_id, s.dest_rg)
+
+
+def planned(runner: Runner, s: samples.WorkspaceScenario, name: str, **opt_ins: str) -> Run:
+    run = runner.run("plan", inputs(s, **opt_ins), name=name)
+    assert run.code == 0, run.explain()
+    return run
+
+
+def artifact(run: Run, dest: Path) -> Path:
+    """The plan job's artifact (its output directory) downloaded into `dest`; the plan.json path in it."""
+    shutil.copytree(run.out_dir, dest)
+    return dest / "plan.json"
+
+
+def puts(log: list[dict[str, Any]], path: str) -> list[int]:
+    """The statuses of every PUT to exactly `path`."""
+    return [r["status"] for r in log if r["method"] == "PUT" and r["path"].lower() == path.lower()]
+
+
+def strings(value: Any) -> list[str]:
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in strings(v)]
+    return [value] if isinstance(value, str) else []
+
+
+def follow_ups(run: Run) -> dict[str, dict[str, Any]]:
+    return {f["target"]: f for f in run.report["followUps"] if f["kind"] in ("endpoint", "deployment")}
+
+
+# --- 1. recreated, same split, references moved ----------------------------------------------------------------------
+
+
+def test_apply_recreates_endpoints_deployments_and_their_traffic_split_in_the_moved_workspace(emulator, runner):
+    s = scenario()
+    load(emulator, s, mlProvisioningSeconds=0.5)
+    plan_run = planned(runner, s, "job", **OPT_INS)
+    assert plan_run.plan["options"]["recreateEndpoints"] is True
+    uris = {e["name"]: e.get("scoringUri") for e in plan_run.plan["exports"] if e["kind"].endswith("-endpoint")}
+    assert uris["churn-endpoint"] == "https://churn-endpoint.eastus.inference.ml.azure.com/score"
+
+    run = runner.run("apply", inputs(s, **OPT_INS), name="job")
+    assert run.code == 0, run.explain()
+    assert run.report["status"] == "moved"
+
+    state, ws, old = resources(emulator), new_ws(s), s.workspace_id
+    for path in (*ENDPOINTS, *DEPLOYMENTS):
+        body = state.get(f"{ws}/{path}".lower())
+        assert body is not None, f"{path} not recreated"
+        assert body["properties"]["provisioningState"] == "Succeeded", path
+        assert not [v for v in strings(body) if old.lower() in v.lower()], f"{path} still names the old workspace"
+    churn = state[f"{ws}/onlineEndpoints/churn-endpoint".lower()]["properties"]
+    assert churn["traffic"] == {"blue": 90, "green": 10}
+    assert state[f"{ws}/onlineEndpoints/fraud-endpoint".lower()]["properties"]["traffic"] == {"main": 100}
+    assert state[f"{ws}/batchEndpoints/churn-batch".lower()]["properties"]["defaults"] == {"deploymentName": "main"}
+    blue = state[f"{ws}/{DEPLOYMENTS[0]}".lower()]["properties"]
+    green = state[f"{ws}/{DEPLOYMENTS[1]}".lower()]["properties"]
+    batch = state[f"{ws}/{DEPLOYMENTS[3]}".lower()]["properties"]
+    assert blue["model"] == f"{ws}/models/churn/versions/3"
+    assert green["model"] == samples.REGISTRY_MODEL  # a registry's model is nobody's workspace: kept
+    assert batch["model"]["assetId"] == f"{ws}/models/churn/versions/3"
+    assert batch["compute"] == f"{ws}/computes/cpu-cluster"
+    assert batch["loggingLevel"] == "Info"
+    assert f"{ws}/computes/cpu-cluster".lower() in state  # recreated first: the batch deployment runs there
+
+    log = emulator.requests()
+    for path in DEPLOYMENTS:
+        assert puts(log, f"{ws}/{path}") == [201], path
+    # each online endpoint: created routing nothing (Azure ML refuses traffic to deployments that do not exist yet:
+    # the emulator answers such a PUT 400), then its split once its deployments were Succeeded
+    for name in ONLINE:
+        assert puts(log, f"{ws}/onlineEndpoints/{name}") == [201, 200], name
+    assert puts(log, f"{ws}/batchEndpoints/churn-batch") == [201, 200]
+    put_order = [r["path"].lower() for r in log if r["method"] == "PUT"]
+    traffic_put = max(i for i, p in enumerate(put_order) if p == f"{ws}/onlineEndpoints/churn-endpoint".lower())
+    assert all(put_order.index(f"{ws}/{d}".lower()) < traffic_put for d in DEPLOYMENTS[:2])
+
+    done = follow_ups(run)
+    assert done["online endpoint churn-endpoint routing"]["status"] == "done"
+    assert "blue=90 green=10" in done["online endpoint churn-endpoint routing"]["detail"]
+    assert done["online deployment churn-endpoint/green"]["status"] == "done"
+    assert samples.REGISTRY_MODEL in done["online deployment churn-endpoint/green"]["detail"]
+    assert {
+        e["name"]: (e["scoringUriBefore"], e["scoringUriAfter"], e["changed"]) for e in run.report["endpoints"]
+    } == {
+        "churn-endpoint": (uris["churn-endpoint"], uris["churn-endpoint"], False),
+        "fraud-endpoint": (uris["fraud-endpoint"], uris["fraud-endpoint"], False),
+        "churn-batch": (uris["churn-batch"], uris["churn-batch"], False),
+    }
+    report_md = (run.out_dir / "report.md").read_text(encoding="utf-8")
+    assert "Endpoints recreated: tell their callers" in report_md and uris["churn-endpoint"] in report_md
+    assert "Recreate the deleted endpoints" not in report_md  # the generic checklist item is gone: apply did it
+    for d in ("churn-endpoint/blue", "churn-endpoint/green", "fraud-endpoint/main", "churn-batch/main"):
+        assert f"deployment {d}: creating in the moved workspace" in run.stdout, d
+    moved_file = run.out_dir / "exports" / "moved" / "online-deployment-churn-endpoint-blue.yml"
+    assert f"{ws}/models/churn/versions/3" in moved_file.read_text(encoding="utf-8")
+
+
+# --- 2. killed during the recreation, re-run on a fresh runner -------------------------------------------------------
+
+
+def _kill_once_a_deployment_is_accepted(runner: Runner, emulator, given: dict[str, str], name: str, ws: str) -> Run:
+    """Start apply and SIGKILL it the moment ARM accepted a deployment PUT (201 in the emulator's log)."""
+    started = runner.start("apply", given, name=name)
+    prefix = ws.lower()
+    deadline = time.monotonic() + 120
+    while not any(
+        r["method"] == "PUT" and r["status"] == 201 and "/deployments/" in r["path"].lower()
+        and r["path"].lower().startswith(prefix)
+        for r in emulator.requests()
+    ):  # fmt: skip
+        assert started.proc.poll() is None, "apply ended before any deployment was accepted"
+        assert time.monotonic() < deadline, "no deployment PUT was accepted"
+        time.sleep(0.05)
+    started.proc.send_signal(signal.SIGKILL)
+    return started.finish()
+
+
+def test_killed_while_deployments_provision_a_fresh_rerun_finishes_without_duplicates(emulator, runner):
+    s = scenario()
+    load(emulator, s, mlProvisioningSeconds=3)
+    plan_run = planned(runner, s, "plan-job", **OPT_INS)
+    ws = new_ws(s)
+    first = artifact(plan_run, runner.tmp / "first" / "workspace" / "amlmove-output")
+    assert first.exists()
+    killed = _kill_once_a_deployment_is_accepted(runner, emulator, inputs(s, **OPT_INS), "first", ws)
+    assert killed.code == -signal.SIGKILL
+    provisioning = [
+        p for p in DEPLOYMENTS if (resources(emulator).get(f"{ws}/{p}".lower()) or {}).get("properties", {}).get(
+            "provisioningState") == "Creating"
+    ]  # fmt: skip
+    assert provisioning, "the kill came after every deployment had finished: nothing to resume"
+
+    plan_file = artifact(plan_run, runner.tmp / "second" / "workspace" / "plan-artifact")
+    run = runner.run("apply", inputs(s, **OPT_INS, **{"plan-file": str(plan_file)}), name="second")
+    assert run.code == 0, run.explain()
+    assert run.report["status"] == "already-moved"
+    log = emulator.requests()
+    for path in DEPLOYMENTS:
+        assert puts(log, f"{ws}/{path}") == [201], f"{path}: {puts(log, f'{ws}/{path}')}"
+    for path in ENDPOINTS:
+        assert puts(log, f"{ws}/{path}") in ([201, 200], [201]), path
+        assert puts(log, f"{ws}/{path}").count(201) == 1, path
+    state = resources(emulator)
+    assert state[f"{ws}/onlineEndpoints/churn-endpoint".lower()]["properties"]["traffic"] == {"blue": 90, "green": 10}
+    for path in DEPLOYMENTS:
+        assert state[f"{ws}/{path}".lower()]["properties"]["provisioningState"] == "Succeeded"
+    resumed = follow_ups(run)
+    waited = [t for t, f in resumed.items() if "waited for it" in f["detail"] or f["status"] == "already-done"]
+    assert waited, resumed
+
+
+# --- 3. must not act -------------------------------------------------------------------------------------------------
+
+
+def test_without_the_opt_in_no_endpoint_is_recreated(emulator, runner):
+    s = scenario()
+    load(emulator, s)
+    opt_ins = {k: v for k, v in OPT_INS.items() if k != "recreate-endpoints"}
+    planned(runner, s, "job", **opt_ins)
+    run = runner.run("apply", inputs(s, **opt_ins), name="job")
+    assert run.code == 0, run.explain()
+    ws = new_ws(s).lower()
+    log = emulator.requests()
+    assert not [r for r in log if r["method"] == "PUT" and "endpoints" in r["path"].lower()]
+    assert not [k for k in resources(emulator) if k.startswith(ws) and "endpoints/" in k]
+    assert any("Recreate the deleted endpoints" in c for c in run.report["checklist"])
+    assert "endpoints" not in run.report
+
+
+def test_an_endpoint_already_there_is_not_written_again_and_its_traffic_is_left_alone(emulator, runner):
+    from tests.support.emulator_clients import resources as arm
+    from tests.support.emulator_clients import send
+
+    s = scenario()
+    load(emulator, s)
+    plan_run = planned(runner, s, "job", **OPT_INS)
+    assert runner.run("apply", inputs(s, **OPT_INS), name="job").code == 0
+    ws = new_ws(s)
+    # a person changes the recreated churn-endpoint afterwards: their own split and description
+    url = f"{emulator.url}{ws}/onlineEndpoints/churn-endpoint?api-version=2024-10-01"
+    client = arm(emulator, samples.DEST_SUB, polling_interval=0)
+    body = send(client, "GET", url).json()
+    body["properties"].update({"traffic": {"blue": 50, "green": 50}, "description": "owned by the ML team now"})
+    answer = send(client, "PUT", url, {k: body[k] for k in ("location", "identity", "kind", "properties")})
+    assert answer.status_code == 200
+    before = resources(emulator)[f"{ws}/onlineEndpoints/churn-endpoint".lower()]
+    first_log = len(emulator.requests())
+
+    plan_file = artifact(plan_run, runner.tmp / "again" / "workspace" / "plan-artifact")
+    run = runner.run("apply", inputs(s, **OPT_INS, **{"plan-file": str(plan_file)}), name="again")
+    assert run.code == 0, run.explain()
+    again = emulator.requests()[first_log:]
+    assert not [r for r in again if r["method"] == "PUT" and "endpoints" in r["path"].lower()], again
+    after = resources(emulator)[f"{ws}/onlineEndpoints/churn-endpoint".lower()]
+    assert after["properties"]["traffic"] == {"blue": 50, "green": 50}
+    assert after["properties"]["description"] == "owned by the ML team now"
+    assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
+    routing = follow_ups(run)["online endpoint churn-endpoint routing"]
+    assert routing["status"] == "manual" and "left as it is" in routing["detail"]
+    assert '--traffic "blue=90 green=10"' in routing["command"]
+
+
+# --- 4. a deployment fails on demand ---------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("how", ["provisioning-fails", "put-refused"])
+def test_a_failing_deployment_is_listed_with_its_az_ml_command_and_exit_3(emulator, runner, how):
+    s = scenario()
+    load(emulator, s)
+    planned(runner, s, "job", **OPT_INS)
+    if how == "provisioning-fails":  # Azure ML accepts the deployment, then its provisioning fails
+        emulator.shape_lro(operation="ml-provision", outcome="failed", targetRegex="deployments/green$")
+    else:  # Azure ML refuses the PUT itself (quota, say)
+        emulator.fault(
+            method="PUT",
+            pathRegex="/onlineEndpoints/churn-endpoint/deployments/green$",
+            status=400,
+            errorCode="QuotaExceeded",
+            errorMessage="Not enough quota available for Standard_DS3_v2 in SubscriptionId",
+        )
+    run = runner.run("apply", inputs(s, **OPT_INS), name="job")
+    assert run.code == 3, run.explain()
+    assert run.report["status"] == "moved"
+    ws = new_ws(s)
+    items = follow_ups(run)
+    green = items["online deployment churn-endpoint/green"]
+    assert green["status"] == "failed"
+    assert green["command"] == (
+        "az ml online-deployment create --file exports/moved/online-deployment-churn-endpoint-green.yml "
+        f"--endpoint-name churn-endpoint --workspace-name {s.workspace} --resource-group {s.dest_group} "
+        f"--subscription {samples.DEST_SUB}"
+    )
+    assert (run.out_dir / "exports" / "moved" / "online-deployment-churn-endpoint-green.yml").exists()
+    routing = items["online endpoint churn-endpoint routing"]
+    assert routing["status"] == "failed" and "green" in routing["detail"]
+    assert routing["command"].startswith(
+        'az ml online-endpoint update --name churn-endpoint --traffic "blue=90 green=10"'
+    )
+    assert items["online deployment churn-endpoint/blue"]["status"] == "done"
+    assert items["online endpoint fraud-endpoint routing"]["status"] == "done"
+    state = resources(emulator)
+    assert not any(state[f"{ws}/onlineEndpoints/churn-endpoint".lower()]["properties"]["traffic"].values())
+    report_md = (run.out_dir / "report.md").read_text(encoding="utf-8")
+    left = report_md.split("### Left for people", 1)[1]
+    assert "online-deployment-churn-endpoint-green.yml" in left and "churn-endpoint routing" in left
