@@ -226,10 +226,13 @@ class Recreation:
             if d.endpoint.lower() not in ready:
                 self._add(d, "failed", "not created: its endpoint is not there", self._create_command(d))
         _each(self._deployment, waiting, MAX_DEPLOYMENTS)
-        for e in endpoints:
-            if e.state == "Succeeded":
-                self._route(e, [d for d in deployments if d.endpoint.lower() == e.endpoint.lower()])
-            self._uri(e)
+
+        def finish(endpoint: Item) -> None:
+            if endpoint.state == "Succeeded":
+                self._route(endpoint, [d for d in deployments if d.endpoint.lower() == endpoint.endpoint.lower()])
+            self._uri(endpoint)
+
+        _each(finish, endpoints, len(endpoints))
 
     # -- preparing -------------------------------------------------------------------------------------------------
     def _items(self, exports: list[Export]) -> tuple[list[Item], list[Item]]:

@@ -140,7 +140,11 @@ class MoveOperations(ArmBase):
         if not status_page:
             return Response(200, None)
         if "final" in op:  # an endpoint or deployment being provisioned
-            return Response(200, provisioning.status_body(op_id, op, req.path))
+            body = provisioning.status_body(op_id, op, req.path)
+            # ARM's asynchronous-operation contract lets a status answer carry Retry-After while the operation runs
+            # (the recorded polls were answered once finished: none to compare); clients then poll at that pace
+            wait = {"Retry-After": str(max(1, math.ceil(self.store.settings.retry_after_seconds)))}
+            return Response(200, body, wait if body["status"] == "InProgress" else {})
         return Response(
             200,
             {"id": req.path, "name": op_id, "status": "Succeeded", "startTime": op["started"], "endTime": now_iso()},

@@ -178,7 +178,7 @@ def _kill_once_a_deployment_is_accepted(runner: Runner, emulator, given: dict[st
 
 def test_killed_while_deployments_provision_a_fresh_rerun_finishes_without_duplicates(emulator, runner):
     s = scenario()
-    load(emulator, s, mlProvisioningSeconds=3)
+    load(emulator, s, mlProvisioningSeconds=4)
     plan_run = planned(runner, s, "plan-job", **OPT_INS)
     ws = new_ws(s)
     first = artifact(plan_run, runner.tmp / "first" / "workspace" / "amlmove-output")
@@ -244,6 +244,7 @@ def test_an_endpoint_already_there_is_not_written_again_and_its_traffic_is_left_
     body["properties"].update({"traffic": {"blue": 50, "green": 50}, "description": "owned by the ML team now"})
     answer = send(client, "PUT", url, {k: body[k] for k in ("location", "identity", "kind", "properties")})
     assert answer.status_code == 200
+    assert send(client, "GET", url).json()["properties"]["provisioningState"] == "Succeeded"  # their update is done
     before = resources(emulator)[f"{ws}/onlineEndpoints/churn-endpoint".lower()]
     first_log = len(emulator.requests())
 
