@@ -100,6 +100,23 @@ def drive_every_operation(emu, s: samples.WorkspaceScenario) -> None:
         assert send(rc, "PUT", f"{emu.url}{conn['id']}?api-version={api}", body).status_code in (200, 201)
     compute = f"{emu.url}{ws}/computes/cpu-cluster?api-version=2023-08-01-preview"
     assert send(rc, "PUT", compute, send(rc, "GET", compute).json()).status_code in (200, 201)
+    # issue 18's recreate-endpoints at 2024-10-01: an endpoint created routing nothing, its deployment, its split
+    model = f"{ws}/models/churn/versions/3"
+    for path, body in (
+        ("onlineEndpoints/churn-new", {"location": "eastus", "identity": {"type": "SystemAssigned"},
+                                       "properties": {"authMode": "Key", "traffic": {}}}),
+        ("onlineEndpoints/churn-new/deployments/blue", {
+            "location": "eastus", "sku": {"name": "Default", "capacity": 1},
+            "properties": {"endpointComputeType": "Managed", "model": model, "instanceType": "Standard_DS3_v2"}}),
+        ("onlineEndpoints/churn-new", {"location": "eastus", "identity": {"type": "SystemAssigned"},
+                                       "properties": {"authMode": "Key", "traffic": {"blue": 100}}}),
+        ("batchEndpoints/batch-new", {"location": "eastus", "properties": {"authMode": "AADToken"}}),
+        ("batchEndpoints/batch-new/deployments/main", {"location": "eastus", "properties": {
+            "model": {"referenceType": "Id", "assetId": model}, "compute": f"{ws}/computes/cpu-cluster"}}),
+    ):  # fmt: skip
+        assert send(rc, "PUT", f"{emu.url}{ws}/{path}?api-version=2024-10-01", body).status_code in (200, 201)
+    get(f"{ws}/onlineEndpoints/churn-new/deployments/blue", "2024-10-01")
+    get(f"{ws}/batchEndpoints/batch-new/deployments/main", "2024-10-01")
     get(f"/subscriptions/{sub}/providers/Microsoft.Databricks/workspaces", "2024-05-01")
     get(f"{s.source_rg}/providers/Microsoft.Databricks/workspaces", "2024-05-01")
     get(f"{s.source_rg}/providers/Microsoft.Databricks/workspaces/dbw-analytics", "2024-05-01")
@@ -175,4 +192,4 @@ def test_every_spec_operation_is_exercised_and_conforms(emulator, index):
     every = {(op.operation_id, op.source) for op in index.operations}
     assert every - exercised == set()
     assert problems == []
-    assert len(every) == 85  # tests/specs as of this test; a new excerpt needs a call above
+    assert len(every) == 91  # tests/specs as of this test; a new excerpt needs a call above
