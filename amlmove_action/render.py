@@ -132,6 +132,31 @@ def follow_ups(plan: Plan) -> list[tuple[str, int, list[str], str]]:
             [f"{c['name']} on {_name(c.get('resourceId') or plan.source.workspace_id)}" for c in again],
             "approve-private-endpoints",
         ),
+        *_endpoints_to_recreate(plan),
+    ]
+
+
+def _endpoints_to_recreate(plan: Plan) -> list[tuple[str, int, list[str], str]]:
+    """recreate-endpoints' row, when the plan removes (and exports) online or batch endpoints."""
+    exports = [e for e in plan.exports if e["kind"] in ("online-endpoint", "batch-endpoint")]
+    if not exports:
+        return []
+    names = []
+    for e in exports:
+        kind = e["kind"].replace("-endpoint", "-deployment")
+        deployments = [
+            d["name"].split("/", 1)[1]
+            for d in plan.exports
+            if d["kind"] == kind and d["name"].split("/")[0] == e["name"]
+        ]
+        names.append(f"{e['name']} ({', '.join(deployments) or 'no deployment'})")
+    return [
+        (
+            "Endpoints to recreate in the moved workspace with their deployments, traffic restored once healthy",
+            len(exports),
+            names,
+            "recreate-endpoints",
+        )
     ]
 
 

@@ -98,6 +98,9 @@ def test_apply_recreates_endpoints_deployments_and_their_traffic_split_in_the_mo
     assert plan_run.plan["options"]["recreateEndpoints"] is True
     uris = {e["name"]: e.get("scoringUri") for e in plan_run.plan["exports"] if e["kind"].endswith("-endpoint")}
     assert uris["churn-endpoint"] == "https://churn-endpoint.eastus.inference.ml.azure.com/score"
+    unfolded = plan_run.plan_md.split("<details>")[0]  # what the reviewer approves, outside any fold
+    assert "Endpoints to recreate in the moved workspace" in unfolded
+    assert "churn-endpoint (blue, green)" in unfolded and "`recreate-endpoints`: on" in unfolded
 
     run = runner.run("apply", inputs(s, **OPT_INS), name="job")
     assert run.code == 0, run.explain()
