@@ -47,12 +47,12 @@ class Report:
     writes: list[Any] = field(default_factory=list)  # removals.Write, in the order they were made
     way_back: dict[str, Any] | None = None  # wayback.WayBack.to_json(): set once the workspace has moved
     reference_scan: referencescan.ScanResult | None = None  # what in the repository still names the old workspace
+    # recreate-endpoints: {kind, name, scoringUriBefore, scoringUriAfter, changed} per recreated endpoint
+    endpoints: list[dict[str, Any]] = field(default_factory=list)
 
     @property
     def references(self) -> list[referencescan.Reference]:
         return self.reference_scan.references if self.reference_scan else []
-    # recreate-endpoints: {kind, name, scoringUriBefore, scoringUriAfter, changed} per recreated endpoint
-    endpoints: list[dict[str, Any]] = field(default_factory=list)
 
     def record(self, status: ReportStatus, positions: Any) -> None:
         """`status`, and where every planned resource is (a move.Positions: moved, stayed, missing)."""
