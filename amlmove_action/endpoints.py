@@ -37,6 +37,7 @@ from .api_versions import ML_API
 from .exports import Export, loader, quiet_azure_ai_ml
 
 MAX_DEPLOYMENTS = 4  # deployments provisioning at once (each holds VMs and quota; ARM's write limits are far higher)
+MAX_ENDPOINTS = 8  # endpoints created (and their traffic restored) at once
 POLL_SECONDS = 10  # between status polls when Azure sends no Retry-After
 RESUME_POLL_FIRST, RESUME_POLL_MAX = 1.0, 10.0  # waiting on an object found provisioning: 1, 2, 4, 8, 10, 10 … s
 HEARTBEAT_SECONDS = 30.0
@@ -219,7 +220,7 @@ class Recreation:
 
     def run(self, exports: list[Export]) -> None:
         endpoints, deployments = self._items(exports)
-        _each(self._endpoint, endpoints, len(endpoints))
+        _each(self._endpoint, endpoints, MAX_ENDPOINTS)
         ready = {e.endpoint.lower() for e in endpoints if e.state == "Succeeded"}
         waiting = [d for d in deployments if d.endpoint.lower() in ready]
         for d in deployments:
@@ -232,7 +233,7 @@ class Recreation:
                 self._route(endpoint, [d for d in deployments if d.endpoint.lower() == endpoint.endpoint.lower()])
             self._uri(endpoint)
 
-        _each(finish, endpoints, len(endpoints))
+        _each(finish, endpoints, MAX_ENDPOINTS)
 
     # -- preparing -------------------------------------------------------------------------------------------------
     def _items(self, exports: list[Export]) -> tuple[list[Item], list[Item]]:

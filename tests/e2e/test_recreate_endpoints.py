@@ -23,7 +23,6 @@ from __future__ import annotations
 import json
 import shutil
 import signal
-import time
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +30,7 @@ import pytest
 
 from amlmove_action.ids import moved_id
 from amlmove_emulator import samples
-from tests.support.harness import Run, Runner, inputs, load, resources
+from tests.support.harness import Run, Runner, inputs, kill_once_logged, load, resources
 
 OPT_INS = {
     "remove-computes": "true",
@@ -162,23 +161,6 @@ def test_apply_recreates_endpoints_deployments_and_their_traffic_split_in_the_mo
 # --- 2. killed during the recreation, re-run on a fresh runner -------------------------------------------------------
 
 
-def _kill_once_a_deployment_is_accepted(runner: Runner, emulator, given: dict[str, str], name: str, ws: str) -> Run:
-    """Start apply and SIGKILL it the moment ARM accepted a deployment PUT (201 in the emulator's log)."""
-    started = runner.start("apply", given, name=name)
-    prefix = ws.lower()
-    deadline = time.monotonic() + 120
-    while not any(
-        r["method"] == "PUT" and r["status"] == 201 and "/deployments/" in r["path"].lower()
-        and r["path"].lower().startswith(prefix)
-        for r in emulator.requests()
-    ):  # fmt: skip
-        assert started.proc.poll() is None, "apply ended before any deployment was accepted"
-        assert time.monotonic() < deadline, "no deployment PUT was accepted"
-        time.sleep(0.05)
-    started.proc.send_signal(signal.SIGKILL)
-    return started.finish()
-
-
 def test_killed_while_deployments_provision_a_fresh_rerun_finishes_without_duplicates(emulator, runner):
     s = scenario()
     load(emulator, s, mlProvisioningSeconds=4)
@@ -186,7 +168,12 @@ def test_killed_while_deployments_provision_a_fresh_rerun_finishes_without_dupli
     ws = new_ws(s)
     first = artifact(plan_run, runner.tmp / "first" / "workspace" / "amlmove-output")
     assert first.exists()
-    killed = _kill_once_a_deployment_is_accepted(runner, emulator, inputs(s, **OPT_INS), "first", ws)
+
+    def accepted_deployment(r: dict[str, Any]) -> bool:
+        path = r["path"].lower()
+        return r["method"] == "PUT" and r["status"] == 201 and path.startswith(ws.lower()) and "/deployments/" in path
+
+    killed = kill_once_logged(runner, emulator, inputs(s, **OPT_INS), "first", accepted_deployment)
     assert killed.code == -signal.SIGKILL
     provisioning = [
         p for p in DEPLOYMENTS if (resources(emulator).get(f"{ws}/{p}".lower()) or {}).get("properties", {}).get(

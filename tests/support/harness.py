@@ -22,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -414,6 +415,21 @@ def kill_once_accepted(runner: Runner, given: dict[str, str], name: str) -> Run:
         assert started.proc.poll() is None, "apply ended before the move was accepted"
         assert time.monotonic() < deadline, "apply never saved state.json"
         time.sleep(0.02)
+    started.proc.send_signal(signal.SIGKILL)
+    return started.finish()
+
+
+def kill_once_logged(
+    runner: Runner, emulator: Any, given: dict[str, str], name: str, seen: Callable[[dict[str, Any]], bool]
+) -> Run:
+    """Start apply in runner workspace `name` and SIGKILL it the moment the emulator's request log holds a request
+    `seen` picks (a deployment PUT ARM accepted, say): the runner dies mid-step, no handler runs, no report."""
+    started = runner.start("apply", given, name=name)
+    deadline = time.monotonic() + 120
+    while not any(seen(r) for r in emulator.requests()):
+        assert started.proc.poll() is None, "apply ended before the awaited request"
+        assert time.monotonic() < deadline, "the awaited request never came"
+        time.sleep(0.05)
     started.proc.send_signal(signal.SIGKILL)
     return started.finish()
 
