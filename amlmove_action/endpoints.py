@@ -183,7 +183,6 @@ class Item:
     file: str  # the rewritten definition, relative to the output directory
     state: str = ""  # Succeeded | Failed | … once known
     split: dict[str, Any] = field(default_factory=dict)  # endpoints: what it routes once healthy
-    found: bool = False  # already there when this run looked
 
     @property
     def kind(self) -> str:
@@ -300,7 +299,6 @@ class Recreation:
         command = self._create_command(item)
         try:
             now = self.clients.get_json(path, ML_API)
-            item.found = now is not None
             state = _state(now)
             if now is not None and state.lower() == "succeeded":
                 item.state = "Succeeded"
@@ -469,7 +467,9 @@ def _each(function: Callable[[Item], None], items: list[Item], workers: int) -> 
 
 
 def _state(body: dict[str, Any] | None) -> str:
-    return str(((body or {}).get("properties") or {}).get("provisioningState") or "")
+    """An object's provisioningState, the terminal ones spelled as this module compares them."""
+    state = str(((body or {}).get("properties") or {}).get("provisioningState") or "")
+    return {"succeeded": "Succeeded", "failed": "Failed", "canceled": "Canceled"}.get(state.lower(), state)
 
 
 def _strings(value: Any) -> list[str]:
