@@ -213,6 +213,8 @@ class Recreation:
     location: str
     plan_dir: Path
     output_dir: Path
+    max_deployments: int = MAX_DEPLOYMENTS
+    heartbeat_seconds: float = HEARTBEAT_SECONDS
     outcomes: list[Outcome] = field(default_factory=list)
     uris: list[dict[str, Any]] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
@@ -225,7 +227,7 @@ class Recreation:
         for d in deployments:
             if d.endpoint.lower() not in ready:
                 self._add(d, "failed", "not created: its endpoint is not there", self._create_command(d))
-        _each(self._deployment, waiting, MAX_DEPLOYMENTS)
+        _each(self._deployment, waiting, self.max_deployments)
 
         def finish(endpoint: Item) -> None:
             if endpoint.state == "Succeeded":
@@ -404,7 +406,7 @@ class Recreation:
         poller = LROPoller(client, initial, lambda r: r.http_response.json(), polling)
         started = time.monotonic()
         while not poller.done():
-            poller.wait(timeout=HEARTBEAT_SECONDS)
+            poller.wait(timeout=self.heartbeat_seconds)
             if poller.done():
                 break
             if time.monotonic() - started > WAIT_LIMIT_SECONDS:
@@ -430,7 +432,7 @@ class Recreation:
                 return state
             if time.monotonic() - started > WAIT_LIMIT_SECONDS:
                 return f"still {state} (re-run apply to wait for it)"
-            if heartbeat and time.monotonic() - last_beat >= HEARTBEAT_SECONDS:
+            if heartbeat and time.monotonic() - last_beat >= self.heartbeat_seconds:
                 last_beat = time.monotonic()
                 self.info(f"{item.label}: {state}, {int(last_beat - started)} s")
             pause.wait(delay)

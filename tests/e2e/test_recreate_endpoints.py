@@ -295,3 +295,60 @@ def test_a_failing_deployment_is_listed_with_its_az_ml_command_and_exit_3(emulat
     report_md = (run.out_dir / "report.md").read_text(encoding="utf-8")
     left = report_md.split("### Left for people", 1)[1]
     assert "online-deployment-churn-endpoint-green.yml" in left and "churn-endpoint routing" in left
+
+
+# --- the lane itself, in process: side by side within its bound, a heartbeat per deployment --------------------------
+
+
+def test_deployments_provision_side_by_side_within_the_bound_each_with_heartbeats(emulator, tmp_path):
+    import copy
+
+    from azure.identity import ClientSecretCredential
+
+    from amlmove_action.azure import Clients, Cloud
+    from amlmove_action.endpoints import Recreation
+    from amlmove_action.exports import take_exports
+
+    s = scenario()
+    target = new_ws(s)  # the workspace as the move leaves it, here from the start
+    s.add(target, copy.deepcopy(next(r["body"] for r in s.resources if r["id"] == s.workspace_id)))
+    load(emulator, s, mlProvisioningSeconds=1.5)
+    info = emulator.info
+    credential = ClientSecretCredential(
+        info["tenantId"],
+        info["clientId"],
+        info["clientSecret"],
+        authority=emulator.url,
+        disable_instance_discovery=True,
+        connection_verify=str(emulator.ca_file),
+    )
+    clients = Clients(credential, Cloud("custom", emulator.url, emulator.url, custom=True), connection_verify=str(
+        emulator.ca_file))  # fmt: skip
+    exports = take_exports(clients, s.workspace_id, tmp_path, [], list(ONLINE), ["churn-batch"], [])
+    lines: list[str] = []
+    lane = Recreation(
+        clients, lines.append, s.workspace_id, target, "eastus", tmp_path, tmp_path / "out",
+        max_deployments=2, heartbeat_seconds=0.25,
+    )  # fmt: skip
+    mark = len(emulator.requests())
+    lane.run(exports)
+
+    assert {o.status for o in lane.outcomes} == {"done"}, lane.outcomes
+    labels = [f"deployment {d}" for d in ("churn-endpoint/blue", "churn-endpoint/green", "fraud-endpoint/main")]
+    for label in [*labels, "batch deployment churn-batch/main"]:
+        beats = [line for line in lines if label in line and "creating in the moved workspace" not in line]
+        assert beats, f"no heartbeat for {label}: {lines}"
+    # each deployment is in flight from its PUT to the poller's final GET of it: never more than 2 at once, 2 at times
+    log = emulator.requests()[mark:]
+    spans = []
+    for path in DEPLOYMENTS:
+        full = f"{target}/{path}".lower()
+        times = [r["startedAt"] for r in log if r["path"].lower() == full]
+        put = next(r["startedAt"] for r in log if r["path"].lower() == full and r["method"] == "PUT")
+        spans.append((put, max(times)))
+    events = sorted([(a, 1) for a, _ in spans] + [(b, -1) for _, b in spans])
+    running, most = 0, 0
+    for _, step in events:
+        running += step
+        most = max(most, running)
+    assert most == 2
