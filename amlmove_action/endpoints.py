@@ -232,6 +232,14 @@ class Recreation:
         def finish(endpoint: Item) -> None:
             if endpoint.state == "Succeeded":
                 self._route(endpoint, [d for d in deployments if d.endpoint.lower() == endpoint.endpoint.lower()])
+            elif any(endpoint.split.values()):
+                self._record(
+                    "endpoint",
+                    f"{endpoint.label} routing",
+                    "failed",
+                    "not restored: the endpoint is not there",
+                    split_command(endpoint.kind, endpoint.endpoint, endpoint.split, self.new_workspace_id),
+                )
             self._uri(endpoint)
 
         _each(finish, endpoints, MAX_ENDPOINTS)

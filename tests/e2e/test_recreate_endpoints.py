@@ -255,6 +255,27 @@ def test_an_endpoint_already_there_is_not_written_again_and_its_traffic_is_left_
 # --- 4. a deployment fails on demand ---------------------------------------------------------------------------------
 
 
+def test_an_endpoint_that_fails_leaves_its_deployments_and_routing_to_people(emulator, runner):
+    s = scenario()
+    load(emulator, s)
+    planned(runner, s, "job", **OPT_INS)
+    emulator.shape_lro(operation="ml-provision", outcome="failed", targetRegex="/onlineEndpoints/fraud-endpoint$")
+    run = runner.run("apply", inputs(s, **OPT_INS), name="job")
+    assert run.code == 3, run.explain()
+    items = follow_ups(run)
+    assert items["online endpoint fraud-endpoint"]["status"] == "failed"
+    assert items["online endpoint fraud-endpoint"]["command"].startswith(
+        "az ml online-endpoint create --file exports/moved/online-endpoint-fraud-endpoint.yml"
+    )
+    assert items["online deployment fraud-endpoint/main"]["status"] == "failed"
+    assert items["online deployment fraud-endpoint/main"]["command"].startswith("az ml online-deployment create")
+    routing = items["online endpoint fraud-endpoint routing"]
+    assert routing["status"] == "failed" and '--traffic "main=100"' in routing["command"]
+    ws = new_ws(s)
+    assert puts(emulator.requests(), f"{ws}/onlineEndpoints/fraud-endpoint/deployments/main") == []  # not under it
+    assert items["online endpoint churn-endpoint routing"]["status"] == "done"  # the others are not held up
+
+
 @pytest.mark.parametrize("how", ["provisioning-fails", "put-refused"])
 def test_a_failing_deployment_is_listed_with_its_az_ml_command_and_exit_3(emulator, runner, how):
     s = scenario()
