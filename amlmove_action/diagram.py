@@ -54,8 +54,11 @@ class Recreated:
     what: str
 
 
-# What apply recreates after the move. Another kind (endpoints) is one more line here.
-RECREATED = (Recreated("recreate_computes", ("compute",), ("compute",), "Compute"),)
+# What apply recreates after the move (each kind one line).
+RECREATED = (
+    Recreated("recreate_computes", ("compute",), ("compute",), "Compute"),
+    Recreated("recreate_endpoints", ("online-endpoint", "batch-endpoint"), ("endpoint",), "Endpoint"),
+)
 
 # Words for the resource types a picture names (lower-case ARM type → what people call it).
 KINDS = {

@@ -197,9 +197,14 @@ class Item:
         return f"{workspace_id}/{self.collection}/{self.endpoint}{tail}"
 
     @property
+    def target(self) -> str:
+        """The name the report gives it: the endpoint's, or endpoint/deployment."""
+        return self.endpoint + (f"/{self.deployment}" if self.deployment else "")
+
+    @property
     def label(self) -> str:
-        what = self.kind.replace("-", " ")
-        return f"{what} {self.endpoint}" + (f"/{self.deployment}" if self.deployment else "")
+        """What the log calls it: "online deployment churn/blue"."""
+        return f"{self.kind.replace('-', ' ')} {self.target}"
 
 
 @dataclass
@@ -234,10 +239,10 @@ class Recreation:
                 self._route(endpoint, [d for d in deployments if d.endpoint.lower() == endpoint.endpoint.lower()])
             elif any(endpoint.split.values()):
                 self._record(
-                    "endpoint",
-                    f"{endpoint.label} routing",
+                    "traffic",
+                    endpoint.target,
                     "failed",
-                    "not restored: the endpoint is not there",
+                    f"{endpoint.kind.replace('-', ' ')}: not restored, the endpoint is not there",
                     split_command(endpoint.kind, endpoint.endpoint, endpoint.split, self.new_workspace_id),
                 )
             self._uri(endpoint)
@@ -337,14 +342,14 @@ class Recreation:
         from .errors import one_line
 
         command = split_command(endpoint.kind, endpoint.endpoint, endpoint.split, self.new_workspace_id)
-        target = f"{endpoint.label} routing"
+        target = endpoint.target
         wanted = endpoint.split.get("traffic") or endpoint.split.get("mirror_traffic") or endpoint.split.get("defaults")
         if not wanted:
             return
         sick = [d.deployment or "" for d in deployments if d.state != "Succeeded"]
         if sick:
             self._record(
-                "endpoint",
+                "traffic",
                 target,
                 "failed",
                 f"not restored: deployment(s) {', '.join(sick)} not healthy; the endpoint routes nothing",
@@ -355,11 +360,11 @@ class Recreation:
         try:
             now = self.clients.get_json(path, ML_API) or {}
             if routes_as_held(endpoint.kind, now, endpoint.split):
-                self._record("endpoint", target, "already-done", f"already routes {_describe(endpoint)}")
+                self._record("traffic", target, "already-done", f"already routes {_describe(endpoint)}")
                 return
             if not routes_nothing(endpoint.kind, now):
                 self._record(
-                    "endpoint",
+                    "traffic",
                     target,
                     "manual",
                     f"left as it is: it already routes traffic its own way (the plan's split: {_describe(endpoint)})",
@@ -369,12 +374,12 @@ class Recreation:
             definition = {**endpoint.definition, **endpoint.split}
             state = self._put_and_wait(endpoint, path, self._body(endpoint, definition), heartbeat=False)
         except Exception as exc:  # noqa: BLE001 - reported with the command that finishes it
-            self._record("endpoint", target, "failed", one_line(f"{type(exc).__name__}: {exc}")[:400], command)
+            self._record("traffic", target, "failed", one_line(f"{type(exc).__name__}: {exc}")[:400], command)
             return
         if state == "Succeeded":
-            self._record("endpoint", target, "done", f"restored: {_describe(endpoint)}")
+            self._record("traffic", target, "done", f"restored: {_describe(endpoint)}")
         else:
-            self._record("endpoint", target, "failed", f"provisioningState {state} after the update", command)
+            self._record("traffic", target, "failed", f"provisioningState {state} after the update", command)
 
     def _uri(self, endpoint: Item) -> None:
         after = None
@@ -460,7 +465,7 @@ class Recreation:
 
     def _add(self, item: Item, status: str, detail: str, command: str = "") -> None:
         kind = "endpoint" if item.kind in ENDPOINT_KINDS else "deployment"
-        self._record(kind, item.label, status, detail, command)
+        self._record(kind, item.target, status, f"{item.kind.replace('-', ' ')}: {detail}", command)
 
     def _record(self, kind: str, target: str, status: str, detail: str, command: str = "") -> None:
         with self._lock:

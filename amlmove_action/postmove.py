@@ -520,9 +520,9 @@ def _recreate_endpoints(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     out = [
         FollowUp(
             "endpoint",
-            f"serverless endpoint {e.name}",
+            e.name,
             FollowUpStatus.MANUAL,
-            "serverless endpoints are not recreated by recreate-endpoints",
+            "serverless endpoint: not recreated by recreate-endpoints",
             f"az ml serverless-endpoint create --file {e.file} {workspace_args(workspace_id)}",
         )
         for e in serverless
@@ -553,7 +553,7 @@ def _recreate_endpoints(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
         set(run.report.exports) | {e.file for e in exports} | {f"exports/moved/{Path(e.file).name}" for e in exports}
     )
     run.report.endpoints = sorted(lane.uris, key=lambda u: (u["kind"], u["name"]))
-    order = {"endpoint": 0, "deployment": 1}
+    order = {"endpoint": 0, "deployment": 1, "traffic": 2}
     done = sorted(lane.outcomes, key=lambda o: (order.get(o.kind, 2), o.target))
     return out + [FollowUp(o.kind, o.target, FollowUpStatus(o.status), o.detail, o.command) for o in done]
 

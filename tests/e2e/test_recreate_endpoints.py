@@ -31,6 +31,7 @@ import pytest
 from amlmove_action.ids import moved_id
 from amlmove_emulator import samples
 from tests.support.harness import Run, Runner, inputs, kill_once_logged, load, resources
+from tests.support.mermaid_flowchart import check, decoded, mermaid_blocks
 
 OPT_INS = {
     "remove-computes": "true",
@@ -45,6 +46,7 @@ DEPLOYMENTS = (
     "onlineEndpoints/fraud-endpoint/deployments/main",
     "batchEndpoints/churn-batch/deployments/main",
 )
+KINDS = ("endpoint", "deployment", "traffic")
 ENDPOINTS = ("onlineEndpoints/churn-endpoint", "onlineEndpoints/fraud-endpoint", "batchEndpoints/churn-batch")
 
 
@@ -84,7 +86,8 @@ def strings(value: Any) -> list[str]:
 
 
 def follow_ups(run: Run) -> dict[str, dict[str, Any]]:
-    return {f["target"]: f for f in run.report["followUps"] if f["kind"] in ("endpoint", "deployment")}
+    """The report's endpoint, deployment and traffic follow-ups by "kind target"."""
+    return {f"{f['kind']} {f['target']}": f for f in run.report["followUps"] if f["kind"] in KINDS}
 
 
 # --- 1. recreated, same split, references moved ----------------------------------------------------------------------
@@ -138,10 +141,10 @@ def test_apply_recreates_endpoints_deployments_and_their_traffic_split_in_the_mo
     assert all(put_order.index(f"{ws}/{d}".lower()) < traffic_put for d in DEPLOYMENTS[:2])
 
     done = follow_ups(run)
-    assert done["online endpoint churn-endpoint routing"]["status"] == "done"
-    assert "blue=90 green=10" in done["online endpoint churn-endpoint routing"]["detail"]
-    assert done["online deployment churn-endpoint/green"]["status"] == "done"
-    assert samples.REGISTRY_MODEL in done["online deployment churn-endpoint/green"]["detail"]
+    assert done["traffic churn-endpoint"]["status"] == "done"
+    assert "blue=90 green=10" in done["traffic churn-endpoint"]["detail"]
+    assert done["deployment churn-endpoint/green"]["status"] == "done"
+    assert samples.REGISTRY_MODEL in done["deployment churn-endpoint/green"]["detail"]
     assert {
         e["name"]: (e["scoringUriBefore"], e["scoringUriAfter"], e["changed"]) for e in run.report["endpoints"]
     } == {
@@ -152,6 +155,16 @@ def test_apply_recreates_endpoints_deployments_and_their_traffic_split_in_the_mo
     report_md = (run.out_dir / "report.md").read_text(encoding="utf-8")
     assert "Endpoints recreated: tell their callers" in report_md and uris["churn-endpoint"] in report_md
     assert "Recreate the deleted endpoints" not in report_md  # the generic checklist item is gone: apply did it
+    # the pictures of the move (diagram.py) show what is recreated: the plan's promise, the report's outcome, each
+    # linked to the endpoint deleted before the move (a dotted edge), and each picture parses
+    for markdown, label in ((plan_run.plan_md, "(recreated after the move)"), (report_md, "(recreated)")):
+        blocks, problems = mermaid_blocks(markdown)
+        chart = check(blocks[0])
+        assert problems == [] and chart.problems == [] and len(blocks) == 1
+        shown = {decoded(text): node for node, text in chart.nodes.items()}
+        for name in ("churn-endpoint", "fraud-endpoint", "churn-batch"):
+            node = shown[f"Endpoint {name} {label}"]
+            assert any(end == node and text == "recreated after the move" for _, end, text in chart.edges), name
     for d in ("churn-endpoint/blue", "churn-endpoint/green", "fraud-endpoint/main", "churn-batch/main"):
         assert f"deployment {d}: creating in the moved workspace" in run.stdout, d
     moved_file = run.out_dir / "exports" / "moved" / "online-deployment-churn-endpoint-blue.yml"
@@ -247,7 +260,7 @@ def test_an_endpoint_already_there_is_not_written_again_and_its_traffic_is_left_
     assert after["properties"]["traffic"] == {"blue": 50, "green": 50}
     assert after["properties"]["description"] == "owned by the ML team now"
     assert json.dumps(after, sort_keys=True) == json.dumps(before, sort_keys=True)
-    routing = follow_ups(run)["online endpoint churn-endpoint routing"]
+    routing = follow_ups(run)["traffic churn-endpoint"]
     assert routing["status"] == "manual" and "left as it is" in routing["detail"]
     assert '--traffic "blue=90 green=10"' in routing["command"]
 
@@ -263,17 +276,17 @@ def test_an_endpoint_that_fails_leaves_its_deployments_and_routing_to_people(emu
     run = runner.run("apply", inputs(s, **OPT_INS), name="job")
     assert run.code == 3, run.explain()
     items = follow_ups(run)
-    assert items["online endpoint fraud-endpoint"]["status"] == "failed"
-    assert items["online endpoint fraud-endpoint"]["command"].startswith(
+    assert items["endpoint fraud-endpoint"]["status"] == "failed"
+    assert items["endpoint fraud-endpoint"]["command"].startswith(
         "az ml online-endpoint create --file exports/moved/online-endpoint-fraud-endpoint.yml"
     )
-    assert items["online deployment fraud-endpoint/main"]["status"] == "failed"
-    assert items["online deployment fraud-endpoint/main"]["command"].startswith("az ml online-deployment create")
-    routing = items["online endpoint fraud-endpoint routing"]
+    assert items["deployment fraud-endpoint/main"]["status"] == "failed"
+    assert items["deployment fraud-endpoint/main"]["command"].startswith("az ml online-deployment create")
+    routing = items["traffic fraud-endpoint"]
     assert routing["status"] == "failed" and '--traffic "main=100"' in routing["command"]
     ws = new_ws(s)
     assert puts(emulator.requests(), f"{ws}/onlineEndpoints/fraud-endpoint/deployments/main") == []  # not under it
-    assert items["online endpoint churn-endpoint routing"]["status"] == "done"  # the others are not held up
+    assert items["traffic churn-endpoint"]["status"] == "done"  # the others are not held up
 
 
 @pytest.mark.parametrize("how", ["provisioning-fails", "put-refused"])
@@ -296,7 +309,7 @@ def test_a_failing_deployment_is_listed_with_its_az_ml_command_and_exit_3(emulat
     assert run.report["status"] == "moved"
     ws = new_ws(s)
     items = follow_ups(run)
-    green = items["online deployment churn-endpoint/green"]
+    green = items["deployment churn-endpoint/green"]
     assert green["status"] == "failed"
     assert green["command"] == (
         "az ml online-deployment create --file exports/moved/online-deployment-churn-endpoint-green.yml "
@@ -304,18 +317,18 @@ def test_a_failing_deployment_is_listed_with_its_az_ml_command_and_exit_3(emulat
         f"--subscription {samples.DEST_SUB}"
     )
     assert (run.out_dir / "exports" / "moved" / "online-deployment-churn-endpoint-green.yml").exists()
-    routing = items["online endpoint churn-endpoint routing"]
+    routing = items["traffic churn-endpoint"]
     assert routing["status"] == "failed" and "green" in routing["detail"]
     assert routing["command"].startswith(
         'az ml online-endpoint update --name churn-endpoint --traffic "blue=90 green=10"'
     )
-    assert items["online deployment churn-endpoint/blue"]["status"] == "done"
-    assert items["online endpoint fraud-endpoint routing"]["status"] == "done"
+    assert items["deployment churn-endpoint/blue"]["status"] == "done"
+    assert items["traffic fraud-endpoint"]["status"] == "done"
     state = resources(emulator)
     assert not any(state[f"{ws}/onlineEndpoints/churn-endpoint".lower()]["properties"]["traffic"].values())
     report_md = (run.out_dir / "report.md").read_text(encoding="utf-8")
     left = report_md.split("### Left for people", 1)[1]
-    assert "online-deployment-churn-endpoint-green.yml" in left and "churn-endpoint routing" in left
+    assert "online-deployment-churn-endpoint-green.yml" in left and "blue=90 green=10" in left
 
 
 # --- the lane itself, in process: side by side within its bound, a heartbeat per deployment --------------------------
