@@ -508,7 +508,7 @@ def _recreate_endpoints(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     """recreate-endpoints (endpoints.py): the online and batch endpoints and deployments from the plan artifact's
     exports, each verified first; the rewritten definitions go into this run's exports/moved/. Serverless endpoints
     are listed for people. A failure is reported, never undoes the move."""
-    from .endpoints import DEPLOYMENT_KINDS, ENDPOINT_KINDS, Recreation, workspace_args
+    from .endpoints import DEPLOYMENT_KINDS, ENDPOINT_KINDS, Outcome, Recreation, workspace_args
     from .errors import one_line
     from .exports import Export, ExportProblem, verify
     from .prepare import copy_exports
@@ -546,9 +546,7 @@ def _recreate_endpoints(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     try:
         lane.run(exports)
     except Exception as exc:  # noqa: BLE001 - a failed recreate must not undo the move; it is reported
-        lane.outcomes.append(
-            _outcome_failed(one_line(f"{type(exc).__name__}: {exc}")[:300])  # e.g. an unreadable export
-        )
+        lane.outcomes.append(Outcome("endpoint", "exports", "failed", one_line(f"{type(exc).__name__}: {exc}")[:300]))
     run.report.exports = sorted(
         set(run.report.exports) | {e.file for e in exports} | {f"exports/moved/{Path(e.file).name}" for e in exports}
     )
@@ -556,12 +554,6 @@ def _recreate_endpoints(run: ApplyRun, workspace_id: str) -> list[FollowUp]:
     order = {"endpoint": 0, "deployment": 1, "traffic": 2}
     done = sorted(lane.outcomes, key=lambda o: (order.get(o.kind, 2), o.target))
     return out + [FollowUp(o.kind, o.target, FollowUpStatus(o.status), o.detail, o.command) for o in done]
-
-
-def _outcome_failed(detail: str) -> Any:
-    from .endpoints import Outcome
-
-    return Outcome("endpoint", "exports", "failed", detail)
 
 
 def _checklist(approved: Plan, report: Report) -> list[str]:

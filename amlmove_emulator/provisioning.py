@@ -64,7 +64,9 @@ def check_traffic(store: Store, resource_id: str, body: dict[str, Any]) -> None:
                 f"Traffic rule(s) for deployment(s) {', '.join(sorted(missing))} of endpoint "
                 f"'{resource_id.rsplit('/', 1)[-1]}' cannot be set: they do not exist."
             )
-        total = sum(int(v) for v in split.values()) if split else 0
+        if not all(isinstance(v, int) and not isinstance(v, bool) and 0 <= v <= 100 for v in split.values()):
+            raise TrafficRejected(f"properties.{key} values must be whole percentages from 0 to 100.")
+        total = sum(split.values()) if split else 0
         if key == "traffic" and split and total not in (0, 100):
             raise TrafficRejected(f"The sum of traffic rules must be 0 or 100; it is {total}.")
 
