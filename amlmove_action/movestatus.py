@@ -16,7 +16,7 @@ read): without it, the elapsed time is unknown and said so."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -196,23 +196,46 @@ def datastore_checks(
     return out
 
 
-def object_checks(expected: Iterable[tuple[str, str, list[str]]], present: set[str]) -> list[Check]:
+def object_checks(
+    expected: Iterable[tuple[str, str, list[str], dict[str, Any] | None]], bodies: Mapping[str, dict[str, Any]]
+) -> list[Check]:
     """Each object the plan removed before the move (its exports): back in the moved workspace or not. `expected`:
-    (kind, name, the ids it may have there), `present`: the ids found (lower case)."""
+    (kind, name, the ids it may have there, an endpoint's planned routing from its export or None), `bodies`: what
+    ARM returned for the ids found (lower case). Back means present, provisioned (Succeeded; a deployment still
+    Creating is not back yet) and, for an endpoint, routing as the plan found it (endpoints.routes_as_held)."""
+    from .endpoints import routes_as_held
+
     out = []
-    for kind, name, candidates in expected:
-        found = next((c for c in candidates if c.lower() in present), None)
-        out.append(
-            Check(
-                kind,
-                name,
-                found is not None,
-                f"present in the moved workspace ({ids.ResourceId.parse(found).name})"
-                if found
-                else "not in the moved workspace: recreate it from the plan artifact's exports/ (report.md gives "
-                "the command)",
+    for kind, name, candidates, split in expected:
+        found = next((c for c in candidates if c.lower() in bodies), None)
+        if found is None:
+            out.append(
+                Check(
+                    kind,
+                    name,
+                    False,
+                    "not in the moved workspace: recreate it from the plan artifact's exports/ (report.md gives "
+                    "the command)",
+                )
             )
-        )
+            continue
+        body = bodies[found.lower()]
+        here = ids.ResourceId.parse(found).name
+        state = str((body.get("properties") or {}).get("provisioningState") or "")
+        if state and state.lower() != "succeeded":
+            out.append(Check(kind, name, False, f"in the moved workspace ({here}), provisioningState {state}"))
+        elif split is not None and not routes_as_held(kind, body, split):
+            out.append(
+                Check(
+                    kind,
+                    name,
+                    False,
+                    f"in the moved workspace ({here}), but not routing as planned yet (traffic is restored once "
+                    "every deployment is Succeeded; report.md gives the command)",
+                )
+            )
+        else:
+            out.append(Check(kind, name, True, f"present in the moved workspace ({here})"))
     return out
 
 

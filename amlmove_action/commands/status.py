@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .. import ids
@@ -39,7 +40,7 @@ def run(settings: StatusSettings, env: Mapping[str, str], platform: Any) -> int:
         settings.output_dir / "state.json", plan.digest, settings.arm_endpoint, plan.source.resource_group_id
     )
     session = sign_in(settings, env, platform, preload=PRELOAD)
-    status = read_status(session.clients, plan, state, platform)
+    status = read_status(session.clients, plan, state, platform, settings.plan_file.parent)
     publish(status.to_json(), settings, platform)
     return 0
 
@@ -76,7 +77,7 @@ def check_plan(plan: Plan, settings: StatusSettings) -> None:
             )
 
 
-def read_status(clients: Clients, plan: Plan, state: MoveState | None, platform: Any) -> Status:
+def read_status(clients: Clients, plan: Plan, state: MoveState | None, platform: Any, plan_dir: Path) -> Status:
     """Everything status reads, in ARM, then the pure decision (movestatus)."""
     from ..move import group_listing
     from ..movestatus import Place, Status, place
@@ -91,7 +92,9 @@ def read_status(clients: Clients, plan: Plan, state: MoveState | None, platform:
     )
     all_moved = all(p is Place.DESTINATION for _, _, p in places) and not any(g.holds_move for g in groups)
     checks = (
-        tuple(follow_up_checks(clients, plan, [(old, new) for old, new, _ in places], platform)) if all_moved else None
+        tuple(follow_up_checks(clients, plan, [(old, new) for old, new, _ in places], platform, plan_dir))
+        if all_moved
+        else None
     )
     return Status(plan, places, groups, checks, state, datetime.now(UTC))
 
@@ -111,7 +114,9 @@ def group_reading(clients: Clients, group_id: str, role: str) -> GroupReading:
     return GroupReading(body.get("id") or group_id, role, True, (body.get("properties") or {}).get("provisioningState"))
 
 
-def follow_up_checks(clients: Clients, plan: Plan, moved: list[tuple[str, str]], platform: Any) -> list[Check]:
+def follow_up_checks(
+    clients: Clients, plan: Plan, moved: list[tuple[str, str]], platform: Any, plan_dir: Path
+) -> list[Check]:
     """The follow-ups of the approved plan as ARM shows them now (read-only)."""
     from .. import movestatus
     from ..discovery import role_assignments_at
@@ -134,15 +139,17 @@ def follow_up_checks(clients: Clients, plan: Plan, moved: list[tuple[str, str]],
         if ids.ResourceId.parse(old).type.lower() == "microsoft.storage/storageaccounts"
     ]
     checks += movestatus.datastore_checks(pm.datastores(), moved_accounts, dest)
-    checks += object_checks(clients, plan)
+    checks += object_checks(clients, plan, plan_dir)
     pm.private_endpoints(False, list(plan.post_move["privateEndpointConnections"]))  # approve=False: reads only
     checks += movestatus.private_endpoint_checks(pm.results)
     return checks
 
 
-def object_checks(clients: Clients, plan: Plan) -> list[Check]:
+def object_checks(clients: Clients, plan: Plan, plan_dir: Path) -> list[Check]:
     """The computes and endpoints the plan removed before the move (its exports): back in the moved workspace? A
-    compute instance comes back under restore.new_instance_name (recreate-computes), or its own name by hand."""
+    compute instance comes back under restore.new_instance_name (recreate-computes), or its own name by hand. An
+    endpoint is back once it routes as its export says (read from the plan artifact's exports/ when it is beside
+    plan.json; without it, presence and provisioning state decide)."""
     from .. import movestatus
     from ..api_versions import ML_API
     from ..postmove import in_parallel
@@ -155,11 +162,25 @@ def object_checks(clients: Clients, plan: Plan) -> list[Check]:
         candidates = [new]
         if item["kind"] == "compute":
             candidates.append(f"{new.rsplit('/', 1)[0]}/{new_instance_name(item['name'])}")
-        expected.append((item["kind"], item["name"], candidates))
-    wanted = [c for _, _, candidates in expected for c in candidates]
-    found = in_parallel(lambda rid: clients.get_json(rid, ML_API) is not None, wanted)
-    present = {rid.lower() for rid, here in zip(wanted, found, strict=True) if here}
-    return movestatus.object_checks(expected, present)
+        expected.append((item["kind"], item["name"], candidates, planned_split(item, plan_dir)))
+    wanted = [c for _, _, candidates, _ in expected for c in candidates]
+    found = in_parallel(lambda rid: clients.get_json(rid, ML_API), wanted)
+    bodies = {rid.lower(): body for rid, body in zip(wanted, found, strict=True) if body is not None}
+    return movestatus.object_checks(expected, bodies)
+
+
+def planned_split(item: dict[str, Any], plan_dir: Path) -> dict[str, Any] | None:
+    """An endpoint's routing as its export holds it, or None (not an endpoint, or the export is not beside the
+    plan: status also runs with plan.json alone)."""
+    from ..endpoints import held_split, moved_definition
+
+    if item["kind"] not in ("online-endpoint", "batch-endpoint"):
+        return None
+    try:
+        text = (plan_dir / item["file"]).read_text(encoding="utf-8")
+        return held_split(item["kind"], moved_definition(text, item["resourceId"], item["resourceId"]))
+    except (OSError, ValueError, UnicodeDecodeError):
+        return None
 
 
 def publish(data: dict[str, Any], settings: StatusSettings, platform: Any) -> None:

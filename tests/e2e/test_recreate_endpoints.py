@@ -194,6 +194,8 @@ def test_killed_while_deployments_provision_a_fresh_rerun_finishes_without_dupli
     ]  # fmt: skip
     assert provisioning, "the kill came after every deployment had finished: nothing to resume"
 
+    assert endpoints_back(runner, emulator, plan_run, "status-during")["churn-endpoint"] is False
+
     plan_file = artifact(plan_run, runner.tmp / "second" / "workspace" / "plan-artifact")
     run = runner.run("apply", inputs(s, **OPT_INS, **{"plan-file": str(plan_file)}), name="second")
     assert run.code == 0, run.explain()
@@ -211,6 +213,28 @@ def test_killed_while_deployments_provision_a_fresh_rerun_finishes_without_dupli
     resumed = follow_ups(run)
     waited = [t for t, f in resumed.items() if "waited for it" in f["detail"] or f["status"] == "already-done"]
     assert waited, resumed
+    assert endpoints_back(runner, emulator, plan_run, "status-after") == dict.fromkeys(
+        ("churn-endpoint", "fraud-endpoint", "churn-batch"), True
+    )
+
+
+def endpoints_back(runner: Runner, emulator: Any, plan_run: Run, name: str) -> dict[str, bool]:
+    """`status` on the plan artifact (read-only: GETs and the token POST only): is each endpoint back? Back means
+    provisioned and routing as the plan found it — while deployments still provision, churn-endpoint is not."""
+    plan_file = artifact(plan_run, runner.tmp / name / "workspace" / "plan-artifact")
+    mark = len(emulator.requests())
+    run = runner.run("status", {"plan-file": str(plan_file)}, name=name)
+    assert run.code == 0, run.explain()
+    writes = [
+        r for r in emulator.requests()[mark:] if r["method"] != "GET" and not r["path"].endswith("/oauth2/v2.0/token")
+    ]
+    assert writes == []
+    document = json.loads((run.out_dir / "status.json").read_text("utf-8"))
+    return {
+        c["target"]: c["status"] == "done"
+        for c in document["followUps"] or []
+        if c["kind"] in ("online-endpoint", "batch-endpoint")
+    }
 
 
 # --- 3. must not act -------------------------------------------------------------------------------------------------

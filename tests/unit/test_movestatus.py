@@ -141,9 +141,30 @@ def test_datastore_checks_use_applys_repair_rule_on_moved_accounts_only() -> Non
 def test_object_checks_accept_any_of_the_candidate_ids() -> None:
     a, b = f"{NEW_WORKSPACE}/computes/ci", f"{NEW_WORKSPACE}/computes/ci-m1234"
     checks = object_checks(
-        [("compute", "ci", [a, b]), ("online-endpoint", "ep", [f"{NEW_WORKSPACE}/x/ep"])], {b.lower()}
+        [("compute", "ci", [a, b], None), ("online-endpoint", "ep", [f"{NEW_WORKSPACE}/x/ep"], None)],
+        {b.lower(): {"properties": {"provisioningState": "Succeeded"}}},
     )
     assert [(c.target, c.done) for c in checks] == [("ci", True), ("ep", False)]
+
+
+def test_an_endpoint_is_back_only_provisioned_and_routing_as_planned() -> None:
+    """Present is not back: a deployment still Creating, or an endpoint that routes nothing yet (recreate-endpoints
+    restores the split once every deployment is Succeeded), is a follow-up that remains."""
+    ep, blue = f"{NEW_WORKSPACE}/onlineEndpoints/ep", f"{NEW_WORKSPACE}/onlineEndpoints/ep/deployments/blue"
+    split = {"traffic": {"blue": 90, "green": 10}, "mirror_traffic": {}}
+
+    def endpoint(traffic: dict[str, int]) -> dict:
+        return {"properties": {"provisioningState": "Succeeded", "traffic": traffic}}
+
+    def checks(bodies: dict) -> list[tuple[str, bool]]:
+        expected = [("online-endpoint", "ep", [ep], split), ("online-deployment", "ep/blue", [blue], None)]
+        return [(c.target, c.done) for c in object_checks(expected, {k.lower(): v for k, v in bodies.items()})]
+
+    creating = {"properties": {"provisioningState": "Creating"}}
+    succeeded = {"properties": {"provisioningState": "Succeeded"}}
+    assert checks({ep: endpoint({}), blue: creating}) == [("ep", False), ("ep/blue", False)]
+    assert checks({ep: endpoint({"blue": 100}), blue: succeeded}) == [("ep", False), ("ep/blue", True)]
+    assert checks({ep: endpoint({"blue": 90, "green": 10}), blue: succeeded}) == [("ep", True), ("ep/blue", True)]
 
 
 def test_private_endpoint_checks_leave_out_connections_that_were_not_approved_before() -> None:
