@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .api_versions import ML_API
-from .exports import Export, loader, quiet_azure_ai_ml
+from .exports import Export, loader, quiet_azure_ai_ml, service_values
 
 MAX_DEPLOYMENTS = 4  # deployments provisioning at once (each holds VMs and quota; ARM's write limits are far higher)
 MAX_ENDPOINTS = 8  # endpoints created (and their traffic restored) at once
@@ -100,12 +100,7 @@ def moved_definition(text: str, old_workspace_id: str, new_workspace_id: str) ->
     if not isinstance(data, dict):
         raise ValueError("the export is not a YAML mapping")
     out: dict[str, Any] = rewrite_references(data, old_workspace_id, new_workspace_id)
-    # azure-ai-ml 1.35.2 dumps a batch deployment's logging_level as its enum's repr ("BatchLoggingLevel.INFO"),
-    # which no service value matches (BatchLoggingLevel: Info, Warning, Debug): written back as the value.
-    level = out.get("logging_level")
-    if isinstance(level, str) and level.startswith("BatchLoggingLevel."):
-        out["logging_level"] = level.split(".", 1)[1].capitalize()
-    return out
+    return service_values(out)  # exports of plans made before exports.py wrote the service's value
 
 
 def split_text(split: dict[str, int]) -> str:

@@ -191,11 +191,21 @@ def document(kind: str, body: dict[str, Any]) -> tuple[str, str]:
         data = super(type(entity), entity).as_dict(exclude_readonly=True)
         data.pop("system_data", None)
     else:
-        data = _without_read_only(entity._to_dict())
+        data = service_values(_without_read_only(entity._to_dict()))
     # Round-trip through JSON: azure-ai-ml's enums are str subclasses (written as their values), and anything that is
     # not plain data fails here rather than in a reviewer's `az ml … create`.
     plain = json.loads(json.dumps(data))
     return yaml.safe_dump(plain, sort_keys=False, width=120), ".yml"
+
+
+def service_values(data: dict[str, Any]) -> dict[str, Any]:
+    """azure-ai-ml 1.35.2 dumps a batch deployment's logging_level (a marshmallow Str over a str-mixin enum) as the
+    enum's repr, "BatchLoggingLevel.INFO", which neither its own loader maps back nor the service accepts (Info,
+    Warning, Debug): written as the service's value."""
+    level = data.get("logging_level")
+    if isinstance(level, str) and level.startswith("BatchLoggingLevel."):
+        return {**data, "logging_level": level.split(".", 1)[1].capitalize()}
+    return data
 
 
 def arm_form(body: dict[str, Any]) -> dict[str, Any]:
