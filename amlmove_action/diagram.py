@@ -221,8 +221,11 @@ def plan_lines(plan: Plan, removed: Sequence[str], staying: Sequence[str]) -> li
     recreated = recreated_from_plan(plan)
     with chart.subgraph(_group_title("Source", src.resource_group_id)):
         from_nodes = chart.listed([describe(r) for r in moving], "moves", "that move")
+        detached = {str(e["resourceId"]).lower() for e in plan.exports if e["kind"] == "attached-compute"}
         removed_nodes = chart.listed(
-            [f"{describe(r)} (deleted before the move)" for r in removed], "deleted", "deleted first"
+            [f"{describe(r)} ({'detached' if r.lower() in detached else 'deleted'} before the move)" for r in removed],
+            "deleted",
+            "deleted first",
         )
         stay_nodes = chart.listed([f"{describe(r)} (stays)" for r in here], "stays", "that stay")
     note = "" if dst.exists else ", created by apply"

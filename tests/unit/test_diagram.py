@@ -111,6 +111,22 @@ def test_a_plan_draws_both_groups_what_moves_is_deleted_recreated_and_stays_behi
     assert set(chart.classes) == {"moves", "deleted", "recreated", "stays"}
 
 
+def test_an_attached_compute_is_drawn_as_detached_not_deleted() -> None:
+    """Apply detaches attached computes (underlyingResourceAction=Detach: the AKS cluster or Databricks workspace
+    stays); the picture says so instead of "deleted"."""
+    base = plans.plan_json()
+    plan = plans.typed(
+        plans.plan_json(
+            resources=[WS],
+            postMove={**base["postMove"], "computesToRemove": [compute("cpu"), compute("k8s")]},
+            options={**base["options"], "removeComputes": True},
+            exports=[export("compute", "cpu", compute("cpu")), export("attached-compute", "k8s", compute("k8s"))],
+        )
+    )
+    source = inside(plan_picture(plan), "Source group")
+    assert {"Compute cpu (deleted before the move)", "Compute k8s (detached before the move)"} <= set(source)
+
+
 def test_nothing_is_recreated_without_the_opt_in_and_a_new_group_says_so() -> None:
     document = plans.plan_json()
     document["destination"]["exists"] = False
