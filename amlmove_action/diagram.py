@@ -292,10 +292,10 @@ def report_lines(data: dict[str, Any], staying: Sequence[str] = ()) -> list[str]
     for number, (start, end) in enumerate(zip(from_nodes, to_nodes, strict=True)):
         chart.edge(start, end, "moved" if number == 0 else None)
     names = {ids.normalise_id(w["target"]).rsplit("/", 1)[-1].lower(): i for i, w in enumerate(removed[:MAX_LISTED])}
-    for (f, _), node in zip(follow_ups[:MAX_LISTED], recreated_nodes, strict=False):
+    for (f, _), ok, node in zip(follow_ups[:MAX_LISTED], done, recreated_nodes, strict=False):
         index = names.get(str(f["target"]).lower())
         if index is not None:
-            chart.edge(removed_nodes[index], node, "recreated after the move", dotted=True)
+            chart.edge(removed_nodes[index], node, "recreated after the move" if ok else "not recreated", dotted=True)
     workspace_node = next(
         (to_nodes[i] for i, (a, _) in enumerate(moved[:MAX_LISTED]) if ids.same_id(a, source_id)), None
     )

@@ -68,10 +68,17 @@ def main(argv: list[str] | None = None) -> int:
         first = tool("plan", output=args.output_dir / "plan-blocked")
         print(f"\nexit code {first} (1 = blocked). Summary: {args.output_dir / 'plan-blocked' / 'plan.md'}")
 
-        _banner("2. plan again, opting in to delete (after exporting) the computes and the endpoints")
+        _banner("2. plan again, opting in to delete (after exporting) the computes and the endpoints, and to recreate them")
         out = args.output_dir
         # Every opt-in is part of the approved plan: apply below passes the same ones (it refuses any other value).
-        code = tool("plan", "--remove-computes", "--remove-endpoints", "--approve-private-endpoints", output=out)
+        opt_ins = (
+            "--remove-computes",
+            "--recreate-computes",
+            "--remove-endpoints",
+            "--recreate-endpoints",
+            "--approve-private-endpoints",
+        )
+        code = tool("plan", *opt_ins, output=out)
         print(f"\nexit code {code}. Summary for reviewers: {out / 'plan.md'}")
         if code != 0:
             return code
@@ -88,15 +95,7 @@ def main(argv: list[str] | None = None) -> int:
                 print("No terminal to ask on: approving (pass --yes to skip this prompt explicitly).")
 
         _banner("4. apply exactly the approved plan")
-        code = tool(
-            "apply",
-            "--remove-computes",
-            "--remove-endpoints",
-            "--approve-private-endpoints",
-            "--plan-file",
-            str(out / "plan.json"),
-            output=out,
-        )
+        code = tool("apply", *opt_ins, "--plan-file", str(out / "plan.json"), output=out)
         print(f"\nexit code {code}.")
         report = out / "report.md"
         if report.exists():

@@ -285,7 +285,7 @@ def test_a_report_draws_what_moved_was_removed_recreated_and_still_used() -> Non
     assert edge(chart, source["Azure ML workspace mlw"], moved) == "moved"
     cpu, gpu = source["Compute cpu (deleted before the move)"], source["Compute gpu (deleted before the move)"]
     assert edge(chart, cpu, destination["Compute cpu (recreated)"]) == "recreated after the move"
-    assert edge(chart, gpu, destination["Compute gpu (NOT recreated)"]) == "recreated after the move"
+    assert edge(chart, gpu, destination["Compute gpu (NOT recreated)"]) == "not recreated"
     assert destination["Compute gpu (NOT recreated)"] in chart.classes["problem"]
     assert edge(chart, moved, source["Log Analytics workspace log-ml (stays)"]) == "still uses"
     (identity,) = inside(chart, "Stays in other groups").values()
