@@ -68,7 +68,7 @@ def main(argv: list[str] | None = None) -> int:
         first = tool("plan", output=args.output_dir / "plan-blocked")
         print(f"\nexit code {first} (1 = blocked). Summary: {args.output_dir / 'plan-blocked' / 'plan.md'}")
 
-        _banner("2. plan again, opting in to delete (after exporting) the computes and the endpoints, and to recreate them")
+        _banner("2. plan again, opting in to delete (after exporting) the computes and endpoints, and recreate them")
         out = args.output_dir
         # Every opt-in is part of the approved plan: apply below passes the same ones (it refuses any other value).
         opt_ins = (
