@@ -41,6 +41,8 @@ def test_make_demo_runs_plan_approval_apply_and_shows_the_report(tmp_path) -> No
         json.loads((out / "plan.json").read_text(encoding="utf-8"))["resources"]
     )
     assert [f for f in report["followUps"] if f["status"] == "failed"] == []
+    recreated = {(f["kind"], f["target"]) for f in report["followUps"] if f["status"] == "done"}
+    assert {("endpoint", "churn-endpoint"), ("endpoint", "churn-batch"), ("compute", "cpu-cluster")} <= recreated
     status = json.loads((out / "status.json").read_text(encoding="utf-8"))
     assert status["state"] in ("follow-ups-left", "done") and f"Status: {status['state']}" in proc.stdout
     assert (out / "exports" / "compute-cpu-cluster.yml").exists()
