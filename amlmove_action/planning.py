@@ -217,9 +217,14 @@ def apply_removal_intent(
                 f,
                 severity=checks.Severity.WARNING,
                 downgraded_from=checks.Severity.BLOCKER,
-                detail=f"{f.detail} Apply deletes these right before the move (attached computes are detached: "
-                "the resource they wrap stays), once ARM validated; plan exported their definitions into the plan "
-                "artifact's exports/ (they are not moved).",
+                detail=f"{f.detail} Apply deletes these right before the move"
+                + (
+                    " (attached computes are detached: the resource they wrap stays)"
+                    if opted == "remove_computes"
+                    else ""
+                )
+                + ", once ARM validated; plan exported their definitions into the plan artifact's exports/ (they are "
+                "not moved).",
             )
         elif (
             f.is_blocker and f.id == "validation-failed" and addressed_by_removals(inventory.validation, removed, types)

@@ -103,6 +103,9 @@ def test_apply_recreates_endpoints_deployments_and_their_traffic_split_in_the_mo
     unfolded = plan_run.plan_md.split("<details>")[0]  # what the reviewer approves, outside any fold
     assert "Endpoints to recreate in the moved workspace" in unfolded
     assert "churn-endpoint (blue, green)" in unfolded and "`recreate-endpoints`: on" in unfolded
+    details = {f["id"]: f["detail"] for f in plan_run.plan["findings"]}
+    assert "attached computes are detached" in details["computes-present"]
+    assert "attached computes" not in details["online-endpoints-present"]  # a sentence about computes only
     batch_export = next(e for e in plan_run.plan["exports"] if e["kind"] == "batch-deployment")
     exported = (plan_run.out_dir / batch_export["file"]).read_text("utf-8")
     assert "logging_level: Info" in exported  # the value `az ml batch-deployment create --file` sends as it is
