@@ -259,7 +259,7 @@ def report_lines(data: dict[str, Any], staying: Sequence[str] = ()) -> list[str]
     writes = data.get("writes") or []
     removed = [w for w in writes if w["action"] in ("deleted", "detached")]
     created = any(w["kind"] == "resource-group" and w["action"] == "created" for w in writes)
-    follow_ups = [(f, kind.what) for f in data["followUps"] for kind in RECREATED if f["kind"] in kind.follow_up_kinds]
+    follow_ups = [(f, kind) for f in data["followUps"] for kind in RECREATED if f["kind"] in kind.follow_up_kinds]
     workspace_moved = any(ids.same_id(a, source_id) for a, _ in moved)
     here = [r for r in staying if ids.is_within(r, _group_of(source_id))] if workspace_moved else []
     elsewhere = [r for r in staying if not ids.is_within(r, _group_of(source_id))] if workspace_moved else []
@@ -276,8 +276,8 @@ def report_lines(data: dict[str, Any], staying: Sequence[str] = ()) -> list[str]
         done = [f["status"] in ("done", "already-done") for f, _ in follow_ups]
         recreated_nodes = chart.listed(
             [
-                f"{what} {f['target']} ({'recreated' if ok else 'NOT recreated'})"
-                for (f, what), ok in zip(follow_ups, done, strict=True)
+                f"{kind.what} {f['target']} ({'recreated' if ok else 'NOT recreated'})"
+                for (f, kind), ok in zip(follow_ups, done, strict=True)
             ],
             "recreated",
             "recreated",
@@ -291,9 +291,16 @@ def report_lines(data: dict[str, Any], staying: Sequence[str] = ()) -> list[str]
             stay_nodes += chart.listed([describe(r) + where(r) for r in elsewhere], "stays", "that stay")
     for number, (start, end) in enumerate(zip(from_nodes, to_nodes, strict=True)):
         chart.edge(start, end, "moved" if number == 0 else None)
-    names = {ids.normalise_id(w["target"]).rsplit("/", 1)[-1].lower(): i for i, w in enumerate(removed[:MAX_LISTED])}
-    for (f, _), ok, node in zip(follow_ups[:MAX_LISTED], done, recreated_nodes, strict=False):
-        index = names.get(str(f["target"]).lower())
+    # (kind, name) of each removal: a compute and an endpoint may share a name
+    names = {
+        (str(w["kind"]), ids.normalise_id(w["target"]).rsplit("/", 1)[-1].lower()): i
+        for i, w in enumerate(removed[:MAX_LISTED])
+    }
+    for (f, kind), ok, node in zip(follow_ups[:MAX_LISTED], done, recreated_nodes, strict=False):
+        index = next(
+            (names[(k, str(f["target"]).lower())] for k in kind.export_kinds if (k, str(f["target"]).lower()) in names),
+            None,
+        )
         if index is not None:
             chart.edge(removed_nodes[index], node, "recreated after the move" if ok else "not recreated", dotted=True)
     workspace_node = next(

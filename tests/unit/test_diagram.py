@@ -292,6 +292,28 @@ def test_a_report_draws_what_moved_was_removed_recreated_and_still_used() -> Non
     assert edge(chart, moved, identity) == "still uses"
 
 
+def test_a_recreated_object_is_joined_to_the_removed_one_of_its_own_kind() -> None:
+    """A compute and an online endpoint may share a name: each recreated node joins the removal of its kind."""
+    endpoint = f"{WS}/onlineEndpoints/cpu"
+    data = report_data(
+        followUps=[
+            {"kind": "endpoint", "target": "cpu", "status": "done", "detail": "online endpoint: recreated"},
+            {"kind": "compute", "target": "cpu", "status": "failed", "detail": "quota", "command": "az ml …"},
+        ],
+        writes=[
+            {"action": "deleted", "target": endpoint, "kind": "online-endpoint", "exports": [], "command": "x"},
+            {"action": "deleted", "target": compute("cpu"), "kind": "compute", "exports": [], "command": "x"},
+        ],
+    )
+    chart = picture(diagram.report_lines(data, []))
+    source, destination = inside(chart, "Source group rg-ml"), inside(chart, "Destination group rg-prod")
+    removed_endpoint = source["Online endpoint cpu (deleted before the move)"]
+    removed_compute = source["Compute cpu (deleted before the move)"]
+    assert edge(chart, removed_endpoint, destination["Endpoint cpu (recreated)"]) == "recreated after the move"
+    assert edge(chart, removed_compute, destination["Compute cpu (NOT recreated)"]) == "not recreated"
+    assert edge(chart, removed_endpoint, destination["Compute cpu (NOT recreated)"]) is None
+
+
 def test_a_failed_move_draws_what_did_not_move_and_no_dependency() -> None:
     data = report_data(status="failed", moved=[], stayed=[WS], missing=[STORAGE], followUps=[], writes=[])
     chart = picture(diagram.report_lines(data, [IDENTITY]))
