@@ -30,6 +30,7 @@ import pytest
 
 from amlmove_action.ids import moved_id
 from amlmove_emulator import samples
+from tests.support.emulator_clients import product_clients
 from tests.support.harness import Run, Runner, inputs, kill_once_logged, load, resources
 from tests.support.mermaid_flowchart import check, decoded, mermaid_blocks
 
@@ -367,9 +368,6 @@ def test_a_failing_deployment_is_listed_with_its_az_ml_command_and_exit_3(emulat
 def test_deployments_provision_side_by_side_within_the_bound_each_with_heartbeats(emulator, tmp_path):
     import copy
 
-    from azure.identity import ClientSecretCredential
-
-    from amlmove_action.azure import Clients, Cloud
     from amlmove_action.endpoints import Recreation
     from amlmove_action.exports import take_exports
 
@@ -377,17 +375,7 @@ def test_deployments_provision_side_by_side_within_the_bound_each_with_heartbeat
     target = new_ws(s)  # the workspace as the move leaves it, here from the start
     s.add(target, copy.deepcopy(next(r["body"] for r in s.resources if r["id"] == s.workspace_id)))
     load(emulator, s, mlProvisioningSeconds=1.5)
-    info = emulator.info
-    credential = ClientSecretCredential(
-        info["tenantId"],
-        info["clientId"],
-        info["clientSecret"],
-        authority=emulator.url,
-        disable_instance_discovery=True,
-        connection_verify=str(emulator.ca_file),
-    )
-    clients = Clients(credential, Cloud("custom", emulator.url, emulator.url, custom=True), connection_verify=str(
-        emulator.ca_file))  # fmt: skip
+    clients = product_clients(emulator)
     exports = take_exports(clients, s.workspace_id, tmp_path, [], list(ONLINE), ["churn-batch"], [])
     lines: list[str] = []
     lane = Recreation(

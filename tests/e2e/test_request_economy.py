@@ -8,11 +8,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from azure.identity import ClientSecretCredential
-
-from amlmove_action.azure import Clients, Cloud
 from amlmove_emulator import samples
 from benchmarks import analysis, scenarios
+from tests.support.emulator_clients import product_clients
 from tests.support.harness import inputs, load
 
 
@@ -93,17 +91,7 @@ def test_the_next_page_is_requested_before_the_caller_has_worked_through_this_on
     s = scenarios.large(jobs=30, running_jobs=0, datastores=1, computes=0, online_endpoints=0, role_assignments=0)
     load(emulator, s, defaultPageSize=10)
 
-    info = emulator.info
-    credential = ClientSecretCredential(
-        info["tenantId"],
-        info["clientId"],
-        info["clientSecret"],
-        authority=emulator.url,
-        disable_instance_discovery=True,
-        connection_verify=str(emulator.ca_file),
-    )
-    cloud = Cloud("custom", emulator.url, emulator.url, custom=True)
-    clients = Clients(credential, cloud, connection_verify=str(emulator.ca_file))
+    clients = product_clients(emulator)
     mark = len(emulator.requests())
     items = clients.list_json(f"{s.workspace_id}/jobs", "2024-10-01")
     first = next(items)  # one item taken from the first page, and the caller works on it …

@@ -35,6 +35,15 @@ def credential(emu: EmulatorProcess, secret: str | None = None, **kwargs: Any):
     )
 
 
+def product_clients(emu: EmulatorProcess) -> Any:
+    """amlmove's own `azure.Clients` (the product's pipeline, retries and pollers) aimed at the emulator, signed in as
+    the scenario's default principal: for tests that drive one product step in process."""
+    from amlmove_action.azure import Clients, Cloud
+
+    cloud = Cloud("custom", emu.url, emu.url, custom=True)
+    return Clients(credential(emu), cloud, connection_verify=str(emu.ca_file))
+
+
 def client_kwargs(emu: EmulatorProcess, **extra: Any) -> dict[str, Any]:
     return {
         "base_url": emu.url,
