@@ -196,6 +196,13 @@ def datastore_checks(
     return out
 
 
+_MISSING = {
+    "attached-compute": "detached before the move and not attached to the moved workspace: attach it again if it is "
+    "still wanted (report.md gives the command; the cluster or workspace it wraps was kept)",
+    "": "not in the moved workspace: recreate it from the plan artifact's exports/ (report.md gives the command)",
+}
+
+
 def object_checks(
     expected: Iterable[tuple[str, str, list[str], dict[str, Any] | None]], bodies: Mapping[str, dict[str, Any]]
 ) -> list[Check]:
@@ -209,15 +216,7 @@ def object_checks(
     for kind, name, candidates, split in expected:
         found = next((c for c in candidates if c.lower() in bodies), None)
         if found is None:
-            out.append(
-                Check(
-                    kind,
-                    name,
-                    False,
-                    "not in the moved workspace: recreate it from the plan artifact's exports/ (report.md gives "
-                    "the command)",
-                )
-            )
+            out.append(Check(kind, name, False, _MISSING.get(kind, _MISSING[""])))
             continue
         body = bodies[found.lower()]
         here = ids.ResourceId.parse(found).name

@@ -147,6 +147,16 @@ def test_object_checks_accept_any_of_the_candidate_ids() -> None:
     assert [(c.target, c.done) for c in checks] == [("ci", True), ("ep", False)]
 
 
+def test_a_detached_compute_missing_is_to_attach_again_not_to_recreate() -> None:
+    """Apply detaches an attached compute (the AKS cluster or Databricks workspace stays): what remains is to attach
+    it again, if still wanted — not to "recreate" it."""
+    k8s, cpu = f"{NEW_WORKSPACE}/computes/k8s", f"{NEW_WORKSPACE}/computes/cpu"
+    checks = object_checks([("attached-compute", "k8s", [k8s], None), ("compute", "cpu", [cpu], None)], {})
+    assert [c.done for c in checks] == [False, False]
+    assert "attach it again" in checks[0].detail and "recreate" not in checks[0].detail
+    assert "recreate it" in checks[1].detail
+
+
 def test_an_endpoint_is_back_only_provisioned_and_routing_as_planned() -> None:
     """Present is not back: a deployment still Creating, or an endpoint that routes nothing yet (recreate-endpoints
     restores the split once every deployment is Succeeded), is a follow-up that remains."""
