@@ -15,8 +15,8 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from urllib.parse import urlsplit
 
-from .ids import ResourceId, id_key, is_within, same_id
-from .inventory import (
+from ..ids import ResourceId, id_key, is_within, same_id
+from ..inventory import (
     FINISHED_JOB_STATUSES,
     STOPPED_LABELING_STATUSES,
     AssociatedRole,
@@ -30,7 +30,7 @@ from .inventory import (
     allows,
     same_location,
 )
-from .selection import AssociatedResourceChoice, IncludeMode
+from ..selection import AssociatedResourceChoice, IncludeMode
 
 MAX_RESOURCES_PER_MOVE = 800  # ARM's limit per moveResources request
 MOVE_ACTION = "Microsoft.Resources/subscriptions/resourceGroups/moveResources/action"
