@@ -1,5 +1,5 @@
 """What to move besides the workspace: the include-associated-resources choice. Its own module, so that both the
-input parser (inputs.py) and the checks (checks.py) use it without importing each other."""
+input parser (inputs.py) and the checks (checks/) use it without importing each other."""
 
 from __future__ import annotations
 
