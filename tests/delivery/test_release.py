@@ -121,12 +121,20 @@ def test_release_commit_action_yml_is_what_the_workflow_writes(tmp_path):
 
 def test_the_reusable_workflows_of_the_release_commit_run_its_action_yml():
     """They reference the action as `$/` (the action.yml at the caller's pinned commit) and each other as `$/...`,
-    so at the release commit they run the digest-pinned image too; no job builds or checks out the action."""
+    so at the release commit they run the digest-pinned image too; no job builds or checks out the action. The only
+    checkout is the caller's own repository, into `repository/` without credentials, to search it (scan-repository)."""
+    import yaml
+
     for name in ("move-workspace.yml", "move-group.yml", "move-fleet.yml"):
         text = (WORKFLOWS / name).read_text(encoding="utf-8")
         refs = [ref for ref, _ in _USES.findall(text) if not re.search(r"@[0-9a-f]{40}$", ref)]
         assert refs and all(ref == "$/" or ref.startswith("$/.github/workflows/") for ref in refs), (name, refs)
-        assert "actions/checkout" not in text
+        steps = [step for job in yaml.safe_load(text)["jobs"].values() for step in job.get("steps", [])]
+        checkouts = [step for step in steps if str(step.get("uses", "")).startswith("actions/checkout@")]
+        for step in checkouts:
+            assert step["with"] == {"path": "repository", "persist-credentials": False}, (name, step)
+            assert step["if"] == "${{ inputs.scan-repository }}", (name, step)
+        assert len(checkouts) == (2 if name == "move-workspace.yml" else 0), name
 
 
 @pytest.mark.parametrize(

@@ -395,6 +395,30 @@ def test_ado_tool_steps_are_restricted():
                 assert key.removeprefix("AMLMOVE_IN_").lower().replace("_", "-") in EXPECTED_INPUTS, key
 
 
+def test_ado_checks_out_the_repository_to_search_only_inside_what_the_container_sees():
+    """With scanRepository (default true) both jobs check out the pipeline's own repository, without credentials,
+    into $(Pipeline.Workspace)/amlmove/repository — inside the one folder mounted into the container (-w /amlmove) —
+    and pass scan-path `repository`; without it, nothing is checked out and scan-path is `none`."""
+    template = load_yaml(ROOT / "azure-pipelines/move-workspace.yml")
+    [parameter] = [p for p in template["parameters"] if p["name"] == "scanRepository"]
+    assert parameter["type"] == "boolean" and parameter["default"] == "true"
+
+    def checkouts_in(node: Any) -> list[dict]:  # inside `${{ if … }}` insertions too
+        if isinstance(node, dict):
+            own = [node] if node.get("checkout") == "self" else []
+            return own + [c for value in node.values() for c in checkouts_in(value)]
+        return [c for item in node for c in checkouts_in(item)] if isinstance(node, list) else []
+
+    checkouts = checkouts_in(template)
+    assert len(checkouts) == 2
+    for step in checkouts:
+        assert step["path"] == "amlmove/repository" and step["persistCredentials"] == "false", step
+    assert '-v "$AMLMOVE_DIR:/amlmove" -w /amlmove' in str(template)
+    tool_steps = [s for s in all_steps(template) if "runScript" in str(s.get("bash", ""))]
+    for step in tool_steps:
+        assert step["env"]["AMLMOVE_IN_SCAN_PATH"] == "${{ iif(parameters.scanRepository, 'repository', 'none') }}"
+
+
 def test_ado_restriction_rule_can_fail():
     template = {"steps": [{"bash": "docker run img", "displayName": "t"}, {"bash": "echo hi"}]}
     assert unrestricted_tool_steps(template) == ["t: not commands: restricted"]
