@@ -63,6 +63,23 @@ def wait_until_moved(emu: Any, resources: list[str], timeout: float = 60) -> Non
     raise AssertionError("the other move never finished")
 
 
+def apply_after_the_other_move(emu: Any, tmp_path: Any, wait: bool, theirs: list[str] | None = None) -> Any:
+    """This run's apply, with the other apply's moveResources POSTed (for `theirs`, else the resources this run is
+    about to move) right before this run's own POST — and, with `wait`, finished by then."""
+    real_start = move.start_move
+
+    def raced(clients, source_group, resources, target_group):
+        other = resources if theirs is None else theirs
+        other_move(emu, other)
+        if wait:
+            wait_until_moved(emu, other)
+        return real_start(clients, source_group, resources, target_group)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(move, "start_move", raced)
+        return apply(emu, tmp_path)
+
+
 # --- Acceptance 1: two applies of one plan started together ------------------------------------------------------
 
 
@@ -97,16 +114,7 @@ def test_move_post_answering_404_because_this_plans_move_finished_is_already_mov
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
     emu.shape_lro(durationSeconds=0, outcome="succeeded")
-    real_start = move.start_move
-
-    def raced(clients, source_group, resources, target_group):
-        other_move(emu, resources)
-        wait_until_moved(emu, resources)
-        return real_start(clients, source_group, resources, target_group)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(move, "start_move", raced)
-        run = apply(emu, tmp_path)
+    run = apply_after_the_other_move(emu, tmp_path, wait=True)
     assert [r["status"] for r in emu.requests() if re.search(MOVE_POST, r["path"])] == [202, 404]
     assert_success(emu, run, the_plan, status="already-moved")
 
@@ -118,15 +126,7 @@ def test_move_post_answering_409_move_in_progress_waits_it_out(emu, tmp_path) ->
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
     emu.shape_lro(durationSeconds=2, outcome="succeeded")
-    real_start = move.start_move
-
-    def raced(clients, source_group, resources, target_group):
-        other_move(emu, resources)
-        return real_start(clients, source_group, resources, target_group)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(move, "start_move", raced)
-        run = apply(emu, tmp_path)
+    run = apply_after_the_other_move(emu, tmp_path, wait=False)
     posts = [r["status"] for r in emu.requests() if re.search(MOVE_POST, r["path"])]
     assert posts == [202, 409], posts
     assert "waiting for it to finish" in run.stdout
@@ -188,16 +188,7 @@ def test_move_that_finishes_between_the_replan_and_the_move_post_is_already_move
     emu.load_scenario(scenario().build())
     the_plan = plan(emu, tmp_path)
     emu.shape_lro(durationSeconds=0, outcome="succeeded", operation="move")
-    real_start = move.start_move
-
-    def raced(clients, source_group, resources, target_group):
-        other_move(emu, list(the_plan["resources"]))
-        wait_until_moved(emu, list(the_plan["resources"]))
-        return real_start(clients, source_group, resources, target_group)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(move, "start_move", raced)
-        run = apply(emu, tmp_path)
+    run = apply_after_the_other_move(emu, tmp_path, wait=True, theirs=list(the_plan["resources"]))
     assert len(moves_accepted(emu)) == 1  # the other run's
     assert_success(emu, run, the_plan, status="already-moved")
 
@@ -222,15 +213,7 @@ def test_partial_outcome_of_the_other_move_is_reported_partial(emu, tmp_path) ->
     the_plan = plan(emu, tmp_path)
     partial = [r for r in the_plan["resources"] if "/Microsoft.KeyVault/" in r or "/Microsoft.Insights/" in r]
     emu.shape_lro(durationSeconds=1, outcome="failed", partial=partial)
-    real_start = move.start_move
-
-    def raced(clients, source_group, resources, target_group):
-        other_move(emu, resources)
-        return real_start(clients, source_group, resources, target_group)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(move, "start_move", raced)
-        run = apply(emu, tmp_path)
+    run = apply_after_the_other_move(emu, tmp_path, wait=False)
     assert run.code == 3, run.stderr
     assert run.report["status"] == "failed"
     assert len(run.report["moved"]) == 2 and len(run.report["stayed"]) == 3
