@@ -13,7 +13,9 @@ import re
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -213,19 +215,27 @@ def test_azure_devops_plan_then_apply(emulator, image, tmp_path):
     assert any(c[0] == "task.complete" and c[1].get("result") == "Succeeded" for c in vso)
 
 
-def test_fleet_moves_three_workspaces(emulator, image, tmp_path):
-    """The fleet workflow's `moves` list fans out to one plan and one apply per workspace (as its matrix does)."""
-    scenario = _scenario()
-    extra = []
+def _more_workspaces(scenario: Any, dest_group: Callable[[str], str]) -> list[samples.WorkspaceScenario]:
+    """mlw-fraud and mlw-forecast, each in its own group rg-<name>, added to `scenario` (their resources only: the
+    principal's subscription-level Owner assignments, fixed ids, are the scenario's already), moving into
+    `dest_group(name)`."""
+    others = []
     for name in ("mlw-fraud", "mlw-forecast"):
-        other = samples.WorkspaceScenario(workspace=name, source_group=f"rg-{name}", dest_group=f"rg-{name}-prod")
+        other = samples.WorkspaceScenario(workspace=name, source_group=f"rg-{name}", dest_group=dest_group(name))
         scenario.resources += [
             r
             for r in other.resources
             if "/resourceGroups/rg-" + name in r["id"]
             and "/providers/Microsoft.Authorization/roleAssignments/b0" not in r["id"]
         ]
-        extra.append(other)
+        others.append(other)
+    return others
+
+
+def test_fleet_moves_three_workspaces(emulator, image, tmp_path):
+    """The fleet workflow's `moves` list fans out to one plan and one apply per workspace (as its matrix does)."""
+    scenario = _scenario()
+    extra = _more_workspaces(scenario, lambda name: f"rg-{name}-prod")
     emulator.load_scenario(scenario.build())
     moves = [{"source": s.workspace_id, "destination": s.dest_rg} for s in (scenario, *extra)]
     fleet = json.dumps(moves)
@@ -393,16 +403,7 @@ def test_fleet_into_one_destination_group_runs_one_move_at_a_time(emulator, imag
     single = yaml.safe_load((workflows / "move-workspace.yml").read_text(encoding="utf-8"))
 
     scenario = _scenario()  # mlw-churn, into rg-ml-prod
-    others = []
-    for name in ("mlw-fraud", "mlw-forecast"):
-        other = samples.WorkspaceScenario(workspace=name, source_group=f"rg-{name}", dest_group="rg-ml-prod")
-        scenario.resources += [
-            r
-            for r in other.resources
-            if "/resourceGroups/rg-" + name in r["id"]
-            and "/providers/Microsoft.Authorization/roleAssignments/b0" not in r["id"]
-        ]
-        others.append(other)
+    others = _more_workspaces(scenario, lambda name: "rg-ml-prod")
     emulator.load_scenario(scenario.build())
     moves = [
         {"source": scenario.workspace_id, "destination": scenario.dest_rg},
