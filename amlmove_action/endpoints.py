@@ -92,15 +92,21 @@ def without_split(kind: str, definition: dict[str, Any]) -> dict[str, Any]:
     return out
 
 
-def moved_definition(text: str, old_workspace_id: str, new_workspace_id: str) -> dict[str, Any]:
-    """An export's YAML (azure-ai-ml's schema) with its references pointing at the moved workspace."""
+def definition_of(text: str) -> dict[str, Any]:
+    """An export's YAML (azure-ai-ml's schema) as written in the plan artifact, with service values (exports of plans
+    made before exports.py wrote them)."""
     import yaml
 
     data = yaml.safe_load(text)
     if not isinstance(data, dict):
         raise ValueError("the export is not a YAML mapping")
-    out: dict[str, Any] = rewrite_references(data, old_workspace_id, new_workspace_id)
-    return service_values(out)  # exports of plans made before exports.py wrote the service's value
+    return service_values(data)
+
+
+def moved_definition(text: str, old_workspace_id: str, new_workspace_id: str) -> dict[str, Any]:
+    """An export's YAML (azure-ai-ml's schema) with its references pointing at the moved workspace."""
+    out: dict[str, Any] = rewrite_references(definition_of(text), old_workspace_id, new_workspace_id)
+    return out
 
 
 def split_text(split: dict[str, int]) -> str:

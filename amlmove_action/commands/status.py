@@ -172,13 +172,13 @@ def object_checks(clients: Clients, plan: Plan, plan_dir: Path) -> list[Check]:
 def planned_split(item: dict[str, Any], plan_dir: Path) -> dict[str, Any] | None:
     """An endpoint's routing as its export holds it, or None (not an endpoint, or the export is not beside the
     plan: status also runs with plan.json alone)."""
-    from ..endpoints import held_split, moved_definition
+    from ..endpoints import definition_of, held_split
 
     if item["kind"] not in ("online-endpoint", "batch-endpoint"):
         return None
     try:
         text = (plan_dir / item["file"]).read_text(encoding="utf-8")
-        return held_split(item["kind"], moved_definition(text, item["resourceId"], item["resourceId"]))
+        return held_split(item["kind"], definition_of(text))
     except (OSError, ValueError, UnicodeDecodeError):
         return None
 
