@@ -34,6 +34,7 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdou
         _fail(detect_platform(env, stdout=stdout, stderr=stderr), stderr, f"amlmove: {exc} [{exc.reference}]")
         return int(exc.exit_code)
     as_json = output is OutputFormat.JSON
+    json_out = stdout if as_json else None  # where a failure's JSON object goes
     platform = detect_platform(env, stdout=stderr if as_json else stdout, stderr=stderr)
     debug = env.get("RUNNER_DEBUG") == "1" or env.get("SYSTEM_DEBUG", "").lower() == "true" or "--debug" in argv
     _quiet_sdk_logging(platform, debug)
@@ -60,7 +61,7 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdou
             platform,
             stderr,
             f"amlmove: {exc} [{exc.reference}]",
-            stdout if as_json else None,
+            json_out,
             exc.reference,
             exc.exit_code,
         )
@@ -70,7 +71,7 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdou
             platform,
             stderr,
             "amlmove: interrupted; re-run the same command to resume safely",
-            stdout if as_json else None,
+            json_out,
             "interrupted",
             130,
         )
@@ -86,7 +87,7 @@ def main(argv: Sequence[str], env: Mapping[str, str], stdout: TextIO = sys.stdou
             stderr,
             f"amlmove: internal error ({type(exc).__name__}: {one_line(str(exc))[:300]}). "
             "Re-run with RUNNER_DEBUG=1 (or --debug) for details and report it [internal-error]",
-            stdout if as_json else None,
+            json_out,
             "internal-error",
             ExitCode.FAILURE,
         )
